@@ -1,0 +1,1 @@
+"""Persistence: tables, engine, and the repository functions over them."""

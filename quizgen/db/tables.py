@@ -1,0 +1,94 @@
+"""SQLModel tables. Only activities and the API import these, never workflows.
+
+The schema itself is created by Alembic (`migrations/`); these classes must
+match it (a test compares them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+__all__ = ["QuestionRow", "QuizModuleRow", "QuizRow", "SavedBatchRow", "metadata"]
+
+metadata = SQLModel.metadata
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp() -> Any:
+    return Field(default_factory=_now, sa_type=sa.DateTime(timezone=True), nullable=False)
+
+
+class QuizRow(SQLModel, table=True):
+    __tablename__ = "quiz"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: str = Field(sa_type=sa.String(100), index=True)
+    title: str = Field(sa_type=sa.String(200))
+    language: str = Field(sa_type=sa.String(8))
+    tone: str = Field(sa_type=sa.String(32))
+    status: str = Field(sa_type=sa.String(32))
+    failure_reason: str | None = Field(default=None, sa_type=sa.String(64))
+    failure_message: str | None = Field(default=None, sa_type=sa.Text)
+    llm_model: str | None = Field(default=None, sa_type=sa.String(100))
+    temperature: float | None = Field(default=None)
+    generation_metadata: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class QuizModuleRow(SQLModel, table=True):
+    __tablename__ = "quiz_module"
+
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", primary_key=True, ondelete="CASCADE")
+    module_id: str = Field(sa_type=sa.String(64), primary_key=True)
+    position: int
+    name: str = Field(sa_type=sa.String(200))
+    content: str = Field(sa_type=sa.Text)
+    # The module's BatchSpec list, as JSON.
+    batches: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+
+
+class SavedBatchRow(SQLModel, table=True):
+    """One row per saved batch: its primary key is what makes a save idempotent."""
+
+    __tablename__ = "saved_batch"
+
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", primary_key=True, ondelete="CASCADE")
+    batch_key: str = Field(sa_type=sa.String(200), primary_key=True)
+    question_count: int
+    saved_at: datetime = _timestamp()
+
+
+class QuestionRow(SQLModel, table=True):
+    __tablename__ = "question"
+    __table_args__ = (
+        sa.Index("ix_question_quiz_batch", "quiz_id", "batch_key"),
+        # A question exists only as part of a saved batch (invariant 1).
+        sa.ForeignKeyConstraint(
+            ["quiz_id", "batch_key"],
+            ["saved_batch.quiz_id", "saved_batch.batch_key"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", ondelete="CASCADE")
+    module_id: str = Field(sa_type=sa.String(64))
+    batch_key: str = Field(sa_type=sa.String(200))
+    position: int
+    question_type: str = Field(sa_type=sa.String(32))
+    difficulty: str = Field(sa_type=sa.String(16))
+    question_data: dict[str, Any] = Field(sa_type=JSONB, nullable=False)
+    normalized_text: str = Field(sa_type=sa.Text)
+    is_approved: bool = False
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()

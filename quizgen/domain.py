@@ -1,0 +1,267 @@
+"""The quiz as a teacher specifies it, and the records that describe generation.
+
+Everything here is plain pydantic so that the API, the activities and the
+(deterministic) workflows can all import it: no I/O, no clocks, no randomness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "MAX_BATCHES_PER_MODULE",
+    "MAX_MODULES",
+    "MAX_MODULE_CONTENT_CHARS",
+    "MAX_QUESTIONS_PER_BATCH",
+    "MAX_QUIZ_CONTENT_CHARS",
+    "BatchResult",
+    "BatchSpec",
+    "BatchStatus",
+    "Difficulty",
+    "FailureReason",
+    "GenerationAttempt",
+    "GenerationMetadata",
+    "Language",
+    "ModuleSpec",
+    "QuestionType",
+    "QuizSpec",
+    "QuizStatus",
+    "RoundOutcome",
+    "TokenUsage",
+    "Tone",
+    "batch_key",
+    "progress_message",
+]
+
+# Limits a teacher's request must respect; the API reports them as 422s.
+MAX_QUESTIONS_PER_BATCH = 20
+MAX_BATCHES_PER_MODULE = 4
+MAX_MODULES = 20
+MAX_MODULE_CONTENT_CHARS = 100_000
+MAX_QUIZ_CONTENT_CHARS = 500_000
+
+# Module ids end up inside batch keys and Temporal workflow ids, so they are
+# kept to characters that are safe in both and never contain the separator "_".
+MODULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
+
+
+class QuestionType(StrEnum):
+    MULTIPLE_CHOICE = "multiple_choice"
+    TRUE_FALSE = "true_false"
+    FILL_IN_BLANK = "fill_in_blank"
+    MATCHING = "matching"
+    CATEGORIZATION = "categorization"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class Language(StrEnum):
+    ENGLISH = "en"
+    NORWEGIAN = "no"
+
+
+class Tone(StrEnum):
+    ACADEMIC = "academic"
+    CASUAL = "casual"
+    ENCOURAGING = "encouraging"
+    PROFESSIONAL = "professional"
+
+
+class QuizStatus(StrEnum):
+    CREATED = "created"
+    EXTRACTING_CONTENT = "extracting_content"
+    GENERATING_QUESTIONS = "generating_questions"
+    READY_FOR_REVIEW = "ready_for_review"
+    READY_FOR_REVIEW_PARTIAL = "ready_for_review_partial"
+    EXPORTING_TO_CANVAS = "exporting_to_canvas"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+class FailureReason(StrEnum):
+    """Why a quiz ended a round as `failed` (stored next to the status)."""
+
+    NO_BATCHES_SUCCEEDED = "no_batches_succeeded"
+    LLM_ERROR = "llm_error"
+    VALIDATION_ERROR = "validation_error"
+    INTERNAL_ERROR = "internal_error"
+
+
+class BatchStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RoundOutcome(StrEnum):
+    """The result of one generation round over all batches still to do."""
+
+    SUCCESS = "success"
+    PARTIAL_SUCCESS = "partial_success"
+    FAILED = "failed"
+
+    @classmethod
+    def of(cls, succeeded: int, failed: int) -> RoundOutcome:
+        if succeeded == 0:
+            return cls.FAILED
+        return cls.SUCCESS if failed == 0 else cls.PARTIAL_SUCCESS
+
+    def quiz_status(self) -> QuizStatus:
+        return {
+            RoundOutcome.SUCCESS: QuizStatus.READY_FOR_REVIEW,
+            RoundOutcome.PARTIAL_SUCCESS: QuizStatus.READY_FOR_REVIEW_PARTIAL,
+            RoundOutcome.FAILED: QuizStatus.FAILED,
+        }[self]
+
+
+def batch_key(
+    module_id: str, question_type: QuestionType, count: int, difficulty: Difficulty
+) -> str:
+    """`{module_id}_{question_type}_{count}_{difficulty}`: stable, used in workflow ids."""
+    return f"{module_id}_{question_type.value}_{count}_{difficulty.value}"
+
+
+def progress_message(saved: int, target: int) -> str:
+    """The sentence shown everywhere progress is shown."""
+    remaining = max(target - saved, 0)
+    return f"{saved} questions generated successfully ({remaining} remaining)"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BatchSpec(_Frozen):
+    question_type: QuestionType
+    count: Annotated[int, Field(ge=1, le=MAX_QUESTIONS_PER_BATCH)]
+    difficulty: Difficulty = Difficulty.MEDIUM
+
+
+class ModuleSpec(_Frozen):
+    module_id: Annotated[str, Field(pattern=MODULE_ID_PATTERN)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    content: Annotated[str, Field(min_length=1, max_length=MAX_MODULE_CONTENT_CHARS)]
+    batches: Annotated[list[BatchSpec], Field(min_length=1, max_length=MAX_BATCHES_PER_MODULE)]
+
+    @field_validator("content")
+    @classmethod
+    def _content_has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("content must contain text, not only whitespace")
+        return value
+
+    @model_validator(mode="after")
+    def _one_batch_per_type_and_difficulty(self) -> Self:
+        seen: set[tuple[QuestionType, Difficulty]] = set()
+        for batch in self.batches:
+            pair = (batch.question_type, batch.difficulty)
+            if pair in seen:
+                raise ValueError(
+                    f"module {self.module_id!r} asks twice for {batch.question_type.value} "
+                    f"questions of difficulty {batch.difficulty.value}; merge them into one batch"
+                )
+            seen.add(pair)
+        return self
+
+
+class QuizSpec(_Frozen):
+    """What a teacher asks for: the quiz and, per module, the batches to generate."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    language: Language = Language.ENGLISH
+    tone: Tone = Tone.ACADEMIC
+    modules: Annotated[list[ModuleSpec], Field(min_length=1, max_length=MAX_MODULES)]
+    llm_model: Annotated[str | None, Field(max_length=100)] = None
+    temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("title must contain text, not only whitespace")
+        return value
+
+    @model_validator(mode="after")
+    def _modules_are_distinct_and_bounded(self) -> Self:
+        ids = [m.module_id for m in self.modules]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"module_id must be unique within a quiz; repeated: {duplicates}")
+        total = sum(len(m.content) for m in self.modules)
+        if total > MAX_QUIZ_CONTENT_CHARS:
+            raise ValueError(
+                f"the modules' content totals {total} characters; "
+                f"a quiz may have at most {MAX_QUIZ_CONTENT_CHARS}"
+            )
+        return self
+
+    def batches(self) -> Iterator[tuple[ModuleSpec, BatchSpec]]:
+        for module in self.modules:
+            for batch in module.batches:
+                yield module, batch
+
+    @property
+    def question_target(self) -> int:
+        return sum(batch.count for _, batch in self.batches())
+
+
+class TokenUsage(_Frozen):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class BatchResult(_Frozen):
+    """What one batch achieved in one round (the memo's `batch_results` entry)."""
+
+    batch_key: str
+    module_id: str
+    question_type: QuestionType
+    difficulty: Difficulty
+    target_count: int
+    generated_count: int
+    status: BatchStatus
+    error: str | None = None
+    llm_calls: int = 0
+    tokens: TokenUsage = TokenUsage()
+
+
+class GenerationAttempt(_Frozen):
+    """One generation round: which batches ran and how each ended."""
+
+    attempt_number: int
+    started_at: datetime
+    finished_at: datetime
+    overall_status: RoundOutcome
+    batch_results: dict[str, BatchResult]
+    tokens: TokenUsage = TokenUsage()
+
+
+class GenerationMetadata(_Frozen):
+    """Stored on the quiz; complete and true after every round."""
+
+    generation_attempts: list[GenerationAttempt] = []
+    successful_batches: list[str] = []
+    failed_batches: list[str] = []
+    total_questions_saved: int = 0
+    total_questions_target: int = 0
+    tokens: TokenUsage = TokenUsage()

@@ -1,0 +1,57 @@
+"""Errors raised by quizgen's own code.
+
+    QuizgenError
+    ├── ConfigurationError       settings that cannot work (bad URL, unknown provider)
+    ├── ProviderError            the question generator (LLM) failed
+    │   ├── TransientProviderError   worth retrying (rate limit, outage, timeout)
+    │   └── PermanentProviderError   retrying cannot help (bad key, refused content)
+    └── PersistenceError         the database refused a write
+        └── QuizNotFoundError        no quiz with that id
+
+Validation problems with LLM output are *not* exceptions: the validator returns
+the rejected questions with readable reasons, because a batch repairs them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "PermanentProviderError",
+    "PersistenceError",
+    "ProviderError",
+    "QuizNotFoundError",
+    "QuizgenError",
+    "TransientProviderError",
+]
+
+
+class QuizgenError(Exception):
+    """Base of every error quizgen raises on purpose."""
+
+
+class ConfigurationError(QuizgenError):
+    """A setting has a value that cannot work."""
+
+
+class ProviderError(QuizgenError):
+    """The question generator failed to answer."""
+
+
+class TransientProviderError(ProviderError):
+    """A failure that a later attempt may not see (rate limit, outage, timeout)."""
+
+    def __init__(self, message: str, *, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PermanentProviderError(ProviderError):
+    """A failure that retrying cannot fix (bad credentials, unknown model, refusal)."""
+
+
+class PersistenceError(QuizgenError):
+    """A database write could not be done."""
+
+
+class QuizNotFoundError(PersistenceError):
+    """No quiz exists with the given id."""

@@ -1,0 +1,53 @@
+"""Names other tools rely on (DESIGN.md "Names other tools rely on"): keep them stable."""
+
+from __future__ import annotations
+
+import uuid
+
+from temporalio.common import SearchAttributeKey
+
+__all__ = [
+    "BATCHES_FAILED",
+    "BATCH_WORKFLOW",
+    "GENERATE_QUESTIONS_ACTIVITY",
+    "PROGRESS_QUERY",
+    "QUESTIONS_SAVED",
+    "QUESTIONS_TARGET",
+    "QUIZ_ID",
+    "QUIZ_STATUS",
+    "QUIZ_WORKFLOW",
+    "RECORD_ROUND_ACTIVITY",
+    "RETRY_SIGNAL",
+    "SAVE_BATCH_ACTIVITY",
+    "SEARCH_ATTRIBUTES",
+    "START_ROUND_ACTIVITY",
+    "batch_workflow_id",
+    "quiz_workflow_id",
+]
+
+QUIZ_WORKFLOW = "QuizGenerationWorkflow"
+BATCH_WORKFLOW = "BatchGenerationWorkflow"
+RETRY_SIGNAL = "retry_failed_batches"
+PROGRESS_QUERY = "progress"
+
+# Activity names: workflows call activities by name so that they never import
+# the activity modules (and with them SQLAlchemy or openai).
+START_ROUND_ACTIVITY = "start_round"
+RECORD_ROUND_ACTIVITY = "record_round"
+GENERATE_QUESTIONS_ACTIVITY = "generate_questions"
+SAVE_BATCH_ACTIVITY = "save_batch"
+
+QUIZ_ID = SearchAttributeKey.for_keyword("QuizId")
+QUIZ_STATUS = SearchAttributeKey.for_keyword("QuizStatus")
+QUESTIONS_SAVED = SearchAttributeKey.for_int("QuestionsSaved")
+QUESTIONS_TARGET = SearchAttributeKey.for_int("QuestionsTarget")
+BATCHES_FAILED = SearchAttributeKey.for_int("BatchesFailed")
+SEARCH_ATTRIBUTES = (QUIZ_ID, QUIZ_STATUS, QUESTIONS_SAVED, QUESTIONS_TARGET, BATCHES_FAILED)
+
+
+def quiz_workflow_id(quiz_id: uuid.UUID | str) -> str:
+    return f"quiz-{quiz_id}"
+
+
+def batch_workflow_id(quiz_id: uuid.UUID | str, batch_key: str) -> str:
+    return f"quiz-{quiz_id}-batch-{batch_key}"

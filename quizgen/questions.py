@@ -1,0 +1,203 @@
+"""The stored JSON of each question type, with every rule a question must obey.
+
+These models are the schema for LLM output too (`extra="forbid"`): a question
+with an unknown field, a missing field or a broken rule is rejected, never
+"fixed up" silently. Each rule's message is written for a person (a teacher, or
+the LLM in a repair prompt).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+
+from quizgen.domain import QuestionType
+
+__all__ = [
+    "QUESTION_MODELS",
+    "Blank",
+    "Categorization",
+    "Category",
+    "CategoryItem",
+    "FillInBlank",
+    "Matching",
+    "MatchingPair",
+    "MultipleChoice",
+    "Question",
+    "TrueFalse",
+    "normalize_text",
+]
+
+QuestionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+Explanation = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+_BLANK_TAG = re.compile(r"\[blank_(\d+)\]")
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def normalize_text(text: str) -> str:
+    """Case, accents-as-typed, punctuation and spacing do not make a question new."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+def _distinct(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        key = normalize_text(value)
+        if key in seen:
+            raise ValueError(f"{what} must be distinct; {value!r} appears more than once")
+        seen.add(key)
+
+
+class _Question(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question_text: QuestionText
+    explanation: Explanation = ""
+
+
+class MultipleChoice(_Question):
+    option_a: ShortText
+    option_b: ShortText
+    option_c: ShortText
+    option_d: ShortText
+    correct_answer: Literal["A", "B", "C", "D"]
+
+    @model_validator(mode="after")
+    def _options_distinct(self) -> Self:
+        _distinct([self.option_a, self.option_b, self.option_c, self.option_d], "options")
+        return self
+
+
+class TrueFalse(_Question):
+    # Strict: "yes" or 1 is a broken answer to repair, not a boolean to guess.
+    correct_answer: StrictBool
+
+
+class Blank(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    position: Annotated[StrictInt, Field(ge=1, le=10)]
+    correct_answer: ShortText
+    answer_variations: Annotated[list[ShortText], Field(max_length=10)] = []
+
+
+class FillInBlank(_Question):
+    blanks: Annotated[list[Blank], Field(min_length=1, max_length=10)]
+
+    @model_validator(mode="after")
+    def _tags_match_blanks(self) -> Self:
+        tags = [int(n) for n in _BLANK_TAG.findall(self.question_text)]
+        positions = [b.position for b in self.blanks]
+        if len(set(tags)) != len(tags):
+            raise ValueError("each [blank_N] tag may appear only once in question_text")
+        if len(set(positions)) != len(positions):
+            raise ValueError("each blank position may be used only once")
+        if not tags:
+            raise ValueError("question_text must contain at least one [blank_N] tag")
+        if set(tags) != set(positions):
+            raise ValueError(
+                f"the [blank_N] tags in question_text ({sorted(tags)}) must match "
+                f"the blank positions ({sorted(positions)}) exactly"
+            )
+        return self
+
+
+class MatchingPair(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: ShortText
+    answer: ShortText
+
+
+class Matching(_Question):
+    pairs: Annotated[list[MatchingPair], Field(min_length=3, max_length=10)]
+    distractors: Annotated[list[ShortText], Field(max_length=5)] = []
+
+    @model_validator(mode="after")
+    def _pairs_unique_and_distractors_wrong(self) -> Self:
+        _distinct([p.question for p in self.pairs], "pair questions")
+        _distinct([p.answer for p in self.pairs], "pair answers")
+        _distinct(self.distractors, "distractors")
+        answers = {normalize_text(p.answer) for p in self.pairs}
+        for distractor in self.distractors:
+            if normalize_text(distractor) in answers:
+                raise ValueError(f"distractor {distractor!r} is also a correct answer")
+        return self
+
+
+class CategoryItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    text: ShortText
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    name: ShortText
+    correct_items: Annotated[list[str], Field(min_length=1)]
+
+
+class Categorization(_Question):
+    categories: Annotated[list[Category], Field(min_length=2, max_length=8)]
+    items: Annotated[list[CategoryItem], Field(min_length=4, max_length=20)]
+    distractors: Annotated[list[CategoryItem], Field(max_length=5)] = []
+
+    @model_validator(mode="after")
+    def _every_item_in_exactly_one_category(self) -> Self:
+        _distinct([c.id for c in self.categories], "category ids")
+        _distinct([c.name for c in self.categories], "category names")
+        all_items = self.items + self.distractors
+        _distinct([i.id for i in all_items], "item and distractor ids")
+        _distinct([i.text for i in all_items], "item and distractor texts")
+        item_ids = {i.id for i in self.items}
+        distractor_ids = {d.id for d in self.distractors}
+        placed: dict[str, str] = {}
+        for category in self.categories:
+            for ref in category.correct_items:
+                if ref in distractor_ids:
+                    raise ValueError(
+                        f"category {category.id!r} lists distractor {ref!r} as a correct item"
+                    )
+                if ref not in item_ids:
+                    raise ValueError(f"category {category.id!r} refers to unknown item {ref!r}")
+                if placed.get(ref) == category.id:
+                    raise ValueError(f"category {category.id!r} lists item {ref!r} twice")
+                if ref in placed:
+                    raise ValueError(
+                        f"item {ref!r} is in both category {placed[ref]!r} and {category.id!r}"
+                    )
+                placed[ref] = category.id
+        unplaced = sorted(item_ids - placed.keys())
+        if unplaced:
+            raise ValueError(f"items {unplaced} belong to no category")
+        return self
+
+
+Question = MultipleChoice | TrueFalse | FillInBlank | Matching | Categorization
+
+QUESTION_MODELS: dict[QuestionType, type[Question]] = {
+    QuestionType.MULTIPLE_CHOICE: MultipleChoice,
+    QuestionType.TRUE_FALSE: TrueFalse,
+    QuestionType.FILL_IN_BLANK: FillInBlank,
+    QuestionType.MATCHING: Matching,
+    QuestionType.CATEGORIZATION: Categorization,
+}

@@ -1,0 +1,93 @@
+"""All configuration, read once from the environment (names are in DESIGN.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["FaultKind", "LLMProviderName", "Settings", "get_settings", "normalize_database_url"]
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/quizgen"
+
+
+class LLMProviderName(StrEnum):
+    OFFLINE = "offline"
+    OPENAI = "openai"
+
+
+class FaultKind(StrEnum):
+    """What an injected fault does to a batch (see activities/llm/faults.py)."""
+
+    PERMANENT = "permanent"
+    TRANSIENT = "transient"
+    MALFORMED = "malformed"
+    SHORT = "short"
+    INVALID = "invalid"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` too; the engine always uses asyncpg."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "quiz-generation"
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    llm_provider: LLMProviderName = LLMProviderName.OFFLINE
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
+
+    llm_fault_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    llm_fault_seed: str = "quizgen"
+    llm_fault_kinds: Annotated[list[FaultKind], NoDecode] = [FaultKind.PERMANENT]
+
+    # Generation behaviour, handed to workflows as part of their input.
+    max_concurrent_batches: Annotated[int, Field(ge=1, le=500)] = 10
+    batch_repair_rounds: Annotated[int, Field(ge=0, le=10)] = 3
+    retry_wait: timedelta = timedelta(days=7)
+    llm_call_timeout: timedelta = timedelta(minutes=5)
+    llm_heartbeat_timeout: timedelta = timedelta(seconds=30)
+    llm_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    # Simulated LLM latency of the offline provider, so demos can be watched.
+    llm_offline_latency_seconds: Annotated[float, Field(ge=0.0, le=60.0)] = 0.0
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_tokens: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_url(cls, value: str) -> str:
+        url = normalize_database_url(value)
+        if not url.startswith("postgresql+asyncpg://"):
+            raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
+        return url
+
+    @field_validator("llm_fault_kinds", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            kinds = [part.strip() for part in value.split(",") if part.strip()]
+            return kinds or [FaultKind.PERMANENT]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

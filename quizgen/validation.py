@@ -1,0 +1,143 @@
+"""Turn untrusted generator output into valid questions plus readable rejections.
+
+LLM output is input from outside (invariant 6): it is size-limited, parsed as
+JSON only (never evaluated), checked against the question type's schema and
+rules, and de-duplicated on normalised question text against the questions the
+quiz already has and against each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from quizgen.domain import QuestionType
+from quizgen.questions import QUESTION_MODELS, normalize_text
+
+__all__ = [
+    "MAX_OUTPUT_CHARS",
+    "Rejection",
+    "ValidationReport",
+    "parse_output",
+    "validate_output",
+    "validate_questions",
+]
+
+MAX_OUTPUT_CHARS = 400_000
+# Rejected questions are echoed back to the LLM in repair prompts: keep them short.
+_MAX_ECHO_CHARS = 4_000
+
+
+class Rejection(BaseModel):
+    """A question that was not accepted, and why, in words a person can act on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    reason: str
+    question: dict[str, Any] | None = None
+
+
+class ValidationReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    question_type: QuestionType
+    valid: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
+    # Set when the output as a whole was unusable (not JSON, too large, wrong shape).
+    output_error: str | None = None
+
+    @property
+    def normalized_texts(self) -> list[str]:
+        return [normalize_text(q["question_text"]) for q in self.valid]
+
+
+class OutputFormatError(ValueError):
+    """The output as a whole is not a list of questions."""
+
+
+def parse_output(raw: str) -> list[Any]:
+    """Accept `{"questions": [...]}` or a bare list; anything else is refused."""
+    if len(raw) > MAX_OUTPUT_CHARS:
+        raise OutputFormatError(
+            f"output is {len(raw)} characters long; at most {MAX_OUTPUT_CHARS} are accepted"
+        )
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise OutputFormatError(
+            f"output is not valid JSON ({exc.msg} at position {exc.pos})"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        # Absurd nesting or numbers: still untrusted input, never a crash.
+        raise OutputFormatError(f"output is not usable JSON ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("questions"), list):
+        return list(data["questions"])
+    if isinstance(data, list):
+        return data
+    raise OutputFormatError('output must be a JSON object {"questions": [...]} or a JSON list')
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def _echo(candidate: Any) -> dict[str, Any] | None:
+    if not isinstance(candidate, dict):
+        return None
+    return candidate if len(json.dumps(candidate, default=str)) <= _MAX_ECHO_CHARS else None
+
+
+def validate_questions(
+    question_type: QuestionType,
+    candidates: list[Any],
+    existing_texts: Iterable[str] = (),
+) -> ValidationReport:
+    """Check each candidate; `existing_texts` are the texts the quiz already has."""
+    model = QUESTION_MODELS[question_type]
+    seen = {normalize_text(text) for text in existing_texts}
+    valid: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
+    for index, candidate in enumerate(candidates):
+        if not isinstance(candidate, dict):
+            rejected.append(Rejection(index=index, reason="a question must be a JSON object"))
+            continue
+        try:
+            question = model.model_validate(candidate)
+        except ValidationError as exc:
+            rejected.append(
+                Rejection(index=index, reason=_describe(exc), question=_echo(candidate))
+            )
+            continue
+        key = normalize_text(question.question_text)
+        if key in seen:
+            rejected.append(
+                Rejection(
+                    index=index,
+                    reason="duplicate: the quiz already has a question with this text",
+                    question=_echo(candidate),
+                )
+            )
+            continue
+        seen.add(key)
+        valid.append(question.model_dump(mode="json"))
+    return ValidationReport(question_type=question_type, valid=valid, rejected=rejected)
+
+
+def validate_output(
+    question_type: QuestionType, raw: str, existing_texts: Iterable[str] = ()
+) -> ValidationReport:
+    """Parse and validate one generator answer."""
+    try:
+        candidates = parse_output(raw)
+    except OutputFormatError as exc:
+        return ValidationReport(question_type=question_type, output_error=str(exc))
+    return validate_questions(question_type, candidates, existing_texts)
