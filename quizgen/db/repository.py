@@ -37,9 +37,9 @@ __all__ = [
     "SaveBatchRequest",
     "SaveBatchResult",
     "create_quiz",
+    "existing_question_texts",
     "get_quiz",
     "load_module",
-    "question_texts_by_module",
     "save_batch",
     "saved_batch_keys",
     "update_quiz_status",
@@ -202,18 +202,13 @@ async def load_module(engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str) -
     )
 
 
-async def question_texts_by_module(engine: AsyncEngine, quiz_id: uuid.UUID) -> dict[str, set[str]]:
-    """Normalised texts of the quiz's saved questions, per module (for duplicate checks)."""
-    texts: dict[str, set[str]] = {}
+async def existing_question_texts(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
+    """Normalised texts of every saved question of the quiz (for duplicate checks)."""
     async with engine.connect() as conn:
         rows = await conn.execute(
-            sa.select(_question.c.module_id, _question.c.normalized_text).where(
-                _question.c.quiz_id == quiz_id
-            )
+            sa.select(_question.c.normalized_text).where(_question.c.quiz_id == quiz_id)
         )
-        for module_id, text in rows:
-            texts.setdefault(module_id, set()).add(text)
-    return texts
+        return {text for (text,) in rows}
 
 
 async def saved_batch_keys(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:

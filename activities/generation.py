@@ -1,0 +1,112 @@
+"""The LLM activity: ask the provider, then validate its answer, in one step.
+
+Generation and validation run in one activity on purpose: the raw answer can
+be hundreds of kilobytes, and only the valid questions (and short rejection
+reasons for repair) need to enter workflow history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.llm.base import GenerationRequest, QuestionProvider
+from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
+from quizgen.db import repository as repo
+from quizgen.errors import PermanentProviderError, QuizNotFoundError, TransientProviderError
+from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
+from quizgen.validation import validate_output
+
+__all__ = ["GenerationActivities"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class GenerationActivities:
+    def __init__(self, engine: AsyncEngine, provider: QuestionProvider) -> None:
+        self._engine = engine
+        self._provider = provider
+
+    @activity.defn(name=GENERATE_QUESTIONS_ACTIVITY)
+    async def generate_questions(self, input: GenerateQuestionsInput) -> GeneratedQuestions:
+        batch = input.batch
+        info = activity.info()
+        try:
+            context = await repo.load_module(self._engine, input.quiz_id, batch.module_id)
+        except QuizNotFoundError as err:
+            raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        # The provider is told what the quiz already has, so it does not spend
+        # a call on questions the validator would reject as duplicates.
+        existing = sorted(await repo.existing_question_texts(self._engine, input.quiz_id))
+        request = GenerationRequest(
+            batch_key=batch.batch_key,
+            module_id=batch.module_id,
+            module_name=context.module.name,
+            content=context.module.content,
+            question_type=batch.question_type,
+            difficulty=batch.difficulty,
+            language=context.language,
+            tone=context.tone,
+            count=input.count,
+            call_index=input.call_index,
+            attempt=info.attempt,
+            avoid_texts=[*input.avoid_texts, *existing],
+            repair=input.repair,
+            model=context.llm_model,
+            temperature=context.temperature,
+        )
+        # One line per generator call: operators (and the crash tests) read these.
+        log.info(
+            "generating batch_key=%s call_index=%d attempt=%d count=%d",
+            batch.batch_key,
+            input.call_index,
+            info.attempt,
+            input.count,
+        )
+        try:
+            response = await _heartbeating(self._provider.generate(request))
+        except TransientProviderError as err:
+            delay = err.retry_after_seconds
+            raise ApplicationError(
+                str(err),
+                type="TransientProviderError",
+                next_retry_delay=timedelta(seconds=delay) if delay else None,
+            ) from err
+        except PermanentProviderError as err:
+            raise ApplicationError(
+                str(err), type="PermanentProviderError", non_retryable=True
+            ) from err
+        report = validate_output(
+            batch.question_type,
+            response.raw,
+            existing_texts=[*existing, *input.avoid_texts],
+        )
+        return GeneratedQuestions(
+            valid=report.valid,
+            rejected=report.rejected,
+            output_error=report.output_error,
+            tokens=response.usage,
+        )
+
+
+async def _heartbeating(call: Awaitable[T]) -> T:
+    """Await `call`, heartbeating meanwhile so a dead worker is noticed quickly."""
+    timeout = activity.info().heartbeat_timeout
+    interval = timeout.total_seconds() / 3 if timeout else 10.0
+    task = asyncio.ensure_future(call)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=interval)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        task.cancel()

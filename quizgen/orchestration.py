@@ -1,0 +1,77 @@
+"""Talking to Temporal from outside a worker: connect, start, retry, ask for progress.
+
+The API, the demo and the tests use these, so every caller starts the quiz
+workflow the same way: one workflow id per quiz, and a start while one runs
+returns the running one instead of starting a second.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from quizgen.contracts import GenerationConfig, QuizProgress, QuizWorkflowInput, QuizWorkflowResult
+from quizgen.domain import QuizStatus
+from quizgen.names import (
+    PROGRESS_QUERY,
+    QUIZ_ID,
+    QUIZ_STATUS,
+    QUIZ_WORKFLOW,
+    RETRY_SIGNAL,
+    quiz_workflow_id,
+)
+from quizgen.settings import Settings
+
+__all__ = ["connect", "query_progress", "request_retry", "start_generation"]
+
+QuizHandle = WorkflowHandle[object, QuizWorkflowResult]
+
+
+async def connect(settings: Settings) -> Client:
+    # Pydantic models cross the wire as JSON; every process must use this converter.
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def start_generation(
+    client: Client, quiz_id: uuid.UUID, *, task_queue: str, config: GenerationConfig
+) -> QuizHandle:
+    """Start the quiz's workflow, or return the one already running for it."""
+    return await client.start_workflow(
+        QUIZ_WORKFLOW,
+        QuizWorkflowInput(quiz_id=quiz_id, config=config),
+        id=quiz_workflow_id(quiz_id),
+        task_queue=task_queue,
+        result_type=QuizWorkflowResult,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        # Findable in the Web UI from the first moment, not only after a round.
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(QUIZ_ID, str(quiz_id)),
+                SearchAttributePair(QUIZ_STATUS, QuizStatus.GENERATING_QUESTIONS.value),
+            ]
+        ),
+    )
+
+
+async def request_retry(client: Client, quiz_id: uuid.UUID) -> None:
+    """Send `retry_failed_batches` to the quiz's open workflow."""
+    await client.get_workflow_handle(quiz_workflow_id(quiz_id)).signal(RETRY_SIGNAL)
+
+
+async def query_progress(client: Client, quiz_id: uuid.UUID) -> QuizProgress:
+    handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
+    progress: QuizProgress = await handle.query(PROGRESS_QUERY, result_type=QuizProgress)
+    return progress

@@ -1,0 +1,33 @@
+"""Recorded workflow histories: written by the integration tests, replayed in CI.
+
+Run the integration tests with `QUIZGEN_RECORD_HISTORIES=1` to (re)record
+`tests/histories/*.json` after an intended workflow change; commit the files.
+Replaying them (tests/test_replay.py) makes any change that breaks determinism
+for workflows already running in production fail CI.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from temporalio.client import Client
+
+from quizgen.names import batch_workflow_id, quiz_workflow_id
+
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+
+async def record_histories(
+    client: Client, quiz_id: uuid.UUID, batch_keys: Sequence[str], scenario: str
+) -> None:
+    if os.environ.get("QUIZGEN_RECORD_HISTORIES") != "1":
+        return
+    HISTORIES.mkdir(exist_ok=True)
+    ids = [quiz_workflow_id(quiz_id), *(batch_workflow_id(quiz_id, k) for k in batch_keys)]
+    for n, workflow_id in enumerate(ids):
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        name = "quiz" if n == 0 else f"batch-{n}"
+        (HISTORIES / f"{scenario}.{name}.json").write_text(history.to_json())

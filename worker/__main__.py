@@ -1,0 +1,40 @@
+"""`python -m worker`: run a quiz-generation worker until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from quizgen.db.engine import make_engine
+from quizgen.orchestration import connect
+from quizgen.settings import get_settings
+from worker.app import build_provider, build_worker
+
+
+async def main() -> None:
+    settings = get_settings()
+    provider = build_provider(settings)
+    engine = make_engine(settings.database_url)
+    client = await connect(settings)
+    worker = build_worker(client, settings, engine, provider)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logging.getLogger(__name__).info(
+        "worker polling task queue %r at %s (provider %s)",
+        settings.temporal_task_queue,
+        settings.temporal_address,
+        settings.llm_provider.value,
+    )
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(main())

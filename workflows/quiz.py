@@ -1,0 +1,321 @@
+"""`QuizGenerationWorkflow`: one per quiz; runs every unfinished batch as a child.
+
+A round: mark the quiz `generating_questions`, run each batch that has not
+succeeded as a `BatchGenerationWorkflow` (at most `max_concurrent_batches` at
+once), then persist status + generation metadata and upsert the search
+attributes. After a round with failures the workflow waits for the
+`retry_failed_batches` signal (up to `retry_wait`), then runs another round of
+only the batches that have not succeeded. Batch state lives here, in history,
+and is carried across continue-as-new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import (
+    ApplicationError,
+    ChildWorkflowError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from quizgen.contracts import (
+        BatchFailure,
+        BatchProgress,
+        BatchState,
+        GenerateBatchInput,
+        QuizPlan,
+        QuizProgress,
+        QuizWorkflowInput,
+        QuizWorkflowResult,
+        RecordRoundInput,
+    )
+    from quizgen.domain import (
+        BatchResult,
+        BatchStatus,
+        FailureReason,
+        GenerationAttempt,
+        GenerationMetadata,
+        QuizStatus,
+        RoundOutcome,
+        TokenUsage,
+    )
+    from quizgen.names import (
+        BATCH_WORKFLOW,
+        BATCHES_FAILED,
+        PROGRESS_QUERY,
+        QUESTIONS_SAVED,
+        QUESTIONS_TARGET,
+        QUIZ_ID,
+        QUIZ_STATUS,
+        QUIZ_WORKFLOW,
+        RECORD_ROUND_ACTIVITY,
+        RETRY_SIGNAL,
+        START_ROUND_ACTIVITY,
+        batch_workflow_id,
+    )
+    from workflows._policies import db_activity
+
+__all__ = ["QuizGenerationWorkflow"]
+
+_MAX_FAILURE_MESSAGE = 2000
+
+
+@workflow.defn(name=QUIZ_WORKFLOW)
+class QuizGenerationWorkflow:
+    @workflow.init
+    def __init__(self, input: QuizWorkflowInput) -> None:
+        self._input = input
+        self._batches: dict[str, BatchState] = {
+            state.ref.batch_key: state for state in input.carried_batches or []
+        }
+        self._metadata = input.carried_metadata or GenerationMetadata()
+        self._retry_requested = input.retry_requested
+        self._status = (
+            self._settled_status() if input.carried_batches else QuizStatus.GENERATING_QUESTIONS
+        )
+
+    @workflow.signal(name=RETRY_SIGNAL)
+    def retry_failed_batches(self) -> None:
+        # Only a flag: a signal during a round is kept and acted on after it.
+        self._retry_requested = True
+
+    @workflow.query(name=PROGRESS_QUERY)
+    def progress(self) -> QuizProgress:
+        return QuizProgress.of(
+            self._status,
+            [
+                BatchProgress(
+                    batch_key=key,
+                    status=state.status,
+                    target_count=state.ref.count,
+                    generated_count=state.generated_count,
+                    attempts=state.attempts,
+                    last_error=state.last_error,
+                )
+                for key, state in self._batches.items()
+            ],
+        )
+
+    @workflow.run
+    async def run(self, input: QuizWorkflowInput) -> QuizWorkflowResult:
+        try:
+            return await self._run()
+        except FailureError as err:
+            # Never leave the quiz showing `generating_questions` after we stop.
+            await self._record(
+                QuizStatus.FAILED, FailureReason.INTERNAL_ERROR, f"generation stopped: {err}"
+            )
+            raise
+
+    async def _run(self) -> QuizWorkflowResult:
+        while True:
+            await self._round()
+            if not self._unfinished():
+                return self._result()
+            if not self._retry_requested:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._retry_requested, timeout=self._input.config.retry_wait
+                    )
+                except TimeoutError:
+                    workflow.logger.info("no retry requested in time; closing")
+                    return self._result()
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    QuizWorkflowInput(
+                        quiz_id=self._input.quiz_id,
+                        config=self._input.config,
+                        carried_batches=list(self._batches.values()),
+                        carried_metadata=self._metadata,
+                        retry_requested=True,
+                    )
+                )
+
+    async def _round(self) -> None:
+        self._status = QuizStatus.GENERATING_QUESTIONS
+        plan = await workflow.execute_activity(
+            START_ROUND_ACTIVITY,
+            self._input.quiz_id,
+            result_type=QuizPlan,
+            **db_activity(self._input.config),
+        )
+        self._reconcile(plan)
+        self._retry_requested = False
+        todo = self._unfinished()
+        self._upsert_search_attributes()
+        started = workflow.now()
+        semaphore = asyncio.Semaphore(self._input.config.max_concurrent_batches)
+        results = await asyncio.gather(*(self._run_batch(s, semaphore) for s in todo))
+        self._status = self._settled_status()
+        if results:
+            self._metadata = self._next_metadata(started, results)
+        if self._status is QuizStatus.FAILED:
+            await self._record(
+                self._status, FailureReason.NO_BATCHES_SUCCEEDED, self._failure_message()
+            )
+        else:
+            await self._record(self._status)
+        self._upsert_search_attributes()
+
+    def _reconcile(self, plan: QuizPlan) -> None:
+        """Take in the quiz's batches; the database's saved batches are succeeded."""
+        saved = set(plan.saved_batch_keys)
+        for ref in plan.batches:
+            state = self._batches.setdefault(ref.batch_key, BatchState(ref=ref))
+            if ref.batch_key in saved:
+                state.status = BatchStatus.SUCCEEDED
+                state.kept_questions = []
+                state.last_error = None
+
+    async def _run_batch(self, state: BatchState, semaphore: asyncio.Semaphore) -> BatchResult:
+        async with semaphore:
+            state.status = BatchStatus.RUNNING
+            state.attempts += 1
+            ref = state.ref
+            try:
+                result: BatchResult = await workflow.execute_child_workflow(
+                    BATCH_WORKFLOW,
+                    GenerateBatchInput(
+                        quiz_id=self._input.quiz_id,
+                        batch=ref,
+                        config=self._input.config,
+                        kept_questions=state.kept_questions,
+                    ),
+                    id=batch_workflow_id(self._input.quiz_id, ref.batch_key),
+                    # The server itself refuses to run a succeeded batch again.
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                    result_type=BatchResult,
+                )
+            except ChildWorkflowError as err:
+                failure = _batch_failure(err, state)
+            except WorkflowAlreadyStartedError:
+                failure = BatchFailure(
+                    reason=f"batch {ref.batch_key}: another run of it is open or succeeded; "
+                    "the next round checks the saved questions",
+                    kept_questions=state.kept_questions,
+                    tokens=TokenUsage(),
+                    llm_calls=0,
+                )
+            else:
+                state.status = BatchStatus.SUCCEEDED
+                state.kept_questions = []
+                state.last_error = None
+                state.tokens += result.tokens
+                return result
+        state.status = BatchStatus.FAILED
+        state.last_error = failure.reason
+        state.kept_questions = failure.kept_questions
+        state.tokens += failure.tokens
+        return BatchResult(
+            batch_key=ref.batch_key,
+            module_id=ref.module_id,
+            question_type=ref.question_type,
+            difficulty=ref.difficulty,
+            target_count=ref.count,
+            generated_count=len(failure.kept_questions),
+            status=BatchStatus.FAILED,
+            error=failure.reason,
+            llm_calls=failure.llm_calls,
+            tokens=failure.tokens,
+        )
+
+    def _unfinished(self) -> list[BatchState]:
+        return [s for s in self._batches.values() if s.status is not BatchStatus.SUCCEEDED]
+
+    def _settled_status(self) -> QuizStatus:
+        succeeded = sum(s.status is BatchStatus.SUCCEEDED for s in self._batches.values())
+        return RoundOutcome.of(succeeded, len(self._batches) - succeeded).quiz_status()
+
+    def _next_metadata(self, started: datetime, results: list[BatchResult]) -> GenerationMetadata:
+        round_tokens = sum((r.tokens for r in results), TokenUsage())
+        round_ok = sum(r.status is BatchStatus.SUCCEEDED for r in results)
+        attempt = GenerationAttempt(
+            attempt_number=len(self._metadata.generation_attempts) + 1,
+            started_at=started,
+            finished_at=workflow.now(),
+            overall_status=RoundOutcome.of(round_ok, len(results) - round_ok),
+            batch_results={r.batch_key: r for r in results},
+            tokens=round_tokens,
+        )
+        states = self._batches.values()
+        return GenerationMetadata(
+            generation_attempts=[*self._metadata.generation_attempts, attempt],
+            successful_batches=sorted(
+                s.ref.batch_key for s in states if s.status is BatchStatus.SUCCEEDED
+            ),
+            failed_batches=sorted(
+                s.ref.batch_key for s in states if s.status is not BatchStatus.SUCCEEDED
+            ),
+            total_questions_saved=self.progress().questions_saved,
+            total_questions_target=self.progress().questions_target,
+            tokens=self._metadata.tokens + round_tokens,
+        )
+
+    def _failure_message(self) -> str:
+        errors = [s.last_error or s.ref.batch_key for s in self._unfinished()]
+        message = "no batch reached its target: " + "; ".join(errors)
+        return message[:_MAX_FAILURE_MESSAGE]
+
+    async def _record(
+        self,
+        status: QuizStatus,
+        reason: FailureReason | None = None,
+        message: str | None = None,
+    ) -> None:
+        await workflow.execute_activity(
+            RECORD_ROUND_ACTIVITY,
+            RecordRoundInput(
+                quiz_id=self._input.quiz_id,
+                status=status,
+                failure_reason=reason,
+                failure_message=message,
+                metadata=self._metadata,
+            ),
+            **db_activity(self._input.config),
+        )
+
+    def _upsert_search_attributes(self) -> None:
+        progress = self.progress()
+        workflow.upsert_search_attributes(
+            [
+                QUIZ_ID.value_set(str(self._input.quiz_id)),
+                QUIZ_STATUS.value_set(self._status.value),
+                QUESTIONS_SAVED.value_set(progress.questions_saved),
+                QUESTIONS_TARGET.value_set(progress.questions_target),
+                BATCHES_FAILED.value_set(
+                    sum(b.status is BatchStatus.FAILED for b in progress.batches)
+                ),
+            ]
+        )
+
+    def _result(self) -> QuizWorkflowResult:
+        progress = self.progress()
+        return QuizWorkflowResult(
+            status=self._status,
+            questions_saved=progress.questions_saved,
+            questions_target=progress.questions_target,
+            failed_batches=sorted(s.ref.batch_key for s in self._unfinished()),
+        )
+
+
+def _batch_failure(err: ChildWorkflowError, state: BatchState) -> BatchFailure:
+    """What a failed child achieved: from its `BatchFailed` details when it got that far."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        try:
+            return BatchFailure.model_validate(cause.details[0])
+        except ValueError:
+            pass
+    return BatchFailure(
+        reason=f"batch {state.ref.batch_key}: {cause or err}",
+        kept_questions=state.kept_questions,
+        tokens=TokenUsage(),
+        llm_calls=0,
+    )
