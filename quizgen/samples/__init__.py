@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-__all__ = ["ENGLISH_SAMPLE", "NORWEGIAN_SAMPLE", "read_sample"]
+__all__ = ["CELLS_SAMPLE", "ENGLISH_SAMPLE", "NORWEGIAN_SAMPLE", "read_sample"]
 
 
 def read_sample(name: str) -> str:
@@ -13,3 +13,4 @@ def read_sample(name: str) -> str:
 
 ENGLISH_SAMPLE = read_sample("photosynthesis_en.txt")
 NORWEGIAN_SAMPLE = read_sample("vikings_no.txt")
+CELLS_SAMPLE = read_sample("cells_en.txt")

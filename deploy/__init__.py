@@ -1,0 +1,1 @@
+"""Running quizgen: the local stack for the quickstart (`stack`, `demo`) and production notes."""
