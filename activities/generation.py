@@ -8,6 +8,7 @@ reasons for repair) need to enter workflow history.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -29,6 +30,14 @@ __all__ = ["GenerationActivities"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+MAX_AVOID_TEXTS = 200
+MAX_REASON_CHARS = 500
+MAX_RETRY_AFTER_SECONDS = 300.0
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
 
 class GenerationActivities:
     def __init__(self, engine: AsyncEngine, provider: QuestionProvider) -> None:
@@ -43,9 +52,12 @@ class GenerationActivities:
             context = await repo.load_module(self._engine, input.quiz_id, batch.module_id)
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
-        # The provider is told what the quiz already has, so it does not spend
-        # a call on questions the validator would reject as duplicates.
-        existing = sorted(await repo.existing_question_texts(self._engine, input.quiz_id))
+        saved = await repo.question_texts_by_module(self._engine, input.quiz_id)
+        # The provider is told what exists (the batch's own, then its module's,
+        # then the rest), so it does not spend a call on duplicates; capped, as
+        # every text costs prompt tokens. The validator still checks them all.
+        others = [t for module, texts in saved.items() if module != batch.module_id for t in texts]
+        avoid = [*input.avoid_texts, *saved.get(batch.module_id, []), *others]
         request = GenerationRequest(
             batch_key=batch.batch_key,
             module_id=batch.module_id,
@@ -58,7 +70,7 @@ class GenerationActivities:
             count=input.count,
             call_index=input.call_index,
             attempt=info.attempt,
-            avoid_texts=[*input.avoid_texts, *existing],
+            avoid_texts=avoid[:MAX_AVOID_TEXTS],
             repair=input.repair,
             model=context.llm_model,
             temperature=context.temperature,
@@ -74,7 +86,12 @@ class GenerationActivities:
         try:
             response = await _heartbeating(self._provider.generate(request))
         except TransientProviderError as err:
-            delay = err.retry_after_seconds
+            # A server's Retry-After is honoured, within reason.
+            delay = (
+                min(err.retry_after_seconds, MAX_RETRY_AFTER_SECONDS)
+                if err.retry_after_seconds
+                else None
+            )
             raise ApplicationError(
                 str(err),
                 type="TransientProviderError",
@@ -87,12 +104,17 @@ class GenerationActivities:
         report = validate_output(
             batch.question_type,
             response.raw,
-            existing_texts=[*existing, *input.avoid_texts],
+            existing_texts=[*input.avoid_texts, *(t for texts in saved.values() for t in texts)],
         )
+        # Only what the batch can use enters workflow history, and reasons are
+        # capped: LLM output must not be able to bloat history (invariant 6).
         return GeneratedQuestions(
-            valid=report.valid,
-            rejected=report.rejected,
-            output_error=report.output_error,
+            valid=report.valid[: input.count],
+            rejected=[
+                r.model_copy(update={"reason": _cap(r.reason)})
+                for r in report.rejected[: input.count]
+            ],
+            output_error=_cap(report.output_error) if report.output_error else None,
             tokens=response.usage,
         )
 
@@ -109,4 +131,8 @@ async def _heartbeating(call: Awaitable[T]) -> T:
                 return task.result()
             activity.heartbeat()
     finally:
-        task.cancel()
+        if not task.done():
+            # Cancelled (activity cancel or worker shutdown): let the client clean up.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -175,7 +175,9 @@ async def run_demo() -> None:
     print(f"retry_failed_batches to workflow quiz-{quiz_id} ...\n")
     worker = start_worker(_worker_env(settings, database_url, None), "worker.log")
     try:
-        await orchestration.request_retry(client, quiz_id)
+        await orchestration.request_retry(
+            client, quiz_id, task_queue=settings.temporal_task_queue, config=config
+        )
         await watch(client, engine, quiz_id, rounds=2)
     finally:
         _stop(worker)

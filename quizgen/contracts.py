@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from quizgen.domain import (
     BatchSpec,
@@ -55,14 +55,28 @@ class _Frozen(BaseModel):
 class GenerationConfig(_Frozen):
     """Behaviour knobs, read from settings by whoever starts the workflow."""
 
-    max_concurrent_batches: int = 10
-    repair_rounds: int = 3
+    max_concurrent_batches: Annotated[int, Field(ge=1)] = 10
+    repair_rounds: Annotated[int, Field(ge=0)] = 3
     retry_wait: timedelta = timedelta(days=7)
     llm_call_timeout: timedelta = timedelta(minutes=5)
     llm_heartbeat_timeout: timedelta = timedelta(seconds=30)
-    llm_max_attempts: int = 5
+    llm_max_attempts: Annotated[int, Field(ge=1)] = 5
     db_call_timeout: timedelta = timedelta(seconds=30)
-    db_max_attempts: int = 10
+    db_max_attempts: Annotated[int, Field(ge=1)] = 10
+    # Continue-as-new after this many rounds even if the SDK does not suggest it
+    # yet (keeps histories short; tests use it to exercise continue-as-new).
+    rounds_per_run: Annotated[int | None, Field(ge=1)] = None
+
+    @property
+    def batch_timeout(self) -> timedelta:
+        """An upper bound on one batch run: every LLM and DB attempt timing out, plus slack.
+
+        Without it a batch stuck on a bug (its workflow task failing forever)
+        would keep the quiz in `generating_questions`; with it, only that batch fails.
+        """
+        llm = (1 + self.repair_rounds) * self.llm_max_attempts * (self.llm_call_timeout * 1.5)
+        db = self.db_max_attempts * (self.db_call_timeout + timedelta(seconds=30)) * 2
+        return llm + db + timedelta(minutes=5)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GenerationConfig:
@@ -120,10 +134,15 @@ class BatchState(BaseModel):
 
 
 class QuizPlan(_Frozen):
-    """Output of `start_round`: every batch of the quiz and which are already saved."""
+    """Output of `start_round`: every batch of the quiz, which are saved, and the metadata.
+
+    A new run of the quiz workflow (after an earlier one closed) takes the
+    stored metadata over, so its rounds extend the quiz's history of attempts.
+    """
 
     batches: list[BatchRef]
     saved_batch_keys: list[str]
+    metadata: GenerationMetadata = GenerationMetadata()
 
 
 class QuizWorkflowInput(_Frozen):

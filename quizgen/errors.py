@@ -6,7 +6,8 @@
     │   ├── TransientProviderError   worth retrying (rate limit, outage, timeout)
     │   └── PermanentProviderError   retrying cannot help (bad key, refused content)
     └── PersistenceError         the database refused a write
-        └── QuizNotFoundError        no quiz with that id
+        ├── QuizNotFoundError        no quiz with that id
+        └── QuizStateConflictError   the quiz is not in a status that allows the change
 
 Validation problems with LLM output are *not* exceptions: the validator returns
 the rejected questions with readable reasons, because a batch repairs them.
@@ -20,6 +21,7 @@ __all__ = [
     "PersistenceError",
     "ProviderError",
     "QuizNotFoundError",
+    "QuizStateConflictError",
     "QuizgenError",
     "TransientProviderError",
 ]
@@ -55,3 +57,7 @@ class PersistenceError(QuizgenError):
 
 class QuizNotFoundError(PersistenceError):
     """No quiz exists with the given id."""
+
+
+class QuizStateConflictError(PersistenceError):
+    """The quiz's status does not allow the change (e.g. generating a published quiz)."""

@@ -18,6 +18,7 @@ __all__ = [
     "QUIZ_WORKFLOW",
     "RECORD_ROUND_ACTIVITY",
     "RETRY_SIGNAL",
+    "SAVED_BATCHES_ACTIVITY",
     "SAVE_BATCH_ACTIVITY",
     "SEARCH_ATTRIBUTES",
     "START_ROUND_ACTIVITY",
@@ -36,6 +37,7 @@ START_ROUND_ACTIVITY = "start_round"
 RECORD_ROUND_ACTIVITY = "record_round"
 GENERATE_QUESTIONS_ACTIVITY = "generate_questions"
 SAVE_BATCH_ACTIVITY = "save_batch"
+SAVED_BATCHES_ACTIVITY = "saved_batches"
 
 QUIZ_ID = SearchAttributeKey.for_keyword("QuizId")
 QUIZ_STATUS = SearchAttributeKey.for_keyword("QuizStatus")

@@ -48,6 +48,29 @@ async def start_generation(
     client: Client, quiz_id: uuid.UUID, *, task_queue: str, config: GenerationConfig
 ) -> QuizHandle:
     """Start the quiz's workflow, or return the one already running for it."""
+    return await _start(client, quiz_id, task_queue=task_queue, config=config, signal=None)
+
+
+async def request_retry(
+    client: Client, quiz_id: uuid.UUID, *, task_queue: str, config: GenerationConfig
+) -> QuizHandle:
+    """Send `retry_failed_batches`; if the quiz's workflow has closed, start a new run.
+
+    One signal-with-start call, so there is no gap in which the workflow could
+    close between "is it open?" and "signal it". A new run reads the saved
+    batches and the stored metadata and carries on from there.
+    """
+    return await _start(client, quiz_id, task_queue=task_queue, config=config, signal=RETRY_SIGNAL)
+
+
+async def _start(
+    client: Client,
+    quiz_id: uuid.UUID,
+    *,
+    task_queue: str,
+    config: GenerationConfig,
+    signal: str | None,
+) -> QuizHandle:
     return await client.start_workflow(
         QUIZ_WORKFLOW,
         QuizWorkflowInput(quiz_id=quiz_id, config=config),
@@ -56,6 +79,7 @@ async def start_generation(
         result_type=QuizWorkflowResult,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        start_signal=signal,
         # Findable in the Web UI from the first moment, not only after a round.
         search_attributes=TypedSearchAttributes(
             [
@@ -64,11 +88,6 @@ async def start_generation(
             ]
         ),
     )
-
-
-async def request_retry(client: Client, quiz_id: uuid.UUID) -> None:
-    """Send `retry_failed_batches` to the quiz's open workflow."""
-    await client.get_workflow_handle(quiz_workflow_id(quiz_id)).signal(RETRY_SIGNAL)
 
 
 async def query_progress(client: Client, quiz_id: uuid.UUID) -> QuizProgress:

@@ -81,12 +81,18 @@ def parse_output(raw: str) -> list[Any]:
     raise OutputFormatError('output must be a JSON object {"questions": [...]} or a JSON list')
 
 
+_MAX_ERRORS_DESCRIBED = 5
+
+
 def _describe(exc: ValidationError) -> str:
     parts = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for error in errors[:_MAX_ERRORS_DESCRIBED]:
         where = ".".join(str(p) for p in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
+    if len(errors) > _MAX_ERRORS_DESCRIBED:
+        parts.append(f"and {len(errors) - _MAX_ERRORS_DESCRIBED} more problems")
     return "; ".join(parts)
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.llm.faults import FaultInjectingProvider
 from activities.llm.offline import OfflineProvider
 from quizgen import orchestration
-from quizgen.contracts import QuizWorkflowResult
+from quizgen.contracts import GenerationConfig, QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.domain import BatchStatus, FailureReason, QuizStatus
 from quizgen.names import (
@@ -34,6 +37,7 @@ from tests.support.flows import (
     running_worker,
     wait_for_attempts,
     wait_for_status,
+    wait_until,
 )
 from tests.support.histories import record_histories
 from tests.support.recording import CommitThenFailOnce, RecordingProvider
@@ -49,8 +53,18 @@ async def _start(env: WorkflowEnvironment, quiz_id: uuid.UUID, task_queue: str) 
     )
 
 
+async def _retry(env: WorkflowEnvironment, quiz_id: uuid.UUID, task_queue: str) -> None:
+    await orchestration.request_retry(
+        env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
+    )
+
+
 async def _partial_round(
-    env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str, broken: str
+    env: WorkflowEnvironment,
+    engine: AsyncEngine,
+    task_queue: str,
+    broken: str,
+    config: GenerationConfig = TEST_CONFIG,
 ) -> tuple[uuid.UUID, RecordingProvider]:
     """Run a 4-batch quiz whose batch `broken` fails; return after round 1 settled."""
     quiz_id = await make_quiz(engine, FOUR_BATCHES)
@@ -58,7 +72,9 @@ async def _partial_round(
         FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [broken]))
     )
     async with running_worker(env.client, engine, faulty, task_queue):
-        await _start(env, quiz_id, task_queue)
+        await orchestration.start_generation(
+            env.client, quiz_id, task_queue=task_queue, config=config
+        )
         await wait_for_attempts(engine, quiz_id, 1)
     return quiz_id, faulty
 
@@ -119,7 +135,7 @@ async def test_retry_by_signal_regenerates_only_the_failed_batch(
 
     healthy = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
-        await orchestration.request_retry(temporal_env.client, quiz_id)
+        await _retry(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 2)
 
     assert record.status is QuizStatus.READY_FOR_REVIEW
@@ -157,7 +173,7 @@ async def test_all_batches_failing_fails_the_quiz_and_a_retry_completes_it(
     assert await question_rows(engine, quiz_id) == []
 
     async with running_worker(temporal_env.client, engine, OfflineProvider(), task_queue):
-        await orchestration.request_retry(temporal_env.client, quiz_id)
+        await _retry(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 2)
     assert record.status is QuizStatus.READY_FOR_REVIEW
     assert len(await question_rows(engine, quiz_id)) == sum(TARGETS.values())
@@ -232,7 +248,7 @@ async def test_a_signal_during_a_round_is_kept_for_after_it(
     async with running_worker(temporal_env.client, engine, slow_and_broken, task_queue):
         await _start(temporal_env, quiz_id, task_queue)
         await wait_for_status(engine, quiz_id, {QuizStatus.GENERATING_QUESTIONS})
-        await orchestration.request_retry(temporal_env.client, quiz_id)
+        await _retry(temporal_env, quiz_id, task_queue)
         # The signal came during round 1: round 2 follows by itself, and fails the same way.
         record = await wait_for_attempts(engine, quiz_id, 2)
         progress = await orchestration.query_progress(temporal_env.client, quiz_id)
@@ -318,7 +334,7 @@ async def test_a_batch_that_falls_short_saves_nothing_and_its_retry_asks_only_fo
 
     healthy = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
-        await orchestration.request_retry(temporal_env.client, quiz_id)
+        await _retry(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 2)
     assert record.status is QuizStatus.READY_FOR_REVIEW
     [retry_call] = healthy.requests
@@ -327,3 +343,101 @@ async def test_a_batch_that_falls_short_saves_nothing_and_its_retry_asks_only_fo
     saved = [r for r in await question_rows(engine, quiz_id) if r.batch_key == short_key]
     assert len(saved) == target
     await record_histories(temporal_env.client, quiz_id, keys, "short-then-retry")
+
+
+async def test_a_retry_after_the_workflow_closed_starts_a_run_that_continues_the_quiz(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    broken = KEYS[2]
+    impatient = TEST_CONFIG.model_copy(update={"retry_wait": timedelta(seconds=1)})
+    quiz_id, _ = await _partial_round(temporal_env, engine, task_queue, broken, impatient)
+    handle = temporal_env.client.get_workflow_handle(
+        quiz_workflow_id(quiz_id), result_type=QuizWorkflowResult
+    )
+    async with running_worker(temporal_env.client, engine, OfflineProvider(), task_queue):
+        closed = await handle.result()  # nobody asked for a retry within retry_wait
+    assert closed.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
+    assert closed.failed_batches == [broken]
+
+    healthy = RecordingProvider(OfflineProvider())
+    async with running_worker(temporal_env.client, engine, healthy, task_queue):
+        await _retry(temporal_env, quiz_id, task_queue)
+        record = await wait_for_attempts(engine, quiz_id, 2)
+    assert record.status is QuizStatus.READY_FOR_REVIEW
+    assert set(healthy.calls_per_batch()) == {broken}
+    # The new run extended the stored metadata instead of starting it afresh.
+    assert [a.attempt_number for a in record.generation_metadata.generation_attempts] == [1, 2]
+    assert record.generation_metadata.total_questions_saved == sum(TARGETS.values())
+
+
+async def test_starting_a_finished_quiz_again_changes_nothing(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    quiz_id = await make_quiz(engine, FOUR_BATCHES)
+    recording = RecordingProvider(OfflineProvider())
+    async with running_worker(temporal_env.client, engine, recording, task_queue):
+        first = await orchestration.start_generation(
+            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
+        )
+        await first.result()
+        before = await repo.get_quiz(engine, quiz_id)
+        again = await orchestration.start_generation(
+            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
+        )
+        result = await again.result()
+    after = await repo.get_quiz(engine, quiz_id)
+    assert again.result_run_id != first.result_run_id
+    assert result.status is QuizStatus.READY_FOR_REVIEW
+    assert after.status is QuizStatus.READY_FOR_REVIEW
+    assert after.generation_metadata == before.generation_metadata
+    assert sum(recording.calls_per_batch().values()) == len(KEYS)
+    assert len(await question_rows(engine, quiz_id)) == sum(TARGETS.values())
+
+
+async def test_cancelling_mid_round_never_leaves_the_quiz_generating(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    quiz_id = await make_quiz(engine, FOUR_BATCHES)
+    slow = OfflineProvider(latency_seconds=1.0)
+    one_at_a_time = TEST_CONFIG.model_copy(update={"max_concurrent_batches": 1})
+    async with running_worker(temporal_env.client, engine, slow, task_queue):
+        handle = await orchestration.start_generation(
+            temporal_env.client, quiz_id, task_queue=task_queue, config=one_at_a_time
+        )
+        await wait_until(lambda: _saved_batches(engine, quiz_id), at_least=1)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+    record = await repo.get_quiz(engine, quiz_id)
+    saved = await repo.saved_batch_keys(engine, quiz_id)
+    assert 1 <= len(saved) < len(KEYS)
+    assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
+    assert {r.batch_key for r in await question_rows(engine, quiz_id)} == saved
+
+
+async def test_continue_as_new_carries_the_batch_state(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    broken = KEYS[0]
+    one_round_per_run = TEST_CONFIG.model_copy(update={"rounds_per_run": 1})
+    quiz_id, _ = await _partial_round(temporal_env, engine, task_queue, broken, one_round_per_run)
+    healthy = RecordingProvider(OfflineProvider())
+    async with running_worker(temporal_env.client, engine, healthy, task_queue):
+        await orchestration.request_retry(
+            temporal_env.client, quiz_id, task_queue=task_queue, config=one_round_per_run
+        )
+        record = await wait_for_attempts(engine, quiz_id, 2)
+        progress = await orchestration.query_progress(temporal_env.client, quiz_id)
+    description = await temporal_env.client.get_workflow_handle(
+        quiz_workflow_id(quiz_id)
+    ).describe()
+    assert description.run_id != description.raw_description.workflow_execution_info.first_run_id
+    assert record.status is QuizStatus.READY_FOR_REVIEW
+    assert set(healthy.calls_per_batch()) == {broken}
+    assert {b.batch_key: b.attempts for b in progress.batches}[broken] == 2
+    assert [a.attempt_number for a in record.generation_metadata.generation_attempts] == [1, 2]
+    await record_histories(temporal_env.client, quiz_id, [], "continue-as-new")
+
+
+async def _saved_batches(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
+    return len(await repo.saved_batch_keys(engine, quiz_id))

@@ -738,3 +738,13 @@ def test_rejection_echoes_the_question_only_when_short() -> None:
     long = tf(correct_answer="maybe", question_text="x" * 5000)
     report = validate_questions(TF, [short, long])
     assert [r.question for r in report.rejected] == [short, None]
+
+
+def test_a_question_with_thousands_of_problems_gets_a_bounded_reason() -> None:
+    # LLM output must not be able to inflate what travels into workflow history.
+    hostile = {**tf(), **{f"extra_{i}": i for i in range(5000)}}
+    [rejection] = validate_questions(TF, [hostile]).rejected
+    assert "Extra inputs are not permitted" in rejection.reason
+    assert "more problems" in rejection.reason
+    assert len(rejection.reason) < 1000
+    assert rejection.question is None  # too large to echo back in a repair prompt

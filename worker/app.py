@@ -50,5 +50,8 @@ def build_worker(
             persistence.start_round,
             persistence.save_batch,
             persistence.record_round,
+            persistence.saved_batches,
         ],
+        # On SIGTERM, let running LLM calls finish instead of burning an attempt.
+        graceful_shutdown_timeout=settings.llm_call_timeout,
     )

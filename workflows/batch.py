@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from quizgen.contracts import (
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from quizgen.domain import BatchResult, BatchStatus, TokenUsage
     from quizgen.names import BATCH_WORKFLOW, GENERATE_QUESTIONS_ACTIVITY, SAVE_BATCH_ACTIVITY
     from quizgen.validation import Rejection
+    from workflows._errors import cap, root_message
     from workflows._policies import db_activity, llm_activity
 
 __all__ = ["BatchGenerationWorkflow"]
@@ -87,7 +88,9 @@ class BatchGenerationWorkflow:
                 **llm_activity(self._input.config),
             )
         except ActivityError as err:
-            raise self._failure(f"the question generator failed: {_root_message(err)}") from err
+            if is_cancelled_exception(err):
+                raise
+            raise self._failure(f"the question generator failed: {root_message(err)}") from err
         self._tokens += answer.tokens
         self._kept.extend(answer.valid[:missing])
         self._repair = list(answer.rejected)
@@ -112,7 +115,9 @@ class BatchGenerationWorkflow:
                 **db_activity(self._input.config),
             )
         except ActivityError as err:
-            raise self._failure(f"saving the questions failed: {_root_message(err)}") from err
+            if is_cancelled_exception(err):
+                raise
+            raise self._failure(f"saving the questions failed: {root_message(err)}") from err
         if not saved.duplicate_indexes:
             return True
         # Another batch of the quiz saved one of these texts first: replace them.
@@ -122,15 +127,8 @@ class BatchGenerationWorkflow:
         return False
 
     def _failure(self, reason: str) -> ApplicationError:
-        message = f"batch {self._input.batch.batch_key}: {reason}"
+        message = cap(f"batch {self._input.batch.batch_key}: {reason}")
         details = BatchFailure(
             reason=message, kept_questions=self._kept, tokens=self._tokens, llm_calls=self._calls
         )
         return ApplicationError(message, details, type=BATCH_FAILED, non_retryable=True)
-
-
-def _root_message(err: BaseException) -> str:
-    """The innermost cause's message: the activity's own words, not Temporal's wrapper."""
-    while err.__cause__ is not None:
-        err = err.__cause__
-    return getattr(err, "message", None) or str(err)

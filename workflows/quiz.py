@@ -56,14 +56,14 @@ with workflow.unsafe.imports_passed_through():
         QUIZ_WORKFLOW,
         RECORD_ROUND_ACTIVITY,
         RETRY_SIGNAL,
+        SAVED_BATCHES_ACTIVITY,
         START_ROUND_ACTIVITY,
         batch_workflow_id,
     )
+    from workflows._errors import cap, root_message
     from workflows._policies import db_activity
 
 __all__ = ["QuizGenerationWorkflow"]
-
-_MAX_FAILURE_MESSAGE = 2000
 
 
 @workflow.defn(name=QUIZ_WORKFLOW)
@@ -75,7 +75,10 @@ class QuizGenerationWorkflow:
             state.ref.batch_key: state for state in input.carried_batches or []
         }
         self._metadata = input.carried_metadata or GenerationMetadata()
+        # A fresh run takes over the metadata stored by earlier runs (see _reconcile).
+        self._metadata_adopted = input.carried_metadata is not None
         self._retry_requested = input.retry_requested
+        self._rounds_this_run = 0
         self._status = (
             self._settled_status() if input.carried_batches else QuizStatus.GENERATING_QUESTIONS
         )
@@ -106,11 +109,12 @@ class QuizGenerationWorkflow:
     async def run(self, input: QuizWorkflowInput) -> QuizWorkflowResult:
         try:
             return await self._run()
-        except FailureError as err:
-            # Never leave the quiz showing `generating_questions` after we stop.
-            await self._record(
-                QuizStatus.FAILED, FailureReason.INTERNAL_ERROR, f"generation stopped: {err}"
-            )
+        except (asyncio.CancelledError, FailureError) as err:
+            # Cancelled, or an activity ran out of retries: never leave the quiz
+            # showing `generating_questions` (invariant 4). Termination cannot be
+            # caught; the next start or retry of the quiz repairs the status.
+            if self._status is QuizStatus.GENERATING_QUESTIONS:
+                await self._settle_after_stop(f"generation stopped: {root_message(err)}")
             raise
 
     async def _run(self) -> QuizWorkflowResult:
@@ -126,7 +130,7 @@ class QuizGenerationWorkflow:
                 except TimeoutError:
                     workflow.logger.info("no retry requested in time; closing")
                     return self._result()
-            if workflow.info().is_continue_as_new_suggested():
+            if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     QuizWorkflowInput(
@@ -140,6 +144,7 @@ class QuizGenerationWorkflow:
 
     async def _round(self) -> None:
         self._status = QuizStatus.GENERATING_QUESTIONS
+        self._rounds_this_run += 1
         plan = await workflow.execute_activity(
             START_ROUND_ACTIVITY,
             self._input.quiz_id,
@@ -153,23 +158,59 @@ class QuizGenerationWorkflow:
         started = workflow.now()
         semaphore = asyncio.Semaphore(self._input.config.max_concurrent_batches)
         results = await asyncio.gather(*(self._run_batch(s, semaphore) for s in todo))
+        # PostgreSQL has the last word on which batches are saved, e.g. when a
+        # child was terminated after its save had committed.
+        saved = await workflow.execute_activity(
+            SAVED_BATCHES_ACTIVITY,
+            self._input.quiz_id,
+            result_type=list[str],
+            **db_activity(self._input.config),
+        )
+        self._mark_saved(saved)
         self._status = self._settled_status()
         if results:
             self._metadata = self._next_metadata(started, results)
+        await self._record_settled()
+        self._upsert_search_attributes()
+
+    async def _record_settled(self, message: str | None = None) -> None:
         if self._status is QuizStatus.FAILED:
             await self._record(
-                self._status, FailureReason.NO_BATCHES_SUCCEEDED, self._failure_message()
+                self._status, FailureReason.NO_BATCHES_SUCCEEDED, message or self._failure_message()
             )
+        else:
+            await self._record(self._status)
+
+    async def _settle_after_stop(self, message: str) -> None:
+        for state in self._batches.values():
+            if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
+                state.status = BatchStatus.FAILED
+                state.last_error = cap(message)
+        self._status = self._settled_status()
+        if self._status is QuizStatus.FAILED:
+            await self._record(self._status, FailureReason.INTERNAL_ERROR, cap(message))
         else:
             await self._record(self._status)
         self._upsert_search_attributes()
 
+    def _should_continue_as_new(self) -> bool:
+        limit = self._input.config.rounds_per_run
+        if limit is not None and self._rounds_this_run >= limit:
+            return True
+        return workflow.info().is_continue_as_new_suggested()
+
     def _reconcile(self, plan: QuizPlan) -> None:
-        """Take in the quiz's batches; the database's saved batches are succeeded."""
-        saved = set(plan.saved_batch_keys)
+        """Take in the quiz's batches and metadata; the database's saved batches succeeded."""
+        if not self._metadata_adopted:
+            self._metadata = plan.metadata
+            self._metadata_adopted = True
         for ref in plan.batches:
-            state = self._batches.setdefault(ref.batch_key, BatchState(ref=ref))
-            if ref.batch_key in saved:
+            self._batches.setdefault(ref.batch_key, BatchState(ref=ref))
+        self._mark_saved(plan.saved_batch_keys)
+
+    def _mark_saved(self, saved_keys: list[str]) -> None:
+        for key in saved_keys:
+            if (state := self._batches.get(key)) is not None:
                 state.status = BatchStatus.SUCCEEDED
                 state.kept_questions = []
                 state.last_error = None
@@ -191,14 +232,16 @@ class QuizGenerationWorkflow:
                     id=batch_workflow_id(self._input.quiz_id, ref.batch_key),
                     # The server itself refuses to run a succeeded batch again.
                     id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                    execution_timeout=self._input.config.batch_timeout,
                     result_type=BatchResult,
                 )
             except ChildWorkflowError as err:
                 failure = _batch_failure(err, state)
             except WorkflowAlreadyStartedError:
                 failure = BatchFailure(
-                    reason=f"batch {ref.batch_key}: another run of it is open or succeeded; "
-                    "the next round checks the saved questions",
+                    reason=f"batch {ref.batch_key}: Temporal refused to run it again because "
+                    "an earlier run succeeded or is still open; its saved questions are "
+                    "checked at the end of this round",
                     kept_questions=state.kept_questions,
                     tokens=TokenUsage(),
                     llm_calls=0,
@@ -260,8 +303,7 @@ class QuizGenerationWorkflow:
 
     def _failure_message(self) -> str:
         errors = [s.last_error or s.ref.batch_key for s in self._unfinished()]
-        message = "no batch reached its target: " + "; ".join(errors)
-        return message[:_MAX_FAILURE_MESSAGE]
+        return cap("no batch reached its target: " + "; ".join(errors))
 
     async def _record(
         self,
@@ -314,7 +356,7 @@ def _batch_failure(err: ChildWorkflowError, state: BatchState) -> BatchFailure:
         except ValueError:
             pass
     return BatchFailure(
-        reason=f"batch {state.ref.batch_key}: {cause or err}",
+        reason=cap(f"batch {state.ref.batch_key}: {root_message(err)}"),
         kept_questions=state.kept_questions,
         tokens=TokenUsage(),
         llm_calls=0,

@@ -7,6 +7,7 @@ function is one transaction, so a caller never sees half of a write.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from quizgen.domain import (
     QuizStatus,
     Tone,
 )
-from quizgen.errors import QuizNotFoundError
+from quizgen.errors import QuizNotFoundError, QuizStateConflictError
 from quizgen.questions import normalize_text
 
 __all__ = [
@@ -37,9 +38,9 @@ __all__ = [
     "SaveBatchRequest",
     "SaveBatchResult",
     "create_quiz",
-    "existing_question_texts",
     "get_quiz",
     "load_module",
+    "question_texts_by_module",
     "save_batch",
     "saved_batch_keys",
     "update_quiz_status",
@@ -202,13 +203,18 @@ async def load_module(engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str) -
     )
 
 
-async def existing_question_texts(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
-    """Normalised texts of every saved question of the quiz (for duplicate checks)."""
+async def question_texts_by_module(engine: AsyncEngine, quiz_id: uuid.UUID) -> dict[str, list[str]]:
+    """Normalised texts of the quiz's saved questions, per module (for duplicate checks)."""
+    texts: dict[str, list[str]] = {}
     async with engine.connect() as conn:
         rows = await conn.execute(
-            sa.select(_question.c.normalized_text).where(_question.c.quiz_id == quiz_id)
+            sa.select(_question.c.module_id, _question.c.normalized_text)
+            .where(_question.c.quiz_id == quiz_id)
+            .order_by(_question.c.created_at, _question.c.position)
         )
-        return {text for (text,) in rows}
+        for module_id, text in rows:
+            texts.setdefault(module_id, []).append(text)
+    return texts
 
 
 async def saved_batch_keys(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
@@ -311,7 +317,13 @@ async def update_quiz_status(
     failure_reason: FailureReason | None = None,
     failure_message: str | None = None,
     metadata: GenerationMetadata | None = None,
+    allowed_from: Collection[QuizStatus] | None = None,
 ) -> None:
+    """Set the status (and metadata); with `allowed_from`, only from those statuses.
+
+    Raises `QuizStateConflictError` when the quiz is in another status, so a
+    late or stray writer never overwrites a newer decision (e.g. `published`).
+    """
     values: dict[str, Any] = {
         "status": status.value,
         "failure_reason": failure_reason.value if failure_reason else None,
@@ -320,7 +332,16 @@ async def update_quiz_status(
     }
     if metadata is not None:
         values["generation_metadata"] = metadata.model_dump(mode="json")
+    query = _quiz.update().where(_quiz.c.id == quiz_id).values(**values)
+    if allowed_from is not None:
+        query = query.where(_quiz.c.status.in_([s.value for s in allowed_from]))
     async with engine.begin() as conn:
-        updated = await conn.execute(_quiz.update().where(_quiz.c.id == quiz_id).values(**values))
-        if updated.rowcount == 0:
-            raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
+        updated = await conn.execute(query.returning(_quiz.c.id))
+        if updated.first() is not None:
+            return
+        current = (
+            await conn.execute(sa.select(_quiz.c.status).where(_quiz.c.id == quiz_id))
+        ).scalar_one_or_none()
+    if current is None:
+        raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
+    raise QuizStateConflictError(f"quiz {quiz_id} is {current}; cannot change it to {status.value}")

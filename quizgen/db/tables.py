@@ -72,6 +72,9 @@ class QuestionRow(SQLModel, table=True):
     __tablename__ = "question"
     __table_args__ = (
         sa.Index("ix_question_quiz_batch", "quiz_id", "batch_key"),
+        # The backstop for "no duplicate questions in a quiz"; save_batch checks
+        # first (under the quiz row lock) so that it can name the duplicates.
+        sa.UniqueConstraint("quiz_id", "normalized_text", name="uq_question_quiz_text"),
         # A question exists only as part of a saved batch (invariant 1).
         sa.ForeignKeyConstraint(
             ["quiz_id", "batch_key"],
