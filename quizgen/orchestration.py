@@ -8,6 +8,7 @@ returns the running one instead of starting a second.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -45,14 +46,24 @@ async def connect(settings: Settings) -> Client:
 
 
 async def start_generation(
-    client: Client, quiz_id: uuid.UUID, *, task_queue: str, config: GenerationConfig
+    client: Client,
+    quiz_id: uuid.UUID,
+    *,
+    task_queue: str,
+    config: GenerationConfig,
+    rpc_timeout: timedelta | None = None,
 ) -> QuizHandle:
     """Start the quiz's workflow, or return the one already running for it."""
-    return await _start(client, quiz_id, task_queue=task_queue, config=config, signal=None)
+    return await _start(client, quiz_id, task_queue, config, None, rpc_timeout)
 
 
 async def request_retry(
-    client: Client, quiz_id: uuid.UUID, *, task_queue: str, config: GenerationConfig
+    client: Client,
+    quiz_id: uuid.UUID,
+    *,
+    task_queue: str,
+    config: GenerationConfig,
+    rpc_timeout: timedelta | None = None,
 ) -> QuizHandle:
     """Send `retry_failed_batches`; if the quiz's workflow has closed, start a new run.
 
@@ -60,16 +71,16 @@ async def request_retry(
     close between "is it open?" and "signal it". A new run reads the saved
     batches and the stored metadata and carries on from there.
     """
-    return await _start(client, quiz_id, task_queue=task_queue, config=config, signal=RETRY_SIGNAL)
+    return await _start(client, quiz_id, task_queue, config, RETRY_SIGNAL, rpc_timeout)
 
 
 async def _start(
     client: Client,
     quiz_id: uuid.UUID,
-    *,
     task_queue: str,
     config: GenerationConfig,
     signal: str | None,
+    rpc_timeout: timedelta | None,
 ) -> QuizHandle:
     return await client.start_workflow(
         QUIZ_WORKFLOW,
@@ -80,6 +91,7 @@ async def _start(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         start_signal=signal,
+        rpc_timeout=rpc_timeout,
         # Findable in the Web UI from the first moment, not only after a round.
         search_attributes=TypedSearchAttributes(
             [

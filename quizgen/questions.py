@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from quizgen.domain import QuestionType
+from quizgen.domain import NoNul, QuestionType
 
 __all__ = [
     "QUESTION_MODELS",
@@ -39,11 +39,15 @@ __all__ = [
     "normalize_text",
 ]
 
+# NoNul goes after the length/whitespace constraints (pydantic drops validators
+# that come before a StringConstraints in the same Annotated chain).
 QuestionText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
 ]
-Explanation = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Explanation = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoNul]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul
+]
 
 _BLANK_TAG = re.compile(r"\[blank_(\d+)\]")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -144,14 +148,14 @@ class Matching(_Question):
 class CategoryItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=50), NoNul]
     text: ShortText
 
 
 class Category(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=50), NoNul]
     name: ShortText
     correct_items: Annotated[list[str], Field(min_length=1)]
 

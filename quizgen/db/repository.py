@@ -7,7 +7,8 @@ function is one transaction, so a caller never sees half of a write.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,9 +38,11 @@ __all__ = [
     "QuizRecord",
     "SaveBatchRequest",
     "SaveBatchResult",
+    "StatusLock",
     "create_quiz",
     "get_quiz",
     "load_module",
+    "locked_status",
     "question_texts_by_module",
     "save_batch",
     "saved_batch_keys",
@@ -307,6 +310,42 @@ async def _save_batch(engine: AsyncEngine, request: SaveBatchRequest) -> SaveBat
             ],
         )
     return SaveBatchResult(inserted=True, question_ids=ids)
+
+
+class StatusLock:
+    """The quiz row, locked for the rest of a transaction (see `locked_status`)."""
+
+    def __init__(self, conn: AsyncConnection, quiz_id: uuid.UUID, status: QuizStatus) -> None:
+        self._conn = conn
+        self._quiz_id = quiz_id
+        self.status = status
+
+    async def set(self, status: QuizStatus) -> None:
+        await self._conn.execute(
+            _quiz.update()
+            .where(_quiz.c.id == self._quiz_id)
+            .values(status=status.value, updated_at=_now())
+        )
+        self.status = status
+
+
+@asynccontextmanager
+async def locked_status(engine: AsyncEngine, quiz_id: uuid.UUID) -> AsyncIterator[StatusLock]:
+    """Hold the quiz row (`FOR UPDATE`) while the caller decides and acts.
+
+    A status change made through the lock commits only if the block ends
+    without an exception, so "claim, then ask Temporal" is all or nothing, and
+    two callers deciding at once are served one after the other.
+    """
+    async with engine.begin() as conn:
+        status = (
+            await conn.execute(
+                sa.select(_quiz.c.status).where(_quiz.c.id == quiz_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        if status is None:
+            raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
+        yield StatusLock(conn, quiz_id, QuizStatus(status))
 
 
 async def update_quiz_status(

@@ -1,0 +1,29 @@
+"""`python -m api`: serve the HTTP API on API_HOST:API_PORT."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from api.app import create_app
+from quizgen.errors import ConfigurationError
+from quizgen.settings import get_settings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = get_settings()
+        app = create_app(settings)
+    except (ValidationError, ConfigurationError) as err:
+        sys.exit(f"api: invalid settings: {err}")
+    if not settings.api_tokens:
+        logging.getLogger("api").warning("API_TOKENS is empty: every request will be refused (401)")
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Dependencies of the routes, as `Annotated` types."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.auth import TokenRegistry
+from api.errors import NotFound, Unauthorized
+from api.temporal import TemporalGateway
+from quizgen.db import repository as repo
+from quizgen.errors import QuizNotFoundError
+from quizgen.settings import Settings
+
+__all__ = ["CurrentUser", "Engine", "OwnedQuiz", "SettingsDep", "Temporal"]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from API_TOKENS")
+
+
+def _engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+def _temporal(request: Request) -> TemporalGateway:
+    gateway: TemporalGateway = request.app.state.temporal
+    return gateway
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
+    tokens: TokenRegistry = request.app.state.tokens
+    user = tokens.user_for(credentials.credentials)
+    if user is None:
+        raise Unauthorized("the API token is not valid")
+    return user
+
+
+Engine = Annotated[AsyncEngine, Depends(_engine)]
+Temporal = Annotated[TemporalGateway, Depends(_temporal)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CurrentUser = Annotated[str, Depends(_current_user)]
+
+
+async def _owned_quiz(quiz_id: uuid.UUID, user: CurrentUser, engine: Engine) -> repo.QuizRecord:
+    try:
+        quiz = await repo.get_quiz(engine, quiz_id)
+    except QuizNotFoundError:
+        quiz = None
+    # Another user's quiz is indistinguishable from a missing one.
+    if quiz is None or quiz.owner_id != user:
+        raise NotFound(f"quiz {quiz_id} not found")
+    return quiz
+
+
+OwnedQuiz = Annotated[repo.QuizRecord, Depends(_owned_quiz)]

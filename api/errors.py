@@ -1,0 +1,183 @@
+"""Errors the API answers with, all in one JSON shape.
+
+    APIError                      {"error": {"code", "message", "details"}}
+    ├── Unauthorized      401     missing or unknown bearer token
+    ├── NotFound          404     no such quiz/question for this user
+    ├── Conflict          409     the quiz's state does not allow the request
+    ├── PayloadTooLarge   413     body over the limit (refused before it is read)
+    ├── Unprocessable     422     a valid request the rules refuse (e.g. duplicate text)
+    └── ServiceUnavailable 503    PostgreSQL or Temporal cannot be reached
+
+Request validation errors (422), unknown routes (404) and unexpected
+exceptions (500, no stack trace) are rendered in the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy.exc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
+
+__all__ = [
+    "APIError",
+    "Conflict",
+    "ErrorBody",
+    "NotFound",
+    "PayloadTooLarge",
+    "ServiceUnavailable",
+    "Unauthorized",
+    "Unprocessable",
+    "error_response",
+    "error_responses",
+    "install_error_handlers",
+]
+
+log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+class APIError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class Unauthorized(APIError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class NotFound(APIError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(APIError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(APIError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class Unprocessable(APIError):
+    status_code = 422
+    code = "unprocessable"
+
+
+class ServiceUnavailable(APIError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+_CODES = {
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the error shape for these statuses."""
+    return {code: {"model": ErrorBody} for code in status_codes}
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details))
+    all_headers = dict(headers or {})
+    if status_code == 401:
+        all_headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=all_headers)
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        details.append({"loc": loc, "message": message})
+    return details
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route of the app serves at this path."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**scope, "method": method})[0] is Match.FULL
+            for route in app.router.routes
+        )
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def _api_error(_: Request, exc: APIError) -> JSONResponse:
+        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        summary = "; ".join(f"{'.'.join(d['loc'])}: {d['message']}" for d in details[:3])
+        return error_response(422, "invalid_request", f"the request is invalid: {summary}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _CODES.get(exc.status_code, f"http_{exc.status_code}")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette lists only the first matching route's methods; a path
+            # served by several routes (GET and POST /quizzes) allows them all.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    @app.exception_handler(sqlalchemy.exc.InterfaceError)
+    @app.exception_handler(OSError)
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc)
+        return error_response(
+            503, "service_unavailable", "the database is unavailable; try again shortly"
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal_error", "an unexpected error occurred")

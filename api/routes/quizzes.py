@@ -1,0 +1,68 @@
+"""`/quizzes`: create, list, show, and trigger generation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentUser, Engine, OwnedQuiz, Temporal
+from api.errors import error_responses
+from api.generation import current_progress, trigger_generation
+from api.models import (
+    GenerationAccepted,
+    QuizCreate,
+    QuizPublic,
+    QuizSummaryPublic,
+    QuizzesPage,
+)
+from quizgen.db import repository as repo
+from quizgen.db import review
+
+router = APIRouter(prefix="/quizzes", tags=["quizzes"])
+
+_errors = error_responses(401, 404, 422, 503)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 401, 413, 422, 503),
+)
+async def create_quiz(
+    body: QuizCreate, user: CurrentUser, engine: Engine, temporal: Temporal
+) -> QuizPublic:
+    """Create a quiz; generation starts with `POST /quizzes/{id}/generate-questions`."""
+    quiz_id = await repo.create_quiz(engine, user, body)
+    quiz = await repo.get_quiz(engine, quiz_id)
+    return QuizPublic.of(quiz, await current_progress(engine, temporal, quiz))
+
+
+@router.get("", responses=error_responses(401, 422, 503))
+async def list_quizzes(
+    user: CurrentUser,
+    engine: Engine,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> QuizzesPage:
+    """The caller's quizzes, newest first."""
+    summaries, count = await review.list_quizzes(engine, user, offset=offset, limit=limit)
+    return QuizzesPage(data=[QuizSummaryPublic.of(s) for s in summaries], count=count)
+
+
+@router.get("/{quiz_id}", responses=_errors)
+async def get_quiz(quiz: OwnedQuiz, engine: Engine, temporal: Temporal) -> QuizPublic:
+    """Status, progress ("X questions generated successfully (Y remaining)"), batches, metadata."""
+    return QuizPublic.of(quiz, await current_progress(engine, temporal, quiz))
+
+
+@router.post(
+    "/{quiz_id}/generate-questions",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 404, 409, 422, 503),
+)
+async def generate_questions(
+    quiz: OwnedQuiz, engine: Engine, temporal: Temporal
+) -> GenerationAccepted:
+    """Start generation, or retry only the batches that have not succeeded."""
+    return await trigger_generation(engine, temporal, quiz)

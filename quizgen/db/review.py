@@ -1,0 +1,215 @@
+"""Reading and reviewing saved questions: list, edit (re-validated), approve.
+
+Edits never delete a question and never bypass the question-type rules or the
+quiz's no-duplicates rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from quizgen.db.tables import QuestionRow, QuizRow
+from quizgen.domain import Difficulty, QuestionType, QuizStatus
+from quizgen.errors import QuizNotFoundError
+from quizgen.questions import QUESTION_MODELS, normalize_text
+
+__all__ = [
+    "DuplicateQuestionError",
+    "InvalidQuestionError",
+    "QuestionFilter",
+    "QuestionRecord",
+    "QuizSummary",
+    "get_question",
+    "list_questions",
+    "list_quizzes",
+    "update_question",
+]
+
+_quiz = QuizRow.__table__  # type: ignore[attr-defined]
+_question = QuestionRow.__table__  # type: ignore[attr-defined]
+
+
+class InvalidQuestionError(ValueError):
+    """An edit breaks the question type's rules; the message says which."""
+
+
+class DuplicateQuestionError(ValueError):
+    """An edit would give the quiz two questions with the same text."""
+
+
+class QuizSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID
+    title: str
+    status: QuizStatus
+    questions_saved: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class QuestionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID
+    quiz_id: uuid.UUID
+    module_id: str
+    batch_key: str
+    question_type: QuestionType
+    difficulty: Difficulty
+    question_data: dict[str, Any]
+    is_approved: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class QuestionFilter(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    module_id: str | None = None
+    batch_key: str | None = None
+    question_type: QuestionType | None = None
+    is_approved: bool | None = None
+
+
+def _record(row: Any) -> QuestionRecord:
+    return QuestionRecord(
+        id=row.id,
+        quiz_id=row.quiz_id,
+        module_id=row.module_id,
+        batch_key=row.batch_key,
+        question_type=QuestionType(row.question_type),
+        difficulty=Difficulty(row.difficulty),
+        question_data=row.question_data,
+        is_approved=row.is_approved,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def list_quizzes(
+    engine: AsyncEngine, owner_id: str, *, offset: int, limit: int
+) -> tuple[list[QuizSummary], int]:
+    counts = (
+        sa.select(_question.c.quiz_id, sa.func.count().label("n"))
+        .group_by(_question.c.quiz_id)
+        .subquery()
+    )
+    query = (
+        sa.select(_quiz, sa.func.coalesce(counts.c.n, 0).label("questions_saved"))
+        .outerjoin(counts, counts.c.quiz_id == _quiz.c.id)
+        .where(_quiz.c.owner_id == owner_id)
+        .order_by(_quiz.c.created_at.desc(), _quiz.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    async with engine.connect() as conn:
+        total = (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(_quiz).where(_quiz.c.owner_id == owner_id)
+            )
+        ).scalar_one()
+        rows = await conn.execute(query)
+        summaries = [
+            QuizSummary(
+                id=row.id,
+                title=row.title,
+                status=QuizStatus(row.status),
+                questions_saved=row.questions_saved,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+    return summaries, int(total)
+
+
+async def list_questions(
+    engine: AsyncEngine,
+    quiz_id: uuid.UUID,
+    where: QuestionFilter,
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[list[QuestionRecord], int]:
+    conditions = [_question.c.quiz_id == quiz_id]
+    if where.module_id is not None:
+        conditions.append(_question.c.module_id == where.module_id)
+    if where.batch_key is not None:
+        conditions.append(_question.c.batch_key == where.batch_key)
+    if where.question_type is not None:
+        conditions.append(_question.c.question_type == where.question_type.value)
+    if where.is_approved is not None:
+        conditions.append(_question.c.is_approved == where.is_approved)
+    async with engine.connect() as conn:
+        total = (
+            await conn.execute(sa.select(sa.func.count()).select_from(_question).where(*conditions))
+        ).scalar_one()
+        rows = await conn.execute(
+            sa.select(_question)
+            .where(*conditions)
+            .order_by(_question.c.batch_key, _question.c.position)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_record(row) for row in rows], int(total)
+
+
+async def get_question(
+    engine: AsyncEngine, quiz_id: uuid.UUID, question_id: uuid.UUID
+) -> QuestionRecord:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(_question).where(
+                    _question.c.quiz_id == quiz_id, _question.c.id == question_id
+                )
+            )
+        ).first()
+    if row is None:
+        raise QuizNotFoundError(f"quiz {quiz_id} has no question {question_id}")
+    return _record(row)
+
+
+async def update_question(
+    engine: AsyncEngine,
+    quiz_id: uuid.UUID,
+    question_id: uuid.UUID,
+    *,
+    question_data: dict[str, Any] | None = None,
+    is_approved: bool | None = None,
+) -> QuestionRecord:
+    """Change a question's data (validated like LLM output) and/or its approval."""
+    current = await get_question(engine, quiz_id, question_id)
+    values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+    if question_data is not None:
+        model = QUESTION_MODELS[current.question_type]
+        try:
+            question = model.model_validate(question_data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'question'}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors(include_url=False)[:5]
+            )
+            raise InvalidQuestionError(problems) from None
+        values["question_data"] = question.model_dump(mode="json")
+        values["normalized_text"] = normalize_text(question.question_text)
+    if is_approved is not None:
+        values["is_approved"] = is_approved
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                _question.update()
+                .where(_question.c.quiz_id == quiz_id, _question.c.id == question_id)
+                .values(**values)
+            )
+    except sa.exc.IntegrityError as exc:
+        raise DuplicateQuestionError("another question of this quiz already has this text") from exc
+    return await get_question(engine, quiz_id, question_id)
