@@ -92,15 +92,17 @@ class GenerationActivities:
                 if err.retry_after_seconds
                 else None
             )
+            # `from None`: the message says why; the client library's exception chain
+            # would push a retried failure over Temporal's size limit and hide the reason.
             raise ApplicationError(
                 str(err),
                 type="TransientProviderError",
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
-            ) from err
+            ) from None
         except PermanentProviderError as err:
             raise ApplicationError(
                 str(err), type="PermanentProviderError", non_retryable=True
-            ) from err
+            ) from None
         report = validate_output(
             batch.question_type,
             response.raw,

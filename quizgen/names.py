@@ -23,6 +23,7 @@ __all__ = [
     "SEARCH_ATTRIBUTES",
     "START_ROUND_ACTIVITY",
     "batch_workflow_id",
+    "llm_task_queue",
     "quiz_workflow_id",
 ]
 
@@ -45,6 +46,11 @@ QUESTIONS_SAVED = SearchAttributeKey.for_int("QuestionsSaved")
 QUESTIONS_TARGET = SearchAttributeKey.for_int("QuestionsTarget")
 BATCHES_FAILED = SearchAttributeKey.for_int("BatchesFailed")
 SEARCH_ATTRIBUTES = (QUIZ_ID, QUIZ_STATUS, QUESTIONS_SAVED, QUESTIONS_TARGET, BATCHES_FAILED)
+
+
+def llm_task_queue(task_queue: str) -> str:
+    """The queue of the LLM activity, next to the queue the workflows run on."""
+    return f"{task_queue}-llm"
 
 
 def quiz_workflow_id(quiz_id: uuid.UUID | str) -> str:

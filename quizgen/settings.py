@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from quizgen.names import llm_task_queue
+
 __all__ = ["FaultKind", "LLMProviderName", "Settings", "get_settings", "normalize_database_url"]
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/quizgen"
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "quiz-generation"
 
+    @property
+    def llm_task_queue(self) -> str:
+        return llm_task_queue(self.temporal_task_queue)
+
     database_url: str = DEFAULT_DATABASE_URL
 
     llm_provider: LLMProviderName = LLMProviderName.OFFLINE
@@ -64,6 +70,11 @@ class Settings(BaseSettings):
     llm_call_timeout: timedelta = timedelta(minutes=5)
     llm_heartbeat_timeout: timedelta = timedelta(seconds=30)
     llm_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    llm_max_output_tokens: Annotated[int, Field(ge=256, le=200_000)] = 8_000
+    # LLM activities run on their own task queue, so these limits never slow
+    # the database activities: per worker (concurrency) and per queue (rate).
+    llm_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 4
+    llm_rate_per_second: Annotated[float | None, Field(gt=0)] = None
     # Simulated LLM latency of the offline provider, so demos can be watched.
     llm_offline_latency_seconds: Annotated[float, Field(ge=0.0, le=60.0)] = 0.0
 

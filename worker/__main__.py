@@ -13,7 +13,7 @@ from quizgen.db.engine import make_engine
 from quizgen.errors import ConfigurationError
 from quizgen.orchestration import connect
 from quizgen.settings import get_settings
-from worker.app import build_provider, build_worker
+from worker.app import build_provider, build_workers, running_workers
 
 
 async def main() -> None:
@@ -21,19 +21,20 @@ async def main() -> None:
     provider = build_provider(settings)
     engine = make_engine(settings.database_url)
     client = await connect(settings)
-    worker = build_worker(client, settings, engine, provider)
+    workers = build_workers(client, settings, engine, provider)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     logging.getLogger(__name__).info(
-        "worker polling task queue %r at %s (provider %s)",
+        "worker polling task queues %r and %r at %s (provider %s)",
         settings.temporal_task_queue,
+        settings.llm_task_queue,
         settings.temporal_address,
         settings.llm_provider.value,
     )
     try:
-        async with worker:
+        async with running_workers(workers):
             await stop.wait()
     finally:
         await engine.dispose()

@@ -1,6 +1,18 @@
-"""Building a worker from settings: clients, providers, activities, workflows."""
+"""Building workers from settings: clients, providers, activities, workflows.
+
+A worker process polls two task queues:
+
+- `TEMPORAL_TASK_QUEUE` (default `quiz-generation`): both workflows and the
+  database activities;
+- `{TEMPORAL_TASK_QUEUE}-llm`: only the LLM activity, with its own limits
+  (`LLM_MAX_CONCURRENCY` per worker, `LLM_RATE_PER_SECOND` across the queue), so
+  a quiz of 50 batches neither floods the provider nor starves the database work.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -10,48 +22,63 @@ from activities.generation import GenerationActivities
 from activities.llm.base import QuestionProvider
 from activities.llm.faults import FaultInjectingProvider, FaultPlan
 from activities.llm.offline import OfflineProvider
+from activities.llm.openai_provider import OpenAIProvider
 from activities.persistence import PersistenceActivities
-from quizgen.errors import ConfigurationError
 from quizgen.settings import LLMProviderName, Settings
 from workflows import WORKFLOWS
 
-__all__ = ["build_provider", "build_worker"]
+__all__ = ["build_provider", "build_workers", "running_workers"]
 
 
 def build_provider(settings: Settings) -> QuestionProvider:
     """The configured generator, wrapped in fault injection when a fault rate is set."""
     provider: QuestionProvider
-    if settings.llm_provider is LLMProviderName.OFFLINE:
-        provider = OfflineProvider(latency_seconds=settings.llm_offline_latency_seconds)
+    if settings.llm_provider is LLMProviderName.OPENAI:
+        provider = OpenAIProvider(settings)
     else:
-        raise ConfigurationError(
-            f"LLM_PROVIDER={settings.llm_provider.value} is not available yet; use 'offline'"
-        )
+        provider = OfflineProvider(latency_seconds=settings.llm_offline_latency_seconds)
     plan = FaultPlan.from_settings(settings)
     return FaultInjectingProvider(provider, plan) if plan.rate > 0 else provider
 
 
-def build_worker(
+def build_workers(
     client: Client,
     settings: Settings,
     engine: AsyncEngine,
     provider: QuestionProvider,
     *,
     persistence: PersistenceActivities | None = None,
-) -> Worker:
-    generation = GenerationActivities(engine, provider)
+) -> list[Worker]:
     persistence = persistence or PersistenceActivities(engine)
-    return Worker(
+    generation = GenerationActivities(engine, provider)
+    # On SIGTERM, let running calls finish instead of burning an attempt.
+    grace = settings.llm_call_timeout
+    orchestration = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
         activities=[
-            generation.generate_questions,
             persistence.start_round,
             persistence.save_batch,
             persistence.record_round,
             persistence.saved_batches,
         ],
-        # On SIGTERM, let running LLM calls finish instead of burning an attempt.
-        graceful_shutdown_timeout=settings.llm_call_timeout,
+        graceful_shutdown_timeout=grace,
     )
+    llm = Worker(
+        client,
+        task_queue=settings.llm_task_queue,
+        activities=[generation.generate_questions],
+        max_concurrent_activities=settings.llm_max_concurrency,
+        max_task_queue_activities_per_second=settings.llm_rate_per_second,
+        graceful_shutdown_timeout=grace,
+    )
+    return [orchestration, llm]
+
+
+@asynccontextmanager
+async def running_workers(workers: list[Worker]) -> AsyncIterator[None]:
+    async with AsyncExitStack() as stack:
+        for worker in workers:
+            await stack.enter_async_context(worker)
+        yield

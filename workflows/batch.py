@@ -25,7 +25,12 @@ with workflow.unsafe.imports_passed_through():
         SaveBatchOutput,
     )
     from quizgen.domain import BatchResult, BatchStatus, TokenUsage
-    from quizgen.names import BATCH_WORKFLOW, GENERATE_QUESTIONS_ACTIVITY, SAVE_BATCH_ACTIVITY
+    from quizgen.names import (
+        BATCH_WORKFLOW,
+        GENERATE_QUESTIONS_ACTIVITY,
+        SAVE_BATCH_ACTIVITY,
+        llm_task_queue,
+    )
     from quizgen.validation import Rejection
     from workflows._errors import cap, root_message
     from workflows._policies import db_activity, llm_activity
@@ -85,6 +90,8 @@ class BatchGenerationWorkflow:
                 GENERATE_QUESTIONS_ACTIVITY,
                 request,
                 result_type=GeneratedQuestions,
+                # LLM calls have a queue of their own, with its own rate limits.
+                task_queue=llm_task_queue(workflow.info().task_queue),
                 **llm_activity(self._input.config),
             )
         except ActivityError as err:

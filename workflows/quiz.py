@@ -158,15 +158,8 @@ class QuizGenerationWorkflow:
         started = workflow.now()
         semaphore = asyncio.Semaphore(self._input.config.max_concurrent_batches)
         results = await asyncio.gather(*(self._run_batch(s, semaphore) for s in todo))
-        # PostgreSQL has the last word on which batches are saved, e.g. when a
-        # child was terminated after its save had committed.
-        saved = await workflow.execute_activity(
-            SAVED_BATCHES_ACTIVITY,
-            self._input.quiz_id,
-            result_type=list[str],
-            **db_activity(self._input.config),
-        )
-        self._mark_saved(saved)
+        # E.g. a child terminated after its save had committed still succeeded.
+        await self._mark_saved_from_database()
         self._status = self._settled_status()
         if results:
             self._metadata = self._next_metadata(started, results)
@@ -182,6 +175,8 @@ class QuizGenerationWorkflow:
             await self._record(self._status)
 
     async def _settle_after_stop(self, message: str) -> None:
+        # A child may have saved its batch just before the stop, before its result reached us.
+        await self._mark_saved_from_database()
         for state in self._batches.values():
             if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
                 state.status = BatchStatus.FAILED
@@ -192,6 +187,16 @@ class QuizGenerationWorkflow:
         else:
             await self._record(self._status)
         self._upsert_search_attributes()
+
+    async def _mark_saved_from_database(self) -> None:
+        """PostgreSQL has the last word on which batches are saved."""
+        saved = await workflow.execute_activity(
+            SAVED_BATCHES_ACTIVITY,
+            self._input.quiz_id,
+            result_type=list[str],
+            **db_activity(self._input.config),
+        )
+        self._mark_saved(saved)
 
     def _should_continue_as_new(self) -> bool:
         limit = self._input.config.rounds_per_run

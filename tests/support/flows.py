@@ -29,7 +29,7 @@ from quizgen.domain import (
 )
 from quizgen.settings import FaultKind, Settings
 from tests.support.samples import ENGLISH_SAMPLE
-from worker.app import build_worker
+from worker.app import build_workers, running_workers
 
 SETTLED = {QuizStatus.READY_FOR_REVIEW, QuizStatus.READY_FOR_REVIEW_PARTIAL, QuizStatus.FAILED}
 
@@ -102,10 +102,11 @@ async def running_worker(
     task_queue: str,
     *,
     persistence: PersistenceActivities | None = None,
+    **settings_overrides: Any,
 ) -> AsyncIterator[None]:
-    settings = Settings(_env_file=None, temporal_task_queue=task_queue)
-    worker = build_worker(client, settings, engine, provider, persistence=persistence)
-    async with worker:
+    settings = Settings(_env_file=None, temporal_task_queue=task_queue, **settings_overrides)
+    workers = build_workers(client, settings, engine, provider, persistence=persistence)
+    async with running_workers(workers):
         yield
 
 

@@ -1,0 +1,216 @@
+"""Questions from OpenAI or any OpenAI-compatible server (Azure OpenAI, vLLM, Ollama, ...).
+
+Temporal owns retries, so the client runs with `max_retries=0` and every error
+is classified once, here:
+
+- timeouts, connection errors, 408, 409, 429 and 5xx → `TransientProviderError`
+  (Temporal retries; `Retry-After` becomes the next retry's delay);
+- any other 4xx, a refusal or a content filter → `PermanentProviderError` with
+  a reason a teacher can read (bad key, unknown model, refused content).
+
+Output is requested as JSON matching the question type's schema (`json_schema`
+response format, built from the pydantic models); a server that does not
+support that gets plain JSON mode with the rules in the prompt. Either way the
+answer is untrusted: `quizgen.validation` parses and checks it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import math
+import time
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat.completion_create_params import ResponseFormat
+
+from activities.llm.base import GenerationRequest, GenerationResponse
+from activities.llm.prompts import build_prompt, response_schema
+from quizgen.domain import TokenUsage
+from quizgen.errors import ConfigurationError, PermanentProviderError, TransientProviderError
+from quizgen.settings import Settings
+
+__all__ = ["OpenAIProvider"]
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE_STATUS = {408, 409, 429}
+
+
+class _SchemaUnsupportedError(Exception):
+    """The server does not know the `json_schema` response format."""
+
+
+class OpenAIProvider:
+    def __init__(self, settings: Settings, client: AsyncOpenAI | None = None) -> None:
+        if client is None:
+            key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+            if not key and not settings.openai_base_url:
+                raise ConfigurationError(
+                    "LLM_PROVIDER=openai needs OPENAI_API_KEY "
+                    "(or OPENAI_BASE_URL for a local server)"
+                )
+            client = AsyncOpenAI(
+                # Local servers (vLLM, Ollama) accept any key; the SDK insists on one.
+                api_key=key or "not-needed",
+                base_url=settings.openai_base_url,
+                max_retries=0,
+                timeout=settings.llm_call_timeout.total_seconds(),
+            )
+        self._client = client
+        self._model = settings.llm_model
+        self._temperature = settings.llm_temperature
+        self._max_output_tokens = settings.llm_max_output_tokens
+        # Learned on the first refusal of `json_schema`; plain JSON mode from then on.
+        self._json_schema_supported = True
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def generate(self, request: GenerationRequest) -> GenerationResponse:
+        prompt = build_prompt(request)
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": prompt.system},
+            {"role": "user", "content": prompt.user},
+        ]
+        if self._json_schema_supported:
+            try:
+                return await self._complete(request, messages, structured=True)
+            except _SchemaUnsupportedError:
+                log.info("server refused json_schema output; using plain JSON mode from now on")
+                self._json_schema_supported = False
+        return await self._complete(request, messages, structured=False)
+
+    async def _complete(
+        self,
+        request: GenerationRequest,
+        messages: list[ChatCompletionMessageParam],
+        *,
+        structured: bool,
+    ) -> GenerationResponse:
+        response_format: ResponseFormat
+        if structured:
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": f"{request.question_type.value}_questions",
+                    "schema": response_schema(request.question_type),
+                },
+            }
+        else:
+            response_format = {"type": "json_object"}
+        try:
+            completion = await self._client.chat.completions.create(
+                model=request.model or self._model,
+                temperature=request.temperature
+                if request.temperature is not None
+                else self._temperature,
+                messages=messages,
+                response_format=response_format,
+                max_tokens=self._max_output_tokens,
+            )
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
+            # Servers built on FastAPI/axum refuse an unknown response_format with 422.
+            if structured and _json_schema_unsupported(err):
+                raise _SchemaUnsupportedError from err
+            raise _permanent(err, request, self._model) from err
+        except openai.APITimeoutError as err:
+            raise TransientProviderError(f"the LLM did not answer in time ({err})") from err
+        except openai.APIConnectionError as err:
+            raise TransientProviderError(f"cannot reach the LLM server ({err})") from err
+        except openai.APIStatusError as err:
+            if err.status_code in _RETRYABLE_STATUS or err.status_code >= 500:
+                raise TransientProviderError(
+                    f"the LLM server answered {err.status_code}; retrying",
+                    retry_after_seconds=_retry_after(err.response.headers),
+                ) from err
+            raise _permanent(err, request, self._model) from err
+        except (openai.APIResponseValidationError, ValueError) as err:
+            raise TransientProviderError(
+                f"the LLM server's answer was not a chat completion ({type(err).__name__})"
+            ) from err
+        if not isinstance(completion, ChatCompletion):
+            # E.g. a proxy's HTML page with status 200: the SDK hands back a string.
+            raise TransientProviderError(
+                "the LLM server did not answer with a chat completion (check OPENAI_BASE_URL)"
+            )
+        return _response(completion)
+
+
+def _response(completion: ChatCompletion) -> GenerationResponse:
+    usage = TokenUsage(
+        prompt_tokens=getattr(completion.usage, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(completion.usage, "completion_tokens", 0) or 0,
+    )
+    if not completion.choices:
+        raise TransientProviderError("the LLM answered with no choices")
+    choice = completion.choices[0]
+    refusal = getattr(choice.message, "refusal", None)
+    if refusal:
+        raise PermanentProviderError(f"the model refused to write these questions: {refusal}")
+    if choice.finish_reason == "content_filter":
+        raise PermanentProviderError(
+            "the provider's content filter blocked the answer; check the module's content"
+        )
+    # A truncated ("length") answer is returned as is: validation reports it as malformed.
+    return GenerationResponse(raw=choice.message.content or "", usage=usage)
+
+
+def _json_schema_unsupported(err: openai.APIStatusError) -> bool:
+    text = f"{err} {err.body}".lower()
+    return "response_format" in text or "json_schema" in text
+
+
+def _permanent(
+    err: openai.APIStatusError, request: GenerationRequest, default_model: str
+) -> PermanentProviderError:
+    status = err.status_code
+    if status == 401:
+        reason = "the LLM provider refused the API key (401): check OPENAI_API_KEY"
+    elif status == 403:
+        reason = "the API key may not use this model or endpoint (403)"
+    elif status == 404:
+        model = request.model or default_model
+        reason = f"model {model!r} was not found at the LLM server (404): check LLM_MODEL"
+    else:
+        reason = f"the LLM server refused the request ({status}): {_short(err)}"
+    return PermanentProviderError(reason)
+
+
+def _short(err: openai.APIStatusError) -> str:
+    body = err.body
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = (
+            body.get("message")
+            or (error.get("message") if isinstance(error, dict) else None)
+            or body.get("detail")
+        )
+        if message:
+            return str(message)[:300]
+    return str(err)[:300]
+
+
+def _seconds(value: str | None, scale: float = 1.0) -> float | None:
+    try:
+        seconds = float(value) * scale if value is not None else None
+    except ValueError:
+        return None
+    return max(seconds, 0.0) if seconds is not None and math.isfinite(seconds) else None
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date); junk is ignored."""
+    if (ms := _seconds(headers.get("retry-after-ms"), scale=0.001)) is not None:
+        return ms
+    value = headers.get("retry-after")
+    if (seconds := _seconds(value)) is not None:
+        return seconds
+    try:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+    return max(parsed.timestamp() - time.time(), 0.0) if parsed else None

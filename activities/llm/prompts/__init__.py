@@ -1,0 +1,106 @@
+"""Prompts for the LLM, kept as files per language (`en/`, `no/`), filled from a request.
+
+- `generate.txt`: the batch's first call of a round.
+- `repair.txt`: sends back only the rejected questions, each with its reason.
+- `topup.txt`: asks for the missing count; the accepted questions are listed
+  (`avoid.txt`) so that the model does not repeat them.
+- `types/<question_type>.txt`: the rules of each question type, in words.
+- `words.json`: tone, difficulty and type names in the language.
+
+Templates use `string.Template` (`$name`), so JSON braces in them need no escaping.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from string import Template
+from typing import Any
+
+from pydantic import BaseModel, create_model
+
+from activities.llm.base import GenerationRequest
+from quizgen.domain import Language, QuestionType
+from quizgen.questions import QUESTION_MODELS
+
+__all__ = ["MAX_AVOID_IN_PROMPT", "Prompt", "build_prompt", "response_schema"]
+
+# Listing every existing question costs tokens; the validator checks them all anyway.
+MAX_AVOID_IN_PROMPT = 60
+MAX_REJECTED_IN_PROMPT = 20
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str
+    user: str
+
+
+@cache
+def _text(language: Language, name: str) -> str:
+    return files(__name__).joinpath(language.value, name).read_text(encoding="utf-8")
+
+
+@cache
+def _words(language: Language) -> dict[str, dict[str, str]]:
+    words: dict[str, dict[str, str]] = json.loads(_text(language, "words.json"))
+    return words
+
+
+def _avoid_block(request: GenerationRequest) -> str:
+    if not request.avoid_texts:
+        return ""
+    listed = "\n".join(f"- {text}" for text in request.avoid_texts[:MAX_AVOID_IN_PROMPT])
+    return Template(_text(request.language, "avoid.txt")).substitute(questions=listed)
+
+
+def _rejected_block(request: GenerationRequest) -> str:
+    lines = []
+    for rejection in request.repair[:MAX_REJECTED_IN_PROMPT]:
+        shown = (
+            json.dumps(rejection.question, ensure_ascii=False)
+            if rejection.question
+            else "(not shown)"
+        )
+        lines.append(f"- {shown}\n  reason: {rejection.reason}")
+    return "\n".join(lines)
+
+
+def build_prompt(request: GenerationRequest) -> Prompt:
+    words = _words(request.language)
+    if request.repair:
+        template = "repair.txt"
+    elif request.call_index > 0:
+        template = "topup.txt"
+    else:
+        template = "generate.txt"
+    fields: dict[str, Any] = {
+        "module_name": request.module_name,
+        "content": request.content,
+        "count": request.count,
+        "type_name": words["question_type"][request.question_type.value],
+        "difficulty": words["difficulty"][request.difficulty.value],
+        "type_rules": _text(request.language, f"types/{request.question_type.value}.txt").strip(),
+        "avoid": _avoid_block(request),
+        "rejected": _rejected_block(request),
+    }
+    system = Template(_text(request.language, "system.txt")).substitute(
+        tone=words["tone"][request.tone.value]
+    )
+    user = Template(_text(request.language, template)).substitute(fields)
+    return Prompt(system=system.strip(), user=user.strip())
+
+
+@cache
+def _envelope(question_type: QuestionType) -> type[BaseModel]:
+    return create_model(
+        f"{question_type.value.title().replace('_', '')}Questions",
+        questions=(list[QUESTION_MODELS[question_type]], ...),  # type: ignore[valid-type]
+    )
+
+
+def response_schema(question_type: QuestionType) -> dict[str, Any]:
+    """JSON schema of `{"questions": [...]}` for the type, from the pydantic models."""
+    return _envelope(question_type).model_json_schema()
