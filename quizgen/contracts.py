@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from quizgen.domain import (
+    BatchResult,
     BatchSpec,
     BatchStatus,
     Difficulty,
@@ -109,6 +110,29 @@ class BatchRef(_Frozen):
             question_type=batch.question_type,
             count=batch.count,
             difficulty=batch.difficulty,
+        )
+
+    def result(
+        self,
+        status: BatchStatus,
+        *,
+        generated_count: int,
+        llm_calls: int,
+        tokens: TokenUsage,
+        error: str | None = None,
+    ) -> BatchResult:
+        """This batch's outcome in one round, as the generation metadata records it."""
+        return BatchResult(
+            batch_key=self.batch_key,
+            module_id=self.module_id,
+            question_type=self.question_type,
+            difficulty=self.difficulty,
+            target_count=self.count,
+            generated_count=generated_count,
+            status=status,
+            error=error,
+            llm_calls=llm_calls,
+            tokens=tokens,
         )
 
 

@@ -57,14 +57,9 @@ class BatchGenerationWorkflow:
         max_calls = 1 + input.config.repair_rounds
         while True:
             if len(self._kept) >= batch.count and await self._save():
-                return BatchResult(
-                    batch_key=batch.batch_key,
-                    module_id=batch.module_id,
-                    question_type=batch.question_type,
-                    difficulty=batch.difficulty,
-                    target_count=batch.count,
+                return batch.result(
+                    BatchStatus.SUCCEEDED,
                     generated_count=batch.count,
-                    status=BatchStatus.SUCCEEDED,
                     llm_calls=self._calls,
                     tokens=self._tokens,
                 )

@@ -261,17 +261,12 @@ class QuizGenerationWorkflow:
         state.last_error = failure.reason
         state.kept_questions = failure.kept_questions
         state.tokens += failure.tokens
-        return BatchResult(
-            batch_key=ref.batch_key,
-            module_id=ref.module_id,
-            question_type=ref.question_type,
-            difficulty=ref.difficulty,
-            target_count=ref.count,
+        return ref.result(
+            BatchStatus.FAILED,
             generated_count=len(failure.kept_questions),
-            status=BatchStatus.FAILED,
-            error=failure.reason,
             llm_calls=failure.llm_calls,
             tokens=failure.tokens,
+            error=failure.reason,
         )
 
     def _unfinished(self) -> list[BatchState]:
