@@ -137,6 +137,11 @@ async def test_retry_by_signal_regenerates_only_the_failed_batch(
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
         await _retry(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 2)
+        # The workflow completes just after recording the round: let this worker see it through.
+        async with asyncio.timeout(60):
+            result = await temporal_env.client.get_workflow_handle(
+                quiz_workflow_id(quiz_id), result_type=QuizWorkflowResult
+            ).result()
 
     assert record.status is QuizStatus.READY_FOR_REVIEW
     assert record.failure_reason is None
@@ -151,9 +156,6 @@ async def test_retry_by_signal_regenerates_only_the_failed_batch(
     assert [a.attempt_number for a in meta.generation_attempts] == [1, 2]
     assert list(meta.generation_attempts[1].batch_results) == [broken]
     assert meta.failed_batches == []
-    result = await temporal_env.client.get_workflow_handle(
-        quiz_workflow_id(quiz_id), result_type=QuizWorkflowResult
-    ).result()
     assert result.status is QuizStatus.READY_FOR_REVIEW
     assert result.questions_saved == result.questions_target == len(rows)
     await record_histories(temporal_env.client, quiz_id, KEYS, "partial-then-retry")
@@ -355,7 +357,8 @@ async def test_a_retry_after_the_workflow_closed_starts_a_run_that_continues_the
         quiz_workflow_id(quiz_id), result_type=QuizWorkflowResult
     )
     async with running_worker(temporal_env.client, engine, OfflineProvider(), task_queue):
-        closed = await handle.result()  # nobody asked for a retry within retry_wait
+        async with asyncio.timeout(60):
+            closed = await handle.result()  # nobody asked for a retry within retry_wait
     assert closed.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
     assert closed.failed_batches == [broken]
 
@@ -379,12 +382,14 @@ async def test_starting_a_finished_quiz_again_changes_nothing(
         first = await orchestration.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
-        await first.result()
+        async with asyncio.timeout(60):
+            await first.result()
         before = await repo.get_quiz(engine, quiz_id)
         again = await orchestration.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
-        result = await again.result()
+        async with asyncio.timeout(60):
+            result = await again.result()
     after = await repo.get_quiz(engine, quiz_id)
     assert again.result_run_id != first.result_run_id
     assert result.status is QuizStatus.READY_FOR_REVIEW
@@ -407,12 +412,22 @@ async def test_cancelling_mid_round_never_leaves_the_quiz_generating(
         await wait_until(lambda: _saved_batches(engine, quiz_id), at_least=1)
         await handle.cancel()
         with pytest.raises(WorkflowFailureError):
-            await handle.result()
+            async with asyncio.timeout(60):
+                await handle.result()
     record = await repo.get_quiz(engine, quiz_id)
     saved = await repo.saved_batch_keys(engine, quiz_id)
     assert 1 <= len(saved) < len(KEYS)
     assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
     assert {r.batch_key for r in await question_rows(engine, quiz_id)} == saved
+    # The stopped round is recorded like any other: status, metadata and rows agree.
+    meta = record.generation_metadata
+    [attempt] = meta.generation_attempts
+    assert set(attempt.batch_results) == set(KEYS)
+    assert set(meta.successful_batches) == saved
+    assert set(meta.failed_batches) == set(KEYS) - saved
+    assert meta.total_questions_saved == len(await question_rows(engine, quiz_id))
+    stopped = [attempt.batch_results[k] for k in set(KEYS) - saved]
+    assert all(r.error and "generation stopped" in r.error for r in stopped)
 
 
 async def test_continue_as_new_carries_the_batch_state(

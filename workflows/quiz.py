@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from quizgen.contracts import (
         BatchFailure,
         BatchProgress,
+        BatchRef,
         BatchState,
         GenerateBatchInput,
         QuizPlan,
@@ -79,6 +80,9 @@ class QuizGenerationWorkflow:
         self._metadata_adopted = input.carried_metadata is not None
         self._retry_requested = input.retry_requested
         self._rounds_this_run = 0
+        # The round in progress: when it started and the batches it has finished.
+        self._round_started: datetime | None = None
+        self._round_results: dict[str, BatchResult] = {}
         self._status = (
             self._settled_status() if input.carried_batches else QuizStatus.GENERATING_QUESTIONS
         )
@@ -155,9 +159,11 @@ class QuizGenerationWorkflow:
         self._retry_requested = False
         todo = self._unfinished()
         self._upsert_search_attributes()
-        started = workflow.now()
+        started = self._round_started = workflow.now()
+        self._round_results = {}
         semaphore = asyncio.Semaphore(self._input.config.max_concurrent_batches)
         results = await asyncio.gather(*(self._run_batch(s, semaphore) for s in todo))
+        self._round_started = None
         # E.g. a child terminated after its save had committed still succeeded.
         await self._mark_saved_from_database()
         self._status = self._settled_status()
@@ -181,6 +187,19 @@ class QuizGenerationWorkflow:
             if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
                 state.status = BatchStatus.FAILED
                 state.last_error = cap(message)
+                if self._round_started is not None:
+                    self._round_results[state.ref.batch_key] = state.ref.result(
+                        BatchStatus.FAILED,
+                        generated_count=len(state.kept_questions),
+                        llm_calls=0,
+                        tokens=TokenUsage(),
+                        error=state.last_error,
+                    )
+        if self._round_started is not None:
+            # The stopped round is an attempt like any other: metadata stays complete.
+            self._metadata = self._next_metadata(
+                self._round_started, list(self._round_results.values())
+            )
         self._status = self._settled_status()
         if self._status is QuizStatus.FAILED:
             await self._record(self._status, FailureReason.INTERNAL_ERROR, cap(message))
@@ -210,8 +229,20 @@ class QuizGenerationWorkflow:
             self._metadata = plan.metadata
             self._metadata_adopted = True
         for ref in plan.batches:
-            self._batches.setdefault(ref.batch_key, BatchState(ref=ref))
+            if ref.batch_key not in self._batches:
+                self._batches[ref.batch_key] = self._state_from_metadata(ref)
         self._mark_saved(plan.saved_batch_keys)
+
+    def _state_from_metadata(self, ref: BatchRef) -> BatchState:
+        """A batch as earlier runs of this quiz left it (attempts, last error)."""
+        state = BatchState(ref=ref)
+        for attempt in self._metadata.generation_attempts:
+            if (result := attempt.batch_results.get(ref.batch_key)) is not None:
+                state.attempts += 1
+                state.last_error = result.error
+                if result.status is BatchStatus.FAILED:
+                    state.status = BatchStatus.FAILED
+        return state
 
     def _mark_saved(self, saved_keys: list[str]) -> None:
         for key in saved_keys:
@@ -256,18 +287,21 @@ class QuizGenerationWorkflow:
                 state.kept_questions = []
                 state.last_error = None
                 state.tokens += result.tokens
+                self._round_results[ref.batch_key] = result
                 return result
         state.status = BatchStatus.FAILED
         state.last_error = failure.reason
         state.kept_questions = failure.kept_questions
         state.tokens += failure.tokens
-        return ref.result(
+        outcome = ref.result(
             BatchStatus.FAILED,
             generated_count=len(failure.kept_questions),
             llm_calls=failure.llm_calls,
             tokens=failure.tokens,
             error=failure.reason,
         )
+        self._round_results[ref.batch_key] = outcome
+        return outcome
 
     def _unfinished(self) -> list[BatchState]:
         return [s for s in self._batches.values() if s.status is not BatchStatus.SUCCEEDED]
