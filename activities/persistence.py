@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from quizgen.contracts import BatchRef, QuizPlan, RecordRoundInput, SaveBatchInput, SaveBatchOutput
 from quizgen.db import repository as repo
-from quizgen.domain import QuizStatus
+from quizgen.domain import GENERATABLE, QuizStatus
 from quizgen.errors import QuizNotFoundError, QuizStateConflictError
 from quizgen.names import (
     RECORD_ROUND_ACTIVITY,
@@ -20,20 +20,9 @@ from quizgen.names import (
     START_ROUND_ACTIVITY,
 )
 
-__all__ = ["GENERATABLE", "PersistenceActivities"]
+__all__ = ["PersistenceActivities"]
 
 log = logging.getLogger(__name__)
-
-# The statuses a generation round may start from.
-GENERATABLE = frozenset(
-    {
-        QuizStatus.CREATED,
-        QuizStatus.GENERATING_QUESTIONS,
-        QuizStatus.READY_FOR_REVIEW,
-        QuizStatus.READY_FOR_REVIEW_PARTIAL,
-        QuizStatus.FAILED,
-    }
-)
 
 
 def _not_found(err: QuizNotFoundError) -> ApplicationError:

@@ -8,15 +8,16 @@ transaction rolls back, so nothing is half-written and a later call works.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.persistence import GENERATABLE
 from api.errors import Conflict
 from api.models import GenerationAccepted
 from api.temporal import TemporalGateway
 from quizgen.contracts import BatchRef, QuizProgress
 from quizgen.db import repository as repo
-from quizgen.domain import QuizStatus
+from quizgen.domain import GENERATABLE, QuizStatus
 from quizgen.progress import progress_from_records
 
 __all__ = ["current_progress", "trigger_generation"]
@@ -37,38 +38,56 @@ async def current_progress(
 async def trigger_generation(
     engine: AsyncEngine, temporal: TemporalGateway, quiz: repo.QuizRecord
 ) -> GenerationAccepted:
+    # The common conflict (a round is running) is answered without taking the lock.
+    if quiz.status is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
+        raise await _already_running(engine, temporal, quiz.id)
     saved = await repo.saved_batch_keys(engine, quiz.id)
     to_run = [
         ref.batch_key
         for ref in (BatchRef.of(m, b) for m, b in quiz.spec.batches())
         if ref.batch_key not in saved
     ]
-    # The quiz row stays locked until Temporal has accepted the start or retry:
-    # a second trigger waits, then sees the running workflow and gets 409.
+    # The quiz row stays locked until Temporal has accepted the start or retry,
+    # so of two triggers one wins; inside, only fast decisions and one Temporal call.
     async with repo.locked_status(engine, quiz.id) as lock:
         previous = lock.status
-        if previous is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
-            progress = await current_progress(engine, temporal, quiz)
-            raise Conflict(
-                "generation is already running for this quiz",
-                details=progress.model_dump(mode="json"),
-            )
-        if previous not in GENERATABLE:
+        if previous is QuizStatus.GENERATING_QUESTIONS and (
+            quiz.status is not previous or await temporal.is_running(quiz.id)
+        ):
+            # Another request claimed (or restarted) the quiz while we were reading it.
+            conflict: Conflict | None = Conflict("generation was just started by another request")
+        elif previous not in GENERATABLE:
             raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
-        if not to_run:
+        elif not to_run:
             raise Conflict("nothing left to generate: every batch of this quiz is saved")
-        await lock.set(QuizStatus.GENERATING_QUESTIONS)
-        # Temporal down raises here, and the status change is rolled back with the lock.
-        if previous is QuizStatus.CREATED:
-            await temporal.start(quiz.id)
         else:
-            await temporal.retry(quiz.id)
+            conflict = None
+            await lock.set(QuizStatus.GENERATING_QUESTIONS)
+            # Temporal down raises here, and the status change is rolled back with the lock.
+            if previous is QuizStatus.CREATED:
+                await temporal.start(quiz.id)
+            else:
+                await temporal.retry(quiz.id)
+    if conflict is not None:
+        raise await _already_running(engine, temporal, quiz.id, conflict.message)
     return GenerationAccepted(
         quiz_id=quiz.id,
         status=QuizStatus.GENERATING_QUESTIONS,
         batch_keys=to_run,
         message=_accepted_message(previous, len(to_run)),
     )
+
+
+async def _already_running(
+    engine: AsyncEngine,
+    temporal: TemporalGateway,
+    quiz_id: uuid.UUID,
+    message: str = "generation is already running for this quiz",
+) -> Conflict:
+    """A 409 carrying the current progress (read after any lock is released)."""
+    quiz = await repo.get_quiz(engine, quiz_id)
+    progress = await current_progress(engine, temporal, quiz)
+    return Conflict(message, details=progress.model_dump(mode="json"))
 
 
 def _accepted_message(previous: QuizStatus, batches: int) -> str:

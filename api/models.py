@@ -13,9 +13,11 @@ from quizgen.db.repository import QuizRecord
 from quizgen.db.review import QuestionRecord, QuizSummary
 from quizgen.domain import (
     BatchSpec,
+    Difficulty,
     FailureReason,
     GenerationMetadata,
     Language,
+    QuestionType,
     QuizSpec,
     QuizStatus,
     Tone,
@@ -119,8 +121,8 @@ class QuestionPublic(BaseModel):
     id: uuid.UUID
     module_id: str
     batch_key: str
-    question_type: str
-    difficulty: str
+    question_type: QuestionType
+    difficulty: Difficulty
     question_data: dict[str, Any]
     is_approved: bool
     created_at: datetime

@@ -11,7 +11,8 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryRejectedError
+from temporalio.common import QueryRejectCondition
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
@@ -101,9 +102,13 @@ class TemporalGateway:
             client = await self.client()
             handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
             progress: QuizProgress = await handle.query(
-                PROGRESS_QUERY, result_type=QuizProgress, rpc_timeout=_QUERY_TIMEOUT
+                PROGRESS_QUERY,
+                result_type=QuizProgress,
+                rpc_timeout=_QUERY_TIMEOUT,
+                # A closed (e.g. terminated) run's frozen progress is not "live".
+                reject_condition=QueryRejectCondition.NOT_OPEN,
             )
-        except (RPCError, RuntimeError, OSError, ServiceUnavailable):
+        except (RPCError, RuntimeError, OSError, ServiceUnavailable, WorkflowQueryRejectedError):
             return None
         # Before the workflow has read the quiz it knows no batches: not useful.
         return progress if progress.batches else None

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "GENERATABLE",
     "MAX_BATCHES_PER_MODULE",
     "MAX_MODULES",
     "MAX_MODULE_CONTENT_CHARS",
@@ -117,6 +118,18 @@ class QuizStatus(StrEnum):
     EXPORTING_TO_CANVAS = "exporting_to_canvas"
     PUBLISHED = "published"
     FAILED = "failed"
+
+
+# The statuses a generation round may start from (a published quiz is never regenerated).
+GENERATABLE = frozenset(
+    {
+        QuizStatus.CREATED,
+        QuizStatus.GENERATING_QUESTIONS,
+        QuizStatus.READY_FOR_REVIEW,
+        QuizStatus.READY_FOR_REVIEW_PARTIAL,
+        QuizStatus.FAILED,
+    }
+)
 
 
 class FailureReason(StrEnum):

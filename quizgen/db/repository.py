@@ -321,10 +321,13 @@ class StatusLock:
         self.status = status
 
     async def set(self, status: QuizStatus) -> None:
+        """Change the status; a failure reason belongs to the status it explained."""
         await self._conn.execute(
             _quiz.update()
             .where(_quiz.c.id == self._quiz_id)
-            .values(status=status.value, updated_at=_now())
+            .values(
+                status=status.value, failure_reason=None, failure_message=None, updated_at=_now()
+            )
         )
         self.status = status
 
