@@ -42,6 +42,7 @@ from quizgen.settings import FaultKind, Settings
 SETTLED = {QuizStatus.READY_FOR_REVIEW, QuizStatus.READY_FOR_REVIEW_PARTIAL, QuizStatus.FAILED}
 # Long enough per LLM call that progress can be watched, short enough to be done in seconds.
 DEMO_LATENCY_SECONDS = "0.6"
+WATCH_SECONDS = 120
 DEMO_USER = "demo-teacher"
 DEMO_TOKEN = "quizgen-demo-token-0001"
 
@@ -99,7 +100,13 @@ def _line(quiz: dict[str, Any]) -> str:
 async def watch(api: httpx.AsyncClient, quiz_id: str) -> dict[str, Any]:
     """Print progress from `GET /quizzes/{id}` whenever it changes, until the round settles."""
     last = ""
+    deadline = asyncio.get_running_loop().time() + WATCH_SECONDS
     while True:
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(
+                f"the quiz did not settle within {WATCH_SECONDS} s; is the worker running? "
+                f"see {STATE_DIR}/worker.log"
+            )
         response = await api.get(f"/quizzes/{quiz_id}")
         response.raise_for_status()
         quiz: dict[str, Any] = response.json()

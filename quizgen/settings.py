@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
-    llm_temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
+    # Empty means "do not send one" (reasoning models accept only their default).
+    llm_temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = 0.7
 
     llm_fault_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     llm_fault_seed: str = "quizgen"
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     llm_heartbeat_timeout: timedelta = timedelta(seconds=30)
     llm_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     llm_max_output_tokens: Annotated[int, Field(ge=256, le=200_000)] = 8_000
+    # OpenAI and Azure want max_completion_tokens (reasoning models refuse max_tokens);
+    # some older compatible servers know only max_tokens.
+    llm_max_tokens_param: Literal["max_completion_tokens", "max_tokens"] = "max_completion_tokens"
     # LLM activities run on their own task queue, so these limits never slow
     # the database activities: per worker (concurrency) and per queue (rate).
     llm_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 4
@@ -89,6 +93,11 @@ class Settings(BaseSettings):
         if not url.startswith("postgresql+asyncpg://"):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
         return url
+
+    @field_validator("llm_temperature", "llm_rate_per_second", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("retry_wait", "llm_call_timeout", "llm_heartbeat_timeout", mode="before")
     @classmethod

@@ -271,7 +271,8 @@ async def test_request_is_a_structured_chat_completion_for_the_type(
     assert seen.authorization == "Bearer test-key"
     assert seen.model == SETTINGS_MODEL
     assert seen.temperature == SETTINGS_TEMPERATURE
-    assert seen.body["max_tokens"] == Settings(_env_file=None).llm_max_output_tokens
+    assert seen.body["max_completion_tokens"] == Settings(_env_file=None).llm_max_output_tokens
+    assert "max_tokens" not in seen.body
     assert seen.response_format_type == "json_schema"
     assert seen.schema_name == f"{question_type.value}_questions"
     assert seen.body["response_format"]["json_schema"]["schema"] == response_schema(question_type)

@@ -9,6 +9,7 @@ import sys
 
 from pydantic import ValidationError
 
+from activities.llm.openai_provider import OpenAIProvider
 from quizgen.db.engine import make_engine
 from quizgen.errors import ConfigurationError
 from quizgen.orchestration import connect
@@ -38,6 +39,8 @@ async def main() -> None:
             await stop.wait()
     finally:
         await engine.dispose()
+        if isinstance(provider, OpenAIProvider):
+            await provider.aclose()
 
 
 if __name__ == "__main__":

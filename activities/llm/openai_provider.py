@@ -17,6 +17,7 @@ answer is untrusted: `quizgen.validation` parses and checks it.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import math
 import time
@@ -63,7 +64,9 @@ class OpenAIProvider:
         self._client = client
         self._model = settings.llm_model
         self._temperature = settings.llm_temperature
-        self._max_output_tokens = settings.llm_max_output_tokens
+        self._token_limit: dict[str, int] = {
+            settings.llm_max_tokens_param: settings.llm_max_output_tokens
+        }
         # Learned on the first refusal of `json_schema`; plain JSON mode from then on.
         self._json_schema_supported = True
 
@@ -102,15 +105,21 @@ class OpenAIProvider:
             }
         else:
             response_format = {"type": "json_object"}
+            # Plain JSON mode cannot carry the schema: it goes into the prompt instead.
+            schema = json.dumps(response_schema(request.question_type), ensure_ascii=False)
+            messages = [*messages, {"role": "user", "content": f"JSON schema: {schema}"}]
         try:
+            temperature = (
+                request.temperature if request.temperature is not None else self._temperature
+            )
+            optional: dict[str, Any] = dict(self._token_limit)
+            if temperature is not None:
+                optional["temperature"] = temperature
             completion = await self._client.chat.completions.create(
                 model=request.model or self._model,
-                temperature=request.temperature
-                if request.temperature is not None
-                else self._temperature,
                 messages=messages,
                 response_format=response_format,
-                max_tokens=self._max_output_tokens,
+                **optional,
             )
         except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
             # Servers built on FastAPI/axum refuse an unknown response_format with 422.
@@ -122,9 +131,14 @@ class OpenAIProvider:
         except openai.APIConnectionError as err:
             raise TransientProviderError(f"cannot reach the LLM server ({err})") from err
         except openai.APIStatusError as err:
+            if err.code == "insufficient_quota":
+                # A 429 that waiting cannot fix: the account has no credit left.
+                raise PermanentProviderError(
+                    "the LLM provider account has no quota left (429 insufficient_quota)"
+                ) from err
             if err.status_code in _RETRYABLE_STATUS or err.status_code >= 500:
                 raise TransientProviderError(
-                    f"the LLM server answered {err.status_code}; retrying",
+                    f"the LLM server answered {err.status_code} ({_short(err)}); retrying",
                     retry_after_seconds=_retry_after(err.response.headers),
                 ) from err
             raise _permanent(err, request, self._model) from err

@@ -24,6 +24,7 @@ from pydantic import BaseModel, create_model
 from activities.llm.base import GenerationRequest
 from quizgen.domain import Language, QuestionType
 from quizgen.questions import QUESTION_MODELS
+from quizgen.validation import Rejection
 
 __all__ = ["MAX_AVOID_IN_PROMPT", "Prompt", "build_prompt", "response_schema"]
 
@@ -56,21 +57,30 @@ def _avoid_block(request: GenerationRequest) -> str:
     return Template(_text(request.language, "avoid.txt")).substitute(questions=listed)
 
 
-def _rejected_block(request: GenerationRequest) -> str:
-    lines = []
-    for rejection in request.repair[:MAX_REJECTED_IN_PROMPT]:
-        shown = (
-            json.dumps(rejection.question, ensure_ascii=False)
-            if rejection.question
-            else "(not shown)"
-        )
-        lines.append(f"- {shown}\n  reason: {rejection.reason}")
-    return "\n".join(lines)
+def _shown_rejections(request: GenerationRequest) -> list[Rejection]:
+    # A rejection too large to echo cannot be fixed by the model; it is simply replaced.
+    return [r for r in request.repair if r.question is not None][:MAX_REJECTED_IN_PROMPT]
+
+
+def _rejected_block(rejections: list[Rejection]) -> str:
+    return "\n".join(
+        f"- {json.dumps(r.question, ensure_ascii=False)}\n  reason: {r.reason}" for r in rejections
+    )
+
+
+def _new_questions(language: Language, extra: int) -> str:
+    """The repair prompt's request for questions beyond the fixed ones."""
+    if extra <= 0:
+        return ""
+    if language is Language.NORWEGIAN:
+        return f" Skriv i tillegg {extra} nye spørsmål."
+    return f" Also write {extra} new questions."
 
 
 def build_prompt(request: GenerationRequest) -> Prompt:
     words = _words(request.language)
-    if request.repair:
+    shown = _shown_rejections(request)
+    if shown:
         template = "repair.txt"
     elif request.call_index > 0:
         template = "topup.txt"
@@ -84,7 +94,8 @@ def build_prompt(request: GenerationRequest) -> Prompt:
         "difficulty": words["difficulty"][request.difficulty.value],
         "type_rules": _text(request.language, f"types/{request.question_type.value}.txt").strip(),
         "avoid": _avoid_block(request),
-        "rejected": _rejected_block(request),
+        "rejected": _rejected_block(shown),
+        "new_questions": _new_questions(request.language, request.count - len(shown)),
     }
     system = Template(_text(request.language, "system.txt")).substitute(
         tone=words["tone"][request.tone.value]
