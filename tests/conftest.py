@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from quizgen.db.embedded import start_embedded_postgres
+from quizgen.db.embedded import start_embedded_postgres, stop_embedded_postgres
 from quizgen.db.engine import make_engine
 from quizgen.settings import normalize_database_url
 from tests.support.migrations import upgrade
@@ -44,12 +44,12 @@ async def _reachable(url: str) -> bool:
     return True
 
 
-def _server_url(tmp_root: Path) -> str:
+def _server_url(embedded_dir: Path) -> str:
     if env := os.environ.get("DATABASE_URL"):
         return normalize_database_url(env)
     if asyncio.run(_reachable(LOCAL_POSTGRES)):
         return LOCAL_POSTGRES
-    return start_embedded_postgres(tmp_root / "embedded-postgres")
+    return start_embedded_postgres(embedded_dir)
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -74,8 +74,11 @@ def drop_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _server_url(tmp_path_factory.mktemp("pg"))
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    embedded_dir = tmp_path_factory.mktemp("pg") / "embedded-postgres"
+    yield _server_url(embedded_dir)
+    if (embedded_dir / "postmaster.pid").exists():
+        stop_embedded_postgres(embedded_dir)
 
 
 @pytest.fixture(scope="session")
