@@ -21,7 +21,12 @@ from temporalio.exceptions import ApplicationError
 from activities.llm.base import GenerationRequest, QuestionProvider
 from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
 from quizgen.db import repository as repo
-from quizgen.errors import PermanentProviderError, QuizNotFoundError, TransientProviderError
+from quizgen.errors import (
+    PermanentProviderError,
+    QuizNotFoundError,
+    TransientProviderError,
+    cap_message,
+)
 from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
 from quizgen.validation import validate_output
 
@@ -33,10 +38,6 @@ T = TypeVar("T")
 MAX_AVOID_TEXTS = 200
 MAX_REASON_CHARS = 500
 MAX_RETRY_AFTER_SECONDS = 300.0
-
-
-def _cap(text: str) -> str:
-    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 
 class GenerationActivities:
@@ -113,10 +114,12 @@ class GenerationActivities:
         return GeneratedQuestions(
             valid=report.valid[: input.count],
             rejected=[
-                r.model_copy(update={"reason": _cap(r.reason)})
+                r.model_copy(update={"reason": cap_message(r.reason, MAX_REASON_CHARS)})
                 for r in report.rejected[: input.count]
             ],
-            output_error=_cap(report.output_error) if report.output_error else None,
+            output_error=cap_message(report.output_error, MAX_REASON_CHARS)
+            if report.output_error
+            else None,
             tokens=response.usage,
         )
 

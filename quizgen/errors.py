@@ -24,6 +24,7 @@ __all__ = [
     "QuizStateConflictError",
     "QuizgenError",
     "TransientProviderError",
+    "cap_message",
 ]
 
 
@@ -61,3 +62,8 @@ class QuizNotFoundError(PersistenceError):
 
 class QuizStateConflictError(PersistenceError):
     """The quiz's status does not allow the change (e.g. generating a published quiz)."""
+
+
+def cap_message(message: str, limit: int = 1000) -> str:
+    """Bound a message that travels in workflow history or metadata."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_OUTPUT_CHARS",
     "Rejection",
     "ValidationReport",
+    "describe_problems",
     "parse_output",
     "validate_output",
     "validate_questions",
@@ -84,7 +85,8 @@ def parse_output(raw: str) -> list[Any]:
 _MAX_ERRORS_DESCRIBED = 5
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_problems(exc: ValidationError) -> str:
+    """A question's rule violations in words a person (or the LLM) can act on."""
     parts = []
     errors = exc.errors(include_url=False)
     for error in errors[:_MAX_ERRORS_DESCRIBED]:
@@ -120,7 +122,7 @@ def validate_questions(
             question = model.model_validate(candidate)
         except ValidationError as exc:
             rejected.append(
-                Rejection(index=index, reason=_describe(exc), question=_echo(candidate))
+                Rejection(index=index, reason=describe_problems(exc), question=_echo(candidate))
             )
             continue
         key = normalize_text(question.question_text)

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-MAX_MESSAGE_CHARS = 1000
-
 
 def root_message(err: BaseException) -> str:
     """The innermost cause's message: the activity's own words, not Temporal's wrapper."""
     while err.__cause__ is not None:
         err = err.__cause__
     return getattr(err, "message", None) or str(err) or type(err).__name__
-
-
-def cap(message: str) -> str:
-    """Failure messages travel in history and metadata: keep them bounded."""
-    if len(message) <= MAX_MESSAGE_CHARS:
-        return message
-    return message[: MAX_MESSAGE_CHARS - 1] + "…"

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         SaveBatchOutput,
     )
     from quizgen.domain import BatchResult, BatchStatus, TokenUsage
+    from quizgen.errors import cap_message
     from quizgen.names import (
         BATCH_WORKFLOW,
         GENERATE_QUESTIONS_ACTIVITY,
@@ -32,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         llm_task_queue,
     )
     from quizgen.validation import Rejection
-    from workflows._errors import cap, root_message
+    from workflows._errors import root_message
     from workflows._policies import db_activity, llm_activity
 
 __all__ = ["BatchGenerationWorkflow"]
@@ -129,7 +130,7 @@ class BatchGenerationWorkflow:
         return False
 
     def _failure(self, reason: str) -> ApplicationError:
-        message = cap(f"batch {self._input.batch.batch_key}: {reason}")
+        message = cap_message(f"batch {self._input.batch.batch_key}: {reason}")
         details = BatchFailure(
             reason=message, kept_questions=self._kept, tokens=self._tokens, llm_calls=self._calls
         )

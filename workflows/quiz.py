@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         RoundOutcome,
         TokenUsage,
     )
+    from quizgen.errors import cap_message
     from quizgen.names import (
         BATCH_WORKFLOW,
         BATCHES_FAILED,
@@ -61,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
         START_ROUND_ACTIVITY,
         batch_workflow_id,
     )
-    from workflows._errors import cap, root_message
+    from workflows._errors import root_message
     from workflows._policies import db_activity
 
 __all__ = ["QuizGenerationWorkflow"]
@@ -186,7 +187,7 @@ class QuizGenerationWorkflow:
         for state in self._batches.values():
             if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
                 state.status = BatchStatus.FAILED
-                state.last_error = cap(message)
+                state.last_error = cap_message(message)
                 if self._round_started is not None:
                     self._round_results[state.ref.batch_key] = state.ref.result(
                         BatchStatus.FAILED,
@@ -202,7 +203,7 @@ class QuizGenerationWorkflow:
             )
         self._status = self._settled_status()
         if self._status is QuizStatus.FAILED:
-            await self._record(self._status, FailureReason.INTERNAL_ERROR, cap(message))
+            await self._record(self._status, FailureReason.INTERNAL_ERROR, cap_message(message))
         else:
             await self._record(self._status)
         self._upsert_search_attributes()
@@ -337,7 +338,7 @@ class QuizGenerationWorkflow:
 
     def _failure_message(self) -> str:
         errors = [s.last_error or s.ref.batch_key for s in self._unfinished()]
-        return cap("no batch reached its target: " + "; ".join(errors))
+        return cap_message("no batch reached its target: " + "; ".join(errors))
 
     async def _record(
         self,
@@ -390,7 +391,7 @@ def _batch_failure(err: ChildWorkflowError, state: BatchState) -> BatchFailure:
         except ValueError:
             pass
     return BatchFailure(
-        reason=cap(f"batch {state.ref.batch_key}: {root_message(err)}"),
+        reason=cap_message(f"batch {state.ref.batch_key}: {root_message(err)}"),
         kept_questions=state.kept_questions,
         tokens=TokenUsage(),
         llm_calls=0,

@@ -18,6 +18,7 @@ from quizgen.db.tables import QuestionRow, QuizRow
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.errors import QuizNotFoundError
 from quizgen.questions import QUESTION_MODELS, normalize_text
+from quizgen.validation import describe_problems
 
 __all__ = [
     "DuplicateQuestionError",
@@ -193,12 +194,7 @@ async def update_question(
         try:
             question = model.model_validate(question_data)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'question'}: "
-                f"{e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors(include_url=False)[:5]
-            )
-            raise InvalidQuestionError(problems) from None
+            raise InvalidQuestionError(describe_problems(exc)) from None
         values["question_data"] = question.model_dump(mode="json")
         values["normalized_text"] = normalize_text(question.question_text)
     if is_approved is not None:
