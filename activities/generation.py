@@ -1,8 +1,14 @@
-"""The LLM activity: ask the provider, then validate its answer, in one step.
+"""The LLM activity: ask the provider, validate its answer, keep it as drafts, in one step.
 
-Generation and validation run in one activity on purpose: the raw answer can
-be hundreds of kilobytes, and only the valid questions (and short rejection
-reasons for repair) need to enter workflow history.
+Generation, validation and the draft write run in one activity on purpose:
+the raw answer can be hundreds of kilobytes of untrusted text, and nothing of
+it needs to enter workflow history. The activity returns counts and one short
+line about what went wrong; the questions themselves go to PostgreSQL
+(`quizgen.db.drafts`), where the save activity picks them up.
+
+Its database reads and writes retry by themselves (a database restart must not
+cost an LLM call already paid for); LLM calls heartbeat while they wait, so a
+killed worker's calls are re-issued within the heartbeat timeout.
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+import random
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -20,15 +27,18 @@ from temporalio.exceptions import ApplicationError
 
 from activities.llm.base import GenerationRequest, QuestionProvider
 from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
-from quizgen.db import repository as repo
+from quizgen.db import drafts
+from quizgen.db.outage import is_database_outage
+from quizgen.domain import TokenUsage
 from quizgen.errors import (
+    MAX_REASON_CHARS,
     PermanentProviderError,
     QuizNotFoundError,
     TransientProviderError,
     cap_message,
 )
 from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
-from quizgen.validation import validate_output
+from quizgen.validation import ValidationReport, validate_output
 
 __all__ = ["GenerationActivities"]
 
@@ -36,8 +46,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_AVOID_TEXTS = 200
-MAX_REASON_CHARS = 500
 MAX_RETRY_AFTER_SECONDS = 300.0
+# Database work inside the LLM activity: retried this long before the attempt fails.
+DB_RETRY_SECONDS = 120.0
 
 
 class GenerationActivities:
@@ -50,31 +61,41 @@ class GenerationActivities:
         batch = input.batch
         info = activity.info()
         try:
-            context = await repo.load_module(self._engine, input.quiz_id, batch.module_id)
+            context = await _with_db_retries(
+                lambda: drafts.load_batch_context(
+                    self._engine, input.quiz_id, batch.module_id, batch.batch_key
+                )
+            )
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
-        saved = await repo.question_texts_by_module(self._engine, input.quiz_id)
+        have = len(context.draft_texts)
+        # The database, not the caller, knows what the batch has (an earlier
+        # attempt of this call may have written its drafts before dying).
+        count = min(input.count, batch.count - have)
+        if count <= 0:
+            return GeneratedQuestions(drafts=have, problem=None, tokens=TokenUsage())
+        saved = context.saved_texts
         # The provider is told what exists (the batch's own, then its module's,
         # then the rest), so it does not spend a call on duplicates; capped, as
         # every text costs prompt tokens. The validator still checks them all.
         others = [t for module, texts in saved.items() if module != batch.module_id for t in texts]
-        avoid = [*input.avoid_texts, *saved.get(batch.module_id, []), *others]
+        avoid = [*context.draft_texts, *saved.get(batch.module_id, []), *others]
         request = GenerationRequest(
             batch_key=batch.batch_key,
             module_id=batch.module_id,
-            module_name=context.module.name,
-            content=context.module.content,
+            module_name=context.module.module.name,
+            content=context.module.module.content,
             question_type=batch.question_type,
             difficulty=batch.difficulty,
-            language=context.language,
-            tone=context.tone,
-            count=input.count,
+            language=context.module.language,
+            tone=context.module.tone,
+            count=count,
             call_index=input.call_index,
             attempt=info.attempt,
             avoid_texts=avoid[:MAX_AVOID_TEXTS],
-            repair=input.repair,
-            model=context.llm_model,
-            temperature=context.temperature,
+            repair=context.rejected[:count],
+            model=context.module.llm_model,
+            temperature=context.module.temperature,
         )
         # One line per generator call: operators (and the crash tests) read these.
         log.info(
@@ -82,46 +103,86 @@ class GenerationActivities:
             batch.batch_key,
             input.call_index,
             info.attempt,
-            input.count,
+            count,
         )
         try:
             response = await _heartbeating(self._provider.generate(request))
         except TransientProviderError as err:
-            # A server's Retry-After is honoured, within reason.
-            delay = (
-                min(err.retry_after_seconds, MAX_RETRY_AFTER_SECONDS)
-                if err.retry_after_seconds
-                else None
-            )
             # `from None`: the message says why; the client library's exception chain
             # would push a retried failure over Temporal's size limit and hide the reason.
             raise ApplicationError(
-                str(err),
+                cap_message(str(err), MAX_REASON_CHARS),
                 type="TransientProviderError",
-                next_retry_delay=timedelta(seconds=delay) if delay else None,
+                next_retry_delay=_retry_delay(err.retry_after_seconds, info.attempt),
             ) from None
         except PermanentProviderError as err:
             raise ApplicationError(
-                str(err), type="PermanentProviderError", non_retryable=True
+                cap_message(str(err), MAX_REASON_CHARS),
+                type="PermanentProviderError",
+                non_retryable=True,
             ) from None
         report = validate_output(
             batch.question_type,
             response.raw,
-            existing_texts=[*input.avoid_texts, *(t for texts in saved.values() for t in texts)],
+            existing_texts=[*context.draft_texts, *(t for texts in saved.values() for t in texts)],
         )
-        # Only what the batch can use enters workflow history, and reasons are
-        # capped: LLM output must not be able to bloat history (invariant 6).
+        try:
+            total = await _with_db_retries(
+                lambda: drafts.add_drafts(
+                    self._engine,
+                    input.quiz_id,
+                    batch,
+                    report.valid[:count],
+                    report.rejected[:count],
+                )
+            )
+        except QuizNotFoundError as err:
+            raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
         return GeneratedQuestions(
-            valid=report.valid[: input.count],
-            rejected=[
-                r.model_copy(update={"reason": cap_message(r.reason, MAX_REASON_CHARS)})
-                for r in report.rejected[: input.count]
-            ],
-            output_error=cap_message(report.output_error, MAX_REASON_CHARS)
-            if report.output_error
-            else None,
-            tokens=response.usage,
+            drafts=total, problem=_problem(report, count), tokens=response.usage
         )
+
+
+def _problem(report: ValidationReport, asked: int) -> str | None:
+    """What was wrong with an answer, in one short line for the batch's failure reason."""
+    if report.output_error:
+        problem = report.output_error
+    elif report.rejected:
+        problem = f"{len(report.rejected)} invalid, e.g. {report.rejected[0].reason}"
+    elif len(report.valid) < asked:
+        problem = f"asked for {asked}, got {len(report.valid)}"
+    else:
+        return None
+    return cap_message(problem, MAX_REASON_CHARS)
+
+
+def _retry_delay(retry_after: float | None, attempt: int) -> timedelta:
+    """A server's Retry-After, within reason; else exponential backoff with jitter.
+
+    Jitter spreads the retries of many batches hit by one outage, so a
+    recovering provider is not hit by all of them in the same second.
+    """
+    if retry_after:
+        return timedelta(seconds=min(retry_after, MAX_RETRY_AFTER_SECONDS))
+    base = min(2.0 ** (attempt - 1), 60.0)
+    return timedelta(seconds=base * random.uniform(0.5, 1.5))
+
+
+async def _with_db_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """Run a database call, retrying while PostgreSQL is unreachable (heartbeating meanwhile)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DB_RETRY_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            return await call()
+        except Exception as err:
+            if not is_database_outage(err) or loop.time() + delay > deadline:
+                raise
+            log.warning("database unavailable (%s); retrying in %.1fs", type(err).__name__, delay)
+        activity.heartbeat()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 async def _heartbeating(call: Awaitable[T]) -> T:
@@ -129,6 +190,7 @@ async def _heartbeating(call: Awaitable[T]) -> T:
     timeout = activity.info().heartbeat_timeout
     interval = timeout.total_seconds() / 3 if timeout else 10.0
     task = asyncio.ensure_future(call)
+    activity.heartbeat()
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=interval)

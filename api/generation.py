@@ -1,9 +1,13 @@
-"""The one trigger: start generation, or retry only the failed batches.
+"""The state changes that must agree with Temporal: the generate/retry trigger, and deletion.
 
 A trigger locks the quiz row, decides, moves the status to
 `generating_questions` and asks Temporal, all in one transaction: of two
 simultaneous calls one wins and the other gets 409; if Temporal is down the
 transaction rolls back, so nothing is half-written and a later call works.
+
+A quiz stored as `generating_questions` whose workflow is not running (it was
+terminated, or failed while the database was down) is restarted by the
+trigger, even when every batch is saved: the new run settles the true status.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from api.models import GenerationAccepted
 from api.temporal import TemporalGateway
 from quizgen.contracts import BatchRef, QuizProgress
 from quizgen.db import repository as repo
+from quizgen.db.drafts import count_drafts
 from quizgen.domain import GENERATABLE, QuizStatus
 from quizgen.progress import progress_from_records
 
-__all__ = ["current_progress", "trigger_generation"]
+__all__ = ["current_progress", "delete_quiz", "trigger_generation"]
 
 
 async def current_progress(
@@ -31,8 +36,8 @@ async def current_progress(
         live = await temporal.live_progress(quiz.id)
         if live is not None:
             return live
-    saved = await repo.saved_batch_keys(engine, quiz.id)
-    return progress_from_records(quiz.spec, quiz.status, quiz.generation_metadata, saved)
+    drafts = await count_drafts(engine, quiz.id)
+    return progress_from_records(quiz.spec, quiz.status, quiz.generation_metadata, drafts)
 
 
 async def trigger_generation(
@@ -41,7 +46,7 @@ async def trigger_generation(
     # The common conflict (a round is running) is answered without taking the lock.
     if quiz.status is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
         raise await _already_running(engine, temporal, quiz.id)
-    saved = await repo.saved_batch_keys(engine, quiz.id)
+    saved = set(quiz.generation_metadata.successful_batches)
     to_run = [
         ref.batch_key
         for ref in (BatchRef.of(m, b) for m, b in quiz.spec.batches())
@@ -58,7 +63,7 @@ async def trigger_generation(
             conflict: Conflict | None = Conflict("generation was just started by another request")
         elif previous not in GENERATABLE:
             raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
-        elif not to_run:
+        elif not to_run and previous is not QuizStatus.GENERATING_QUESTIONS:
             raise Conflict("nothing left to generate: every batch of this quiz is saved")
         else:
             conflict = None
@@ -76,6 +81,25 @@ async def trigger_generation(
         batch_keys=to_run,
         message=_accepted_message(previous, len(to_run)),
     )
+
+
+async def delete_quiz(
+    engine: AsyncEngine, temporal: TemporalGateway, quiz: repo.QuizRecord
+) -> None:
+    """Close the quiz's workflow and remove the quiz with everything it owns.
+
+    Refused (409) while a round runs: its batches would be cut off mid-call and
+    the teacher may not mean to throw that work away. Between rounds the
+    workflow only waits for a retry, so terminating it loses nothing.
+    """
+    async with repo.locked_status(engine, quiz.id) as lock:
+        if lock.status is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
+            raise Conflict(
+                "generation is running for this quiz; delete it when the round has ended"
+            )
+        # Temporal down raises here and the quiz stays: nothing is half-deleted.
+        await temporal.close(quiz.id, reason="quiz deleted")
+        await lock.delete()
 
 
 async def _already_running(

@@ -85,6 +85,16 @@ class TemporalGateway:
             )
         )
 
+    async def close(self, quiz_id: uuid.UUID, *, reason: str) -> None:
+        """Terminate the quiz's workflow (and with it any batch children); gone already is fine."""
+        client = await self.client()
+        handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
+        try:
+            await self._call(handle.terminate(reason=reason, rpc_timeout=_RPC_TIMEOUT))
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+
     async def is_running(self, quiz_id: uuid.UUID) -> bool:
         client = await self.client()
         handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))

@@ -1,34 +1,34 @@
 """The typed input and output of every workflow, activity and query.
 
 Workflows import this module (through `imports_passed_through`), so it holds
-pure data only. Payloads stay small: a batch travels as a `BatchRef` (ids and
-counts, never module content); activities load content from the database.
+pure data only. Everything here enters Temporal history, so it carries ids,
+counts, token numbers and short reasons, never question bodies or module
+content (invariant 7): a batch travels as a `BatchRef`, its questions stay in
+PostgreSQL (drafts, then questions), and activities load them there.
+
+Compatibility: the models forbid unknown fields, so removing or renaming a
+field breaks workflows that are running with the old shape. Add fields with
+defaults; when one must go, re-record tests/histories and drain running
+workflows first (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from quizgen.domain import (
+    BatchRef,
     BatchResult,
-    BatchSpec,
     BatchStatus,
-    Difficulty,
-    FailureReason,
-    GenerationMetadata,
-    ModuleSpec,
-    QuestionType,
     QuizStatus,
     TokenUsage,
-    batch_key,
     progress_message,
 )
 from quizgen.settings import Settings
-from quizgen.validation import Rejection
 
 __all__ = [
     "BatchFailure",
@@ -44,6 +44,7 @@ __all__ = [
     "QuizWorkflowInput",
     "QuizWorkflowResult",
     "RecordRoundInput",
+    "RoundRecorded",
     "SaveBatchInput",
     "SaveBatchOutput",
 ]
@@ -58,25 +59,36 @@ class GenerationConfig(_Frozen):
 
     max_concurrent_batches: Annotated[int, Field(ge=1)] = 10
     repair_rounds: Annotated[int, Field(ge=0)] = 3
-    retry_wait: timedelta = timedelta(days=7)
+    # How long a quiz with unfinished batches waits for `retry_failed_batches`;
+    # None: for as long as the quiz exists (its workflow is an entity).
+    retry_wait: timedelta | None = None
     llm_call_timeout: timedelta = timedelta(minutes=5)
-    llm_heartbeat_timeout: timedelta = timedelta(seconds=30)
-    llm_max_attempts: Annotated[int, Field(ge=1)] = 5
+    # Short, so that the calls of a killed worker are re-issued within ~10 s.
+    llm_heartbeat_timeout: timedelta = timedelta(seconds=6)
+    llm_max_attempts: Annotated[int, Field(ge=1)] = 30
+    # LLM calls are retried for this long (an outage of minutes is absorbed).
+    llm_retry_window: timedelta = timedelta(minutes=10)
     db_call_timeout: timedelta = timedelta(seconds=30)
-    db_max_attempts: Annotated[int, Field(ge=1)] = 10
+    db_max_attempts: Annotated[int, Field(ge=1)] = 40
     # Continue-as-new after this many rounds even if the SDK does not suggest it
     # yet (keeps histories short; tests use it to exercise continue-as-new).
     rounds_per_run: Annotated[int | None, Field(ge=1)] = None
 
     @property
+    def db_retry_window(self) -> timedelta:
+        # Long enough to ride out a database restart or failover.
+        return timedelta(minutes=10)
+
+    @property
     def batch_timeout(self) -> timedelta:
-        """An upper bound on one batch run: every LLM and DB attempt timing out, plus slack.
+        """An upper bound on one batch run: every LLM and DB call exhausting its retries.
 
         Without it a batch stuck on a bug (its workflow task failing forever)
         would keep the quiz in `generating_questions`; with it, only that batch fails.
         """
-        llm = (1 + self.repair_rounds) * self.llm_max_attempts * (self.llm_call_timeout * 1.5)
-        db = self.db_max_attempts * (self.db_call_timeout + timedelta(seconds=30)) * 2
+        calls = 1 + self.repair_rounds
+        llm = calls * (self.llm_retry_window + self.llm_call_timeout)
+        db = calls * (self.db_retry_window + self.db_call_timeout)
         return llm + db + timedelta(minutes=5)
 
     @classmethod
@@ -88,56 +100,12 @@ class GenerationConfig(_Frozen):
             llm_call_timeout=settings.llm_call_timeout,
             llm_heartbeat_timeout=settings.llm_heartbeat_timeout,
             llm_max_attempts=settings.llm_max_attempts,
-        )
-
-
-class BatchRef(_Frozen):
-    """A batch by identity and size: what workflows pass around instead of content."""
-
-    batch_key: str
-    module_id: str
-    question_type: QuestionType
-    count: int
-    difficulty: Difficulty
-
-    @classmethod
-    def of(cls, module: ModuleSpec, batch: BatchSpec) -> BatchRef:
-        return cls(
-            batch_key=batch_key(
-                module.module_id, batch.question_type, batch.count, batch.difficulty
-            ),
-            module_id=module.module_id,
-            question_type=batch.question_type,
-            count=batch.count,
-            difficulty=batch.difficulty,
-        )
-
-    def result(
-        self,
-        status: BatchStatus,
-        *,
-        generated_count: int,
-        llm_calls: int,
-        tokens: TokenUsage,
-        error: str | None = None,
-    ) -> BatchResult:
-        """This batch's outcome in one round, as the generation metadata records it."""
-        return BatchResult(
-            batch_key=self.batch_key,
-            module_id=self.module_id,
-            question_type=self.question_type,
-            difficulty=self.difficulty,
-            target_count=self.count,
-            generated_count=generated_count,
-            status=status,
-            error=error,
-            llm_calls=llm_calls,
-            tokens=tokens,
+            llm_retry_window=settings.llm_retry_window,
         )
 
 
 class BatchState(BaseModel):
-    """The quiz workflow's record of one batch, carried across continue-as-new."""
+    """Where one batch stands: from `start_round`, then kept up to date by the quiz workflow."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -145,36 +113,26 @@ class BatchState(BaseModel):
     status: BatchStatus = BatchStatus.PENDING
     attempts: int = 0
     last_error: str | None = None
-    # Valid questions of a failed run, handed to the next run so that it only
-    # asks the LLM for what is missing (they are not saved: a batch saves whole).
-    kept_questions: list[dict[str, Any]] = []
-    tokens: TokenUsage = TokenUsage()
+    # Valid questions of the batch kept as drafts in PostgreSQL (not saved yet).
+    drafts: int = 0
 
     @property
     def generated_count(self) -> int:
         if self.status is BatchStatus.SUCCEEDED:
             return self.ref.count
-        return len(self.kept_questions)
+        return self.drafts
 
 
 class QuizPlan(_Frozen):
-    """Output of `start_round`: every batch of the quiz, which are saved, and the metadata.
+    """Output of `start_round`: every batch of the quiz as PostgreSQL has it."""
 
-    A new run of the quiz workflow (after an earlier one closed) takes the
-    stored metadata over, so its rounds extend the quiz's history of attempts.
-    """
-
-    batches: list[BatchRef]
-    saved_batch_keys: list[str]
-    metadata: GenerationMetadata = GenerationMetadata()
+    batches: list[BatchState]
 
 
 class QuizWorkflowInput(_Frozen):
     quiz_id: uuid.UUID
     config: GenerationConfig = GenerationConfig()
-    # Set only by continue-as-new.
-    carried_batches: list[BatchState] | None = None
-    carried_metadata: GenerationMetadata | None = None
+    # Set by continue-as-new: a retry was asked for, so run a round at once.
     retry_requested: bool = False
 
 
@@ -189,14 +147,15 @@ class GenerateBatchInput(_Frozen):
     quiz_id: uuid.UUID
     batch: BatchRef
     config: GenerationConfig
-    kept_questions: list[dict[str, Any]] = []
+    # Valid drafts the batch already has in PostgreSQL.
+    drafts: int = 0
 
 
 class BatchFailure(_Frozen):
     """The details of a failed batch's `ApplicationError`: what it had achieved."""
 
     reason: str
-    kept_questions: list[dict[str, Any]]
+    generated_count: int
     tokens: TokenUsage
     llm_calls: int
 
@@ -204,37 +163,49 @@ class BatchFailure(_Frozen):
 class GenerateQuestionsInput(_Frozen):
     quiz_id: uuid.UUID
     batch: BatchRef
+    # How many questions to ask for (the activity never asks for more than
+    # the batch is missing, whatever this says).
     count: int
     call_index: int
-    avoid_texts: list[str] = []
-    repair: list[Rejection] = []
 
 
 class GeneratedQuestions(_Frozen):
-    valid: list[dict[str, Any]]
-    rejected: list[Rejection]
-    output_error: str | None
+    # Valid drafts the batch has after this call.
+    drafts: int
+    # What went wrong with the answer, in one short line (None: nothing).
+    problem: str | None
     tokens: TokenUsage
 
 
 class SaveBatchInput(_Frozen):
     quiz_id: uuid.UUID
     batch: BatchRef
-    questions: list[dict[str, Any]]
 
 
 class SaveBatchOutput(_Frozen):
-    inserted: bool
-    question_count: int
-    duplicate_indexes: list[int] = []
+    saved: bool
+    # True only for the call that wrote the questions (a retried save finds them saved).
+    inserted: bool = False
+    # Not saved: how many more valid questions the batch needs.
+    missing: int = 0
+    duplicates_dropped: int = 0
 
 
 class RecordRoundInput(_Frozen):
     quiz_id: uuid.UUID
+    # Unique per round across all runs, so a retried record is recognised.
+    round_id: str
+    started_at: datetime
+    results: list[BatchResult]
+    # Why the round ended early (cancelled, an activity gave up), if it did.
+    stopped: str | None = None
+
+
+class RoundRecorded(_Frozen):
+    """The quiz after the round, as PostgreSQL settled it."""
+
     status: QuizStatus
-    failure_reason: FailureReason | None = None
-    failure_message: str | None = None
-    metadata: GenerationMetadata | None = None
+    saved_batch_keys: list[str]
 
 
 class BatchProgress(_Frozen):

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_MODULE_CONTENT_CHARS",
     "MAX_QUESTIONS_PER_BATCH",
     "MAX_QUIZ_CONTENT_CHARS",
+    "BatchRef",
     "BatchResult",
     "BatchSpec",
     "BatchStatus",
@@ -310,3 +311,48 @@ class GenerationMetadata(_Frozen):
     total_questions_saved: int = 0
     total_questions_target: int = 0
     tokens: TokenUsage = TokenUsage()
+
+
+class BatchRef(_Frozen):
+    """A batch by identity and size: what workflows pass around instead of content."""
+
+    batch_key: str
+    module_id: str
+    question_type: QuestionType
+    count: int
+    difficulty: Difficulty
+
+    @classmethod
+    def of(cls, module: ModuleSpec, batch: BatchSpec) -> BatchRef:
+        return cls(
+            batch_key=batch_key(
+                module.module_id, batch.question_type, batch.count, batch.difficulty
+            ),
+            module_id=module.module_id,
+            question_type=batch.question_type,
+            count=batch.count,
+            difficulty=batch.difficulty,
+        )
+
+    def result(
+        self,
+        status: BatchStatus,
+        *,
+        generated_count: int,
+        llm_calls: int,
+        tokens: TokenUsage,
+        error: str | None = None,
+    ) -> BatchResult:
+        """This batch's outcome in one round, as the generation metadata records it."""
+        return BatchResult(
+            batch_key=self.batch_key,
+            module_id=self.module_id,
+            question_type=self.question_type,
+            difficulty=self.difficulty,
+            target_count=self.count,
+            generated_count=generated_count,
+            status=status,
+            error=error,
+            llm_calls=llm_calls,
+            tokens=tokens,
+        )

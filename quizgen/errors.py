@@ -16,6 +16,7 @@ the rejected questions with readable reasons, because a batch repairs them.
 from __future__ import annotations
 
 __all__ = [
+    "MAX_REASON_CHARS",
     "ConfigurationError",
     "PermanentProviderError",
     "PersistenceError",
@@ -26,6 +27,10 @@ __all__ = [
     "TransientProviderError",
     "cap_message",
 ]
+
+# Reasons and errors that travel in workflow history (once per batch, per
+# round) stay this short, so a quiz of 80 batches fits any payload limit.
+MAX_REASON_CHARS = 300
 
 
 class QuizgenError(Exception):
@@ -65,5 +70,12 @@ class QuizStateConflictError(PersistenceError):
 
 
 def cap_message(message: str, limit: int = 1000) -> str:
-    """Bound a message that travels in workflow history or metadata."""
-    return message if len(message) <= limit else message[: limit - 1] + "…"
+    """Bound a message that travels in workflow history or metadata, as valid UTF-8.
+
+    Messages may quote LLM output, which can hold lone surrogates ("\ud800" in
+    JSON): those cannot be encoded, so they become "?" rather than breaking the
+    payload (and with it the workflow) that carries the message.
+    """
+    if len(message) > limit:
+        message = message[: limit - 1] + "…"
+    return message.encode("utf-8", "replace").decode("utf-8")

@@ -18,7 +18,6 @@ __all__ = [
     "QUIZ_WORKFLOW",
     "RECORD_ROUND_ACTIVITY",
     "RETRY_SIGNAL",
-    "SAVED_BATCHES_ACTIVITY",
     "SAVE_BATCH_ACTIVITY",
     "SEARCH_ATTRIBUTES",
     "START_ROUND_ACTIVITY",
@@ -38,7 +37,6 @@ START_ROUND_ACTIVITY = "start_round"
 RECORD_ROUND_ACTIVITY = "record_round"
 GENERATE_QUESTIONS_ACTIVITY = "generate_questions"
 SAVE_BATCH_ACTIVITY = "save_batch"
-SAVED_BATCHES_ACTIVITY = "saved_batches"
 
 QUIZ_ID = SearchAttributeKey.for_keyword("QuizId")
 QUIZ_STATUS = SearchAttributeKey.for_keyword("QuizStatus")

@@ -7,6 +7,8 @@ generation metadata give the same picture.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from quizgen.contracts import BatchProgress, BatchRef, QuizProgress
 from quizgen.domain import BatchResult, BatchStatus, GenerationMetadata, QuizSpec, QuizStatus
 
@@ -14,8 +16,17 @@ __all__ = ["progress_from_records"]
 
 
 def progress_from_records(
-    spec: QuizSpec, status: QuizStatus, metadata: GenerationMetadata, saved_keys: set[str]
+    spec: QuizSpec,
+    status: QuizStatus,
+    metadata: GenerationMetadata,
+    drafts: Mapping[str, int] | None = None,
 ) -> QuizProgress:
+    """Per-batch progress from the stored attempts and saved batches.
+
+    `drafts` (valid drafts per batch key) gives unfinished batches their true
+    generated count; without it, the count of the batch's last attempt is shown.
+    """
+    saved_keys = set(metadata.successful_batches)
     latest: dict[str, BatchResult] = {}
     attempts: dict[str, int] = {}
     for attempt in metadata.generation_attempts:
@@ -33,6 +44,8 @@ def progress_from_records(
             state, generated, error = BatchStatus.FAILED, result.generated_count, result.error
         else:
             state, generated, error = BatchStatus.PENDING, 0, None
+        if drafts is not None and state is not BatchStatus.SUCCEEDED:
+            generated = drafts.get(key, 0)
         batches.append(
             BatchProgress(
                 batch_key=key,

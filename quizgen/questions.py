@@ -8,6 +8,7 @@ the LLM in a repair prompt).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from typing import Annotated, Literal, Self
@@ -37,6 +38,7 @@ __all__ = [
     "Question",
     "TrueFalse",
     "normalize_text",
+    "text_hash",
 ]
 
 # NoNul goes after the length/whitespace constraints (pydantic drops validators
@@ -57,6 +59,14 @@ def normalize_text(text: str) -> str:
     """Case, accents-as-typed, punctuation and spacing do not make a question new."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+def text_hash(text: str) -> str:
+    """The key of "no two questions with the same text in a quiz": SHA-256 of the normalised text.
+
+    Migration 0003 computes the same value in SQL for rows that existed before it.
+    """
+    return hashlib.sha256(normalize_text(text).encode()).hexdigest()
 
 
 def _distinct(values: list[str], what: str) -> None:

@@ -67,10 +67,12 @@ class Settings(BaseSettings):
     # Generation behaviour, handed to workflows as part of their input.
     max_concurrent_batches: Annotated[int, Field(ge=1, le=500)] = 10
     batch_repair_rounds: Annotated[int, Field(ge=0, le=10)] = 3
-    retry_wait: timedelta = timedelta(days=7)
+    # Empty: a quiz with unfinished batches waits for a retry as long as it exists.
+    retry_wait: timedelta | None = None
     llm_call_timeout: timedelta = timedelta(minutes=5)
-    llm_heartbeat_timeout: timedelta = timedelta(seconds=30)
-    llm_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    llm_heartbeat_timeout: timedelta = timedelta(seconds=6)
+    llm_max_attempts: Annotated[int, Field(ge=1, le=100)] = 30
+    llm_retry_window: timedelta = timedelta(minutes=10)
     llm_max_output_tokens: Annotated[int, Field(ge=256, le=200_000)] = 8_000
     # OpenAI and Azure want max_completion_tokens (reasoning models refuse max_tokens);
     # some older compatible servers know only max_tokens.
@@ -94,12 +96,18 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
         return url
 
-    @field_validator("llm_temperature", "llm_rate_per_second", mode="before")
+    @field_validator("llm_temperature", "llm_rate_per_second", "retry_wait", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("retry_wait", "llm_call_timeout", "llm_heartbeat_timeout", mode="before")
+    @field_validator(
+        "retry_wait",
+        "llm_call_timeout",
+        "llm_heartbeat_timeout",
+        "llm_retry_window",
+        mode="before",
+    )
     @classmethod
     def _seconds_or_iso(cls, value: object) -> object:
         # "90" from the environment means seconds; ISO 8601 ("PT90S") works too.

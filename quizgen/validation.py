@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from quizgen.domain import QuestionType
+from quizgen.errors import MAX_REASON_CHARS, cap_message
 from quizgen.questions import QUESTION_MODELS, normalize_text
 
 __all__ = [
@@ -30,15 +31,23 @@ __all__ = [
 MAX_OUTPUT_CHARS = 400_000
 # Rejected questions are echoed back to the LLM in repair prompts: keep them short.
 _MAX_ECHO_CHARS = 4_000
+# No question type nests deeper than 4 (categorization: items -> item -> field);
+# anything much deeper is garbage, refused before it reaches a schema or a database.
+MAX_QUESTION_DEPTH = 8
 
 
 class Rejection(BaseModel):
-    """A question that was not accepted, and why, in words a person can act on."""
+    """A question that was not accepted, and why, in words a person can act on.
+
+    `reason` is short valid UTF-8 whatever the LLM wrote; `question` is the
+    candidate itself, kept only when it is small and well-formed enough to be
+    stored and shown to the LLM again for repair.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     index: int
-    reason: str
+    reason: Annotated[str, AfterValidator(lambda r: cap_message(r, MAX_REASON_CHARS))]
     question: dict[str, Any] | None = None
 
 
@@ -98,10 +107,39 @@ def describe_problems(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _echo(candidate: Any) -> dict[str, Any] | None:
-    if not isinstance(candidate, dict):
-        return None
-    return candidate if len(json.dumps(candidate, default=str)) <= _MAX_ECHO_CHARS else None
+def _echo(candidate: dict[str, Any]) -> dict[str, Any] | None:
+    return candidate if len(json.dumps(candidate)) <= _MAX_ECHO_CHARS else None
+
+
+def _malformed(candidate: dict[str, Any]) -> str | None:
+    """Why a parsed candidate cannot even be checked against a schema, or None.
+
+    Walks iteratively: a candidate nested thousands of levels deep must not
+    exhaust the stack here either.
+    """
+    stack: list[tuple[Any, int]] = [(candidate, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not _encodable(value):
+                return "text contains an invalid Unicode character (a lone surrogate)"
+        elif isinstance(value, dict | list):
+            if depth > MAX_QUESTION_DEPTH:
+                return f"the question is nested more than {MAX_QUESTION_DEPTH} levels deep"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((item, depth + 1))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate_questions(
@@ -117,6 +155,9 @@ def validate_questions(
     for index, candidate in enumerate(candidates):
         if not isinstance(candidate, dict):
             rejected.append(Rejection(index=index, reason="a question must be a JSON object"))
+            continue
+        if (problem := _malformed(candidate)) is not None:
+            rejected.append(Rejection(index=index, reason=problem))
             continue
         try:
             question = model.model_validate(candidate)

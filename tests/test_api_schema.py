@@ -37,10 +37,11 @@ from api.models import QuestionUpdate, QuizCreate
 from quizgen.contracts import BatchRef
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
-from quizgen.domain import BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec
+from quizgen.domain import BatchSpec, ModuleSpec, QuestionType, QuizSpec
 from quizgen.settings import Settings
 from tests.conftest import create_database, drop_database
 from tests.support.api import ALICE, api_settings, auth
+from tests.support.batches import save_questions
 from tests.support.migrations import upgrade
 from tests.support.temporal import server_address
 
@@ -194,19 +195,14 @@ async def _seed(database_url: str) -> tuple[uuid.UUID, list[uuid.UUID], uuid.UUI
     engine = make_engine(database_url)
     try:
         quiz_id = await repo.create_quiz(engine, "alice", spec)
-        saved = await repo.save_batch(
+        saved = await save_questions(
             engine,
-            repo.SaveBatchRequest(
-                quiz_id=quiz_id,
-                batch_key=BatchRef.of(module, module.batches[0]).batch_key,
-                module_id=module.module_id,
-                question_type=QuestionType.TRUE_FALSE,
-                difficulty=Difficulty.MEDIUM,
-                questions=[
-                    {"question_text": f"Cells statement {i}", "correct_answer": True}
-                    for i in range(2)
-                ],
-            ),
+            quiz_id,
+            BatchRef.of(module, module.batches[0]),
+            [
+                {"question_text": f"Cells statement {i}", "correct_answer": True, "explanation": ""}
+                for i in range(2)
+            ],
         )
         fresh_id = await repo.create_quiz(engine, "alice", spec)
     finally:

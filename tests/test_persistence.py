@@ -11,23 +11,26 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from quizgen.db import drafts
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
 from quizgen.db.tables import metadata
 from quizgen.domain import (
+    BatchRef,
     BatchSpec,
     Difficulty,
     FailureReason,
-    GenerationMetadata,
     ModuleSpec,
     QuestionType,
     QuizSpec,
     QuizStatus,
 )
 from tests.conftest import create_database, drop_database
+from tests.support.batches import ref as batch_ref
+from tests.support.batches import save_questions
 from tests.support.migrations import downgrade, upgrade
 
-TABLES = {"quiz", "quiz_module", "saved_batch", "question"}
+TABLES = {"quiz", "quiz_module", "saved_batch", "question", "draft_question", "generation_attempt"}
 
 
 def _spec() -> QuizSpec:
@@ -51,15 +54,8 @@ def _questions(prefix: str, n: int = 3) -> list[dict[str, object]]:
     ]
 
 
-def _request(quiz_id: uuid.UUID, key: str, prefix: str = "A") -> repo.SaveBatchRequest:
-    return repo.SaveBatchRequest(
-        quiz_id=quiz_id,
-        batch_key=key,
-        module_id="m1",
-        question_type=QuestionType.TRUE_FALSE,
-        difficulty=Difficulty.MEDIUM,
-        questions=_questions(prefix),
-    )
+def _ref(difficulty: Difficulty = Difficulty.MEDIUM) -> BatchRef:
+    return batch_ref("m1", QuestionType.TRUE_FALSE, 3, difficulty)
 
 
 async def _count(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
@@ -122,31 +118,31 @@ async def test_quiz_round_trips_with_its_modules(engine: AsyncEngine) -> None:
     assert (context.language, context.tone) == (spec.language, spec.tone)
 
 
-async def test_status_update_stores_reason_and_metadata(engine: AsyncEngine) -> None:
+async def test_status_update_stores_the_failure_reason(engine: AsyncEngine) -> None:
     quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    metadata_in = GenerationMetadata(failed_batches=["m1_true_false_3_medium"])
     await repo.update_quiz_status(
         engine,
         quiz_id,
         QuizStatus.FAILED,
         failure_reason=FailureReason.NO_BATCHES_SUCCEEDED,
         failure_message="no batch reached its target",
-        metadata=metadata_in,
     )
     record = await repo.get_quiz(engine, quiz_id)
     assert record.status is QuizStatus.FAILED
     assert record.failure_reason is FailureReason.NO_BATCHES_SUCCEEDED
-    assert record.generation_metadata == metadata_in
+    assert record.failure_message == "no batch reached its target"
 
 
 async def test_saving_a_batch_twice_stores_its_questions_once(engine: AsyncEngine) -> None:
     quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    first = await repo.save_batch(engine, _request(quiz_id, "m1_true_false_3_medium"))
-    second = await repo.save_batch(engine, _request(quiz_id, "m1_true_false_3_medium"))
+    first = await save_questions(engine, quiz_id, _ref(), _questions("A"))
+    second = await save_questions(engine, quiz_id, _ref(), _questions("A"))
     assert first.inserted and not second.inserted
-    assert second.question_ids == first.question_ids
+    assert second.saved and second.question_ids == first.question_ids
     assert await _count(engine, quiz_id) == 3
     assert await repo.saved_batch_keys(engine, quiz_id) == {"m1_true_false_3_medium"}
+    # The drafts became questions: none are left behind.
+    assert await drafts.count_drafts(engine, quiz_id) == {}
 
 
 async def test_concurrent_saves_from_two_connections_store_once(
@@ -155,36 +151,55 @@ async def test_concurrent_saves_from_two_connections_store_once(
     other = make_engine(database_url)
     try:
         quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-        key = "m1_true_false_3_medium"
+        await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A"), [])
         results = await asyncio.gather(
-            *(repo.save_batch(e, _request(quiz_id, key)) for e in (engine, other, engine, other))
+            *(drafts.save_batch(e, quiz_id, _ref()) for e in (engine, other, engine, other))
         )
     finally:
         await other.dispose()
     assert sum(r.inserted for r in results) == 1
+    assert all(r.saved for r in results)
     assert await _count(engine, quiz_id) == 3
     assert len({tuple(r.question_ids) for r in results}) == 1
 
 
-async def test_a_batch_repeating_another_batchs_question_writes_nothing(
+async def test_a_batch_repeating_another_batchs_question_drops_the_draft_and_saves_nothing(
     engine: AsyncEngine,
 ) -> None:
     quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    await repo.save_batch(engine, _request(quiz_id, "m1_true_false_3_easy", prefix="A"))
-    clash = _request(quiz_id, "m1_true_false_3_hard", prefix="B")
-    clash = clash.model_copy(
-        update={
-            "questions": [
-                *clash.questions[:2],
-                {**clash.questions[2], "question_text": "A  statement 1!"},
-            ]
-        }
-    )
-    result = await repo.save_batch(engine, clash)
-    assert not result.inserted
-    assert result.duplicate_indexes == [2]
+    await save_questions(engine, quiz_id, _ref(Difficulty.EASY), _questions("A"))
+    clash = [*_questions("B")[:2], {**_questions("B")[2], "question_text": "A  statement 1!"}]
+    result = await save_questions(engine, quiz_id, _ref(Difficulty.HARD), clash)
+    assert not result.saved
+    assert (result.missing, result.duplicates_dropped) == (1, 1)
     assert await _count(engine, quiz_id) == 3
     assert "m1_true_false_3_hard" not in await repo.saved_batch_keys(engine, quiz_id)
+    # The two distinct drafts wait for a third; then the batch saves.
+    assert await drafts.count_drafts(engine, quiz_id) == {"m1_true_false_3_hard": 2}
+    await drafts.add_drafts(engine, quiz_id, _ref(Difficulty.HARD), _questions("C")[:1], [])
+    assert (await drafts.save_batch(engine, quiz_id, _ref(Difficulty.HARD))).inserted
+
+
+async def test_drafts_never_exceed_the_batch_target_and_repeat_no_text(engine: AsyncEngine) -> None:
+    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    # A retried activity writes the same answer again, and a bigger one.
+    assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A", 2), []) == 2
+    assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A", 2), []) == 2
+    assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("B", 5), []) == 3
+
+
+async def test_long_non_latin_questions_save(engine: AsyncEngine) -> None:
+    """A B-tree over the text itself refused these (index rows over ~2.7 KB)."""
+    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    batch = batch_ref("m1", QuestionType.TRUE_FALSE, 20, Difficulty.MEDIUM)
+    words = ["Фотосинтез", "превращает", "световую", "энергию", "Blåbær", "æøå", "ΑΒΓΔ"]
+    questions = []
+    for i in range(20):
+        text = f"{i} " + " ".join(words[(i + j) % len(words)] for j in range(400))
+        questions.append({"question_text": text[:1900], "correct_answer": True, "explanation": ""})
+    assert all(len(q["question_text"]) == 1900 for q in questions)
+    result = await save_questions(engine, quiz_id, batch, questions)
+    assert result.inserted and len(result.question_ids) == 20
 
 
 async def test_a_question_cannot_exist_outside_a_saved_batch(engine: AsyncEngine) -> None:
@@ -194,9 +209,9 @@ async def test_a_question_cannot_exist_outside_a_saved_batch(engine: AsyncEngine
             await conn.execute(
                 sa.text(
                     "INSERT INTO question (id, quiz_id, module_id, batch_key, position,"
-                    " question_type, difficulty, question_data, normalized_text, is_approved,"
-                    " created_at, updated_at) VALUES (:id, :q, 'm1', 'nope', 0, 'true_false',"
-                    " 'easy', '{}', 'x', false, now(), now())"
+                    " question_type, difficulty, question_data, normalized_text, text_hash,"
+                    " is_approved, created_at, updated_at) VALUES (:id, :q, 'm1', 'nope', 0,"
+                    " 'true_false', 'easy', '{}', 'x', 'x', false, now(), now())"
                 ),
                 {"id": uuid.uuid4(), "q": quiz_id},
             )

@@ -61,7 +61,6 @@ def build_workers(
             persistence.start_round,
             persistence.save_batch,
             persistence.record_round,
-            persistence.saved_batches,
         ],
         graceful_shutdown_timeout=grace,
     )

@@ -1,4 +1,11 @@
-"""Activity options shared by the workflows: every retry policy has a bound."""
+"""Activity options shared by the workflows: every retry policy has a bound.
+
+Outages of minutes are absorbed here, without a person retrying: LLM calls
+and database work are retried for up to `llm_retry_window` and the database
+window (10 minutes) with exponential backoff. Transient LLM errors carry their
+own delay (`Retry-After`, or backoff with jitter, set by the activity), so a
+fleet of batches does not hammer a recovering provider in lockstep.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +18,22 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from quizgen.contracts import GenerationConfig
 
+# Failures that no retry can fix (error types raised by the activities).
+_PERMANENT = ["PermanentProviderError", "QuizNotFound", "QuizNotGeneratable"]
+
 
 def llm_activity(config: GenerationConfig) -> dict[str, Any]:
-    """LLM calls: slow, heartbeating, retried a few times with backoff."""
+    """LLM calls: slow, heartbeating (a dead worker is noticed within the heartbeat timeout)."""
     return {
         "start_to_close_timeout": config.llm_call_timeout,
         "heartbeat_timeout": config.llm_heartbeat_timeout,
+        "schedule_to_close_timeout": config.llm_retry_window,
         "retry_policy": RetryPolicy(
             initial_interval=timedelta(seconds=1),
             backoff_coefficient=2.0,
             maximum_interval=timedelta(seconds=60),
             maximum_attempts=config.llm_max_attempts,
-            non_retryable_error_types=["PermanentProviderError"],
+            non_retryable_error_types=_PERMANENT,
         ),
     }
 
@@ -31,11 +42,12 @@ def db_activity(config: GenerationConfig) -> dict[str, Any]:
     """Database work: quick, retried long enough to ride out a database restart."""
     return {
         "start_to_close_timeout": config.db_call_timeout,
+        "schedule_to_close_timeout": config.db_retry_window,
         "retry_policy": RetryPolicy(
             initial_interval=timedelta(seconds=1),
             backoff_coefficient=2.0,
-            maximum_interval=timedelta(seconds=30),
+            maximum_interval=timedelta(seconds=15),
             maximum_attempts=config.db_max_attempts,
-            non_retryable_error_types=["QuizNotFound"],
+            non_retryable_error_types=_PERMANENT,
         ),
     }

@@ -1,16 +1,15 @@
 """`BatchGenerationWorkflow`: one batch, from first LLM call to one idempotent save.
 
-generate → validate → repair invalid questions and top up missing ones (at most
-`repair_rounds` extra calls) → when the target is reached, save all questions
-in one transaction → return the result. A batch that cannot reach its target
-saves nothing and fails with an `ApplicationError` (type `BatchFailed`) whose
-details (`BatchFailure`) carry the valid questions it has, so the next run of
-the batch asks only for what is missing.
+generate → validate (inside the activity, which keeps valid questions as
+drafts in PostgreSQL) → repair invalid questions and top up missing ones (at
+most `repair_rounds` extra calls) → when the drafts reach the target, save
+them all in one transaction → return the result. This workflow only ever
+sees counts. A batch that cannot reach its target saves nothing and fails with
+an `ApplicationError` (type `BatchFailed`, details `BatchFailure`); its drafts
+stay in PostgreSQL, so the next run of the batch asks only for what is missing.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
@@ -25,18 +24,17 @@ with workflow.unsafe.imports_passed_through():
         SaveBatchOutput,
     )
     from quizgen.domain import BatchResult, BatchStatus, TokenUsage
-    from quizgen.errors import cap_message
+    from quizgen.errors import MAX_REASON_CHARS, cap_message
     from quizgen.names import (
         BATCH_WORKFLOW,
         GENERATE_QUESTIONS_ACTIVITY,
         SAVE_BATCH_ACTIVITY,
         llm_task_queue,
     )
-    from quizgen.validation import Rejection
     from workflows._errors import root_message
     from workflows._policies import db_activity, llm_activity
 
-__all__ = ["BatchGenerationWorkflow"]
+__all__ = ["BATCH_FAILED", "BatchGenerationWorkflow"]
 
 BATCH_FAILED = "BatchFailed"
 
@@ -46,8 +44,7 @@ class BatchGenerationWorkflow:
     @workflow.init
     def __init__(self, input: GenerateBatchInput) -> None:
         self._input = input
-        self._kept: list[dict[str, Any]] = list(input.kept_questions[: input.batch.count])
-        self._repair: list[Rejection] = []
+        self._drafts = min(input.drafts, input.batch.count)
         self._problems: list[str] = []
         self._tokens = TokenUsage()
         self._calls = 0
@@ -57,7 +54,7 @@ class BatchGenerationWorkflow:
         batch = input.batch
         max_calls = 1 + input.config.repair_rounds
         while True:
-            if len(self._kept) >= batch.count and await self._save():
+            if self._drafts >= batch.count and await self._save():
                 return batch.result(
                     BatchStatus.SUCCEEDED,
                     generated_count=batch.count,
@@ -66,10 +63,10 @@ class BatchGenerationWorkflow:
                 )
             if self._calls >= max_calls:
                 raise self._failure(
-                    f"{len(self._kept)} of {batch.count} valid questions after "
-                    f"{self._calls} LLM calls ({'; '.join(self._problems[-3:]) or 'no details'})"
+                    f"{self._drafts} of {batch.count} valid questions after "
+                    f"{self._calls} LLM calls ({'; '.join(self._problems[-2:]) or 'no details'})"
                 )
-            await self._generate(batch.count - len(self._kept))
+            await self._generate(batch.count - self._drafts)
 
     async def _generate(self, missing: int) -> None:
         request = GenerateQuestionsInput(
@@ -77,8 +74,6 @@ class BatchGenerationWorkflow:
             batch=self._input.batch,
             count=missing,
             call_index=self._calls,
-            avoid_texts=[q["question_text"] for q in self._kept],
-            repair=self._repair[:missing],
         )
         self._calls += 1
         try:
@@ -95,25 +90,16 @@ class BatchGenerationWorkflow:
                 raise
             raise self._failure(f"the question generator failed: {root_message(err)}") from err
         self._tokens += answer.tokens
-        self._kept.extend(answer.valid[:missing])
-        self._repair = list(answer.rejected)
-        if answer.output_error:
-            self._problems.append(answer.output_error)
-        if answer.rejected:
-            self._problems.append(
-                f"{len(answer.rejected)} invalid, e.g. {answer.rejected[0].reason}"
-            )
-        if len(answer.valid) < missing and not answer.rejected and not answer.output_error:
-            self._problems.append(f"asked for {missing}, got {len(answer.valid)}")
+        self._drafts = answer.drafts
+        if answer.problem:
+            self._problems.append(answer.problem)
 
     async def _save(self) -> bool:
-        """Save the kept questions; False if some must be replaced first."""
+        """Move the drafts into the quiz's questions; False if some must be replaced first."""
         try:
             saved = await workflow.execute_activity(
                 SAVE_BATCH_ACTIVITY,
-                SaveBatchInput(
-                    quiz_id=self._input.quiz_id, batch=self._input.batch, questions=self._kept
-                ),
+                SaveBatchInput(quiz_id=self._input.quiz_id, batch=self._input.batch),
                 result_type=SaveBatchOutput,
                 **db_activity(self._input.config),
             )
@@ -121,17 +107,22 @@ class BatchGenerationWorkflow:
             if is_cancelled_exception(err):
                 raise
             raise self._failure(f"saving the questions failed: {root_message(err)}") from err
-        if not saved.duplicate_indexes:
+        if saved.saved:
             return True
-        # Another batch of the quiz saved one of these texts first: replace them.
-        drop = set(saved.duplicate_indexes)
-        self._kept = [q for i, q in enumerate(self._kept) if i not in drop]
-        self._problems.append(f"{len(drop)} questions repeated another batch's questions")
+        self._drafts = self._input.batch.count - saved.missing
+        if saved.duplicates_dropped:
+            # Another batch of the quiz saved one of these texts first.
+            self._problems.append(
+                f"{saved.duplicates_dropped} questions repeated another batch's questions"
+            )
         return False
 
     def _failure(self, reason: str) -> ApplicationError:
-        message = cap_message(f"batch {self._input.batch.batch_key}: {reason}")
+        message = cap_message(f"batch {self._input.batch.batch_key}: {reason}", MAX_REASON_CHARS)
         details = BatchFailure(
-            reason=message, kept_questions=self._kept, tokens=self._tokens, llm_calls=self._calls
+            reason=message,
+            generated_count=self._drafts,
+            tokens=self._tokens,
+            llm_calls=self._calls,
         )
         return ApplicationError(message, details, type=BATCH_FAILED, non_retryable=True)

@@ -1,12 +1,18 @@
-"""`QuizGenerationWorkflow`: one per quiz; runs every unfinished batch as a child.
+"""`QuizGenerationWorkflow`: one per quiz, an entity that stays open while work is left.
 
-A round: mark the quiz `generating_questions`, run each batch that has not
-succeeded as a `BatchGenerationWorkflow` (at most `max_concurrent_batches` at
-once), then persist status + generation metadata and upsert the search
-attributes. After a round with failures the workflow waits for the
-`retry_failed_batches` signal (up to `retry_wait`), then runs another round of
-only the batches that have not succeeded. Batch state lives here, in history,
-and is carried across continue-as-new.
+A round: `start_round` claims the quiz (`generating_questions`) and reads where
+every batch stands; each batch that is not saved runs as a
+`BatchGenerationWorkflow` child (at most `max_concurrent_batches` at once);
+`record_round` appends the round to the quiz's attempts and settles the status
+from what PostgreSQL has saved. With batches left, the workflow waits for the
+`retry_failed_batches` signal (by default for as long as it takes), so the
+plain CLI signal works at any time and the quiz stays findable by `QuizStatus`.
+It completes when every batch is saved (or when the quiz is deleted, which
+terminates it).
+
+State is read from PostgreSQL at the start of every round, so continue-as-new
+carries nothing but the quiz id, and a new run (after a termination, a
+failure, a closed run) carries on where the database says the quiz stands.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from quizgen.contracts import (
         BatchFailure,
         BatchProgress,
-        BatchRef,
         BatchState,
         GenerateBatchInput,
         QuizPlan,
@@ -35,18 +40,10 @@ with workflow.unsafe.imports_passed_through():
         QuizWorkflowInput,
         QuizWorkflowResult,
         RecordRoundInput,
+        RoundRecorded,
     )
-    from quizgen.domain import (
-        BatchResult,
-        BatchStatus,
-        FailureReason,
-        GenerationAttempt,
-        GenerationMetadata,
-        QuizStatus,
-        RoundOutcome,
-        TokenUsage,
-    )
-    from quizgen.errors import cap_message
+    from quizgen.domain import BatchResult, BatchStatus, QuizStatus, TokenUsage
+    from quizgen.errors import MAX_REASON_CHARS, cap_message
     from quizgen.names import (
         BATCH_WORKFLOW,
         BATCHES_FAILED,
@@ -58,7 +55,6 @@ with workflow.unsafe.imports_passed_through():
         QUIZ_WORKFLOW,
         RECORD_ROUND_ACTIVITY,
         RETRY_SIGNAL,
-        SAVED_BATCHES_ACTIVITY,
         START_ROUND_ACTIVITY,
         batch_workflow_id,
     )
@@ -68,25 +64,26 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["QuizGenerationWorkflow"]
 
 
+class _Round:
+    """The round in progress: its id, when it started, the batches it has finished."""
+
+    def __init__(self, round_id: str, started: datetime) -> None:
+        self.round_id = round_id
+        self.started = started
+        self.results: dict[str, BatchResult] = {}
+
+
 @workflow.defn(name=QUIZ_WORKFLOW)
 class QuizGenerationWorkflow:
     @workflow.init
     def __init__(self, input: QuizWorkflowInput) -> None:
         self._input = input
-        self._batches: dict[str, BatchState] = {
-            state.ref.batch_key: state for state in input.carried_batches or []
-        }
-        self._metadata = input.carried_metadata or GenerationMetadata()
-        # A fresh run takes over the metadata stored by earlier runs (see _reconcile).
-        self._metadata_adopted = input.carried_metadata is not None
+        self._batches: dict[str, BatchState] = {}
         self._retry_requested = input.retry_requested
         self._rounds_this_run = 0
-        # The round in progress: when it started and the batches it has finished.
-        self._round_started: datetime | None = None
-        self._round_results: dict[str, BatchResult] = {}
-        self._status = (
-            self._settled_status() if input.carried_batches else QuizStatus.GENERATING_QUESTIONS
-        )
+        # What the database says; `generating_questions` until the first round is read.
+        self._status = QuizStatus.GENERATING_QUESTIONS
+        self._round: _Round | None = None
 
     @workflow.signal(name=RETRY_SIGNAL)
     def retry_failed_batches(self) -> None:
@@ -115,40 +112,38 @@ class QuizGenerationWorkflow:
         try:
             return await self._run()
         except (asyncio.CancelledError, FailureError) as err:
-            # Cancelled, or an activity ran out of retries: never leave the quiz
-            # showing `generating_questions` (invariant 4). Termination cannot be
-            # caught; the next start or retry of the quiz repairs the status.
-            if self._status is QuizStatus.GENERATING_QUESTIONS:
-                await self._settle_after_stop(f"generation stopped: {root_message(err)}")
+            # Cancelled, or an activity ran out of retries, mid-round: record the
+            # round so far, so the quiz never stays `generating_questions`
+            # (invariant 4). A run that has not read the quiz yet writes
+            # nothing. Termination cannot be caught: the next trigger restarts
+            # the quiz and the new run settles it from the database.
+            if self._round is not None:
+                await self._record(stopped=f"generation stopped: {root_message(err)}")
             raise
 
     async def _run(self) -> QuizWorkflowResult:
         while True:
-            await self._round()
+            await self._run_round()
             if not self._unfinished():
                 return self._result()
-            if not self._retry_requested:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._retry_requested, timeout=self._input.config.retry_wait
-                    )
-                except TimeoutError:
-                    workflow.logger.info("no retry requested in time; closing")
-                    return self._result()
+            try:
+                await workflow.wait_condition(
+                    lambda: self._retry_requested, timeout=self._input.config.retry_wait
+                )
+            except TimeoutError:
+                workflow.logger.info("no retry requested in time; closing")
+                return self._result()
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     QuizWorkflowInput(
                         quiz_id=self._input.quiz_id,
                         config=self._input.config,
-                        carried_batches=list(self._batches.values()),
-                        carried_metadata=self._metadata,
                         retry_requested=True,
                     )
                 )
 
-    async def _round(self) -> None:
-        self._status = QuizStatus.GENERATING_QUESTIONS
+    async def _run_round(self) -> None:
         self._rounds_this_run += 1
         plan = await workflow.execute_activity(
             START_ROUND_ACTIVITY,
@@ -156,67 +151,46 @@ class QuizGenerationWorkflow:
             result_type=QuizPlan,
             **db_activity(self._input.config),
         )
-        self._reconcile(plan)
+        # The database now says `generating_questions`, and so do we.
+        self._status = QuizStatus.GENERATING_QUESTIONS
+        self._batches = {state.ref.batch_key: state for state in plan.batches}
         self._retry_requested = False
-        todo = self._unfinished()
+        self._round = _Round(f"{workflow.info().run_id}/{self._rounds_this_run}", workflow.now())
         self._upsert_search_attributes()
-        started = self._round_started = workflow.now()
-        self._round_results = {}
         semaphore = asyncio.Semaphore(self._input.config.max_concurrent_batches)
-        results = await asyncio.gather(*(self._run_batch(s, semaphore) for s in todo))
-        self._round_started = None
-        # E.g. a child terminated after its save had committed still succeeded.
-        await self._mark_saved_from_database()
-        self._status = self._settled_status()
-        if results:
-            self._metadata = self._next_metadata(started, results)
-        await self._record_settled()
-        self._upsert_search_attributes()
+        await asyncio.gather(*(self._run_batch(s, semaphore) for s in self._unfinished()))
+        await self._record()
 
-    async def _record_settled(self, message: str | None = None) -> None:
-        if self._status is QuizStatus.FAILED:
-            await self._record(
-                self._status, FailureReason.NO_BATCHES_SUCCEEDED, message or self._failure_message()
-            )
-        else:
-            await self._record(self._status)
-
-    async def _settle_after_stop(self, message: str) -> None:
-        # A child may have saved its batch just before the stop, before its result reached us.
-        await self._mark_saved_from_database()
-        for state in self._batches.values():
-            if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
-                state.status = BatchStatus.FAILED
-                state.last_error = cap_message(message)
-                if self._round_started is not None:
-                    self._round_results[state.ref.batch_key] = state.ref.result(
-                        BatchStatus.FAILED,
-                        generated_count=len(state.kept_questions),
-                        llm_calls=0,
-                        tokens=TokenUsage(),
-                        error=state.last_error,
-                    )
-        if self._round_started is not None:
-            # The stopped round is an attempt like any other: metadata stays complete.
-            self._metadata = self._next_metadata(
-                self._round_started, list(self._round_results.values())
-            )
-        self._status = self._settled_status()
-        if self._status is QuizStatus.FAILED:
-            await self._record(self._status, FailureReason.INTERNAL_ERROR, cap_message(message))
-        else:
-            await self._record(self._status)
-        self._upsert_search_attributes()
-
-    async def _mark_saved_from_database(self) -> None:
-        """PostgreSQL has the last word on which batches are saved."""
-        saved = await workflow.execute_activity(
-            SAVED_BATCHES_ACTIVITY,
-            self._input.quiz_id,
-            result_type=list[str],
+    async def _record(self, stopped: str | None = None) -> None:
+        """Close the round in PostgreSQL and take over the status it settled."""
+        current = self._round
+        if current is None:
+            raise ApplicationError("no round to record", non_retryable=True)
+        if stopped is not None:
+            for state in self._batches.values():
+                if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
+                    self._finish(state, _stopped_failure(state, stopped))
+        recorded = await workflow.execute_activity(
+            RECORD_ROUND_ACTIVITY,
+            RecordRoundInput(
+                quiz_id=self._input.quiz_id,
+                round_id=current.round_id,
+                started_at=current.started,
+                results=list(current.results.values()),
+                stopped=cap_message(stopped, MAX_REASON_CHARS) if stopped else None,
+            ),
+            result_type=RoundRecorded,
             **db_activity(self._input.config),
         )
-        self._mark_saved(saved)
+        self._round = None
+        for key in recorded.saved_batch_keys:
+            if (saved := self._batches.get(key)) is not None:
+                saved.status = BatchStatus.SUCCEEDED
+                saved.drafts = 0
+                saved.last_error = None
+        # Only now, with the database agreeing, does our status leave `generating_questions`.
+        self._status = recorded.status
+        self._upsert_search_attributes()
 
     def _should_continue_as_new(self) -> bool:
         limit = self._input.config.rounds_per_run
@@ -224,35 +198,7 @@ class QuizGenerationWorkflow:
             return True
         return workflow.info().is_continue_as_new_suggested()
 
-    def _reconcile(self, plan: QuizPlan) -> None:
-        """Take in the quiz's batches and metadata; the database's saved batches succeeded."""
-        if not self._metadata_adopted:
-            self._metadata = plan.metadata
-            self._metadata_adopted = True
-        for ref in plan.batches:
-            if ref.batch_key not in self._batches:
-                self._batches[ref.batch_key] = self._state_from_metadata(ref)
-        self._mark_saved(plan.saved_batch_keys)
-
-    def _state_from_metadata(self, ref: BatchRef) -> BatchState:
-        """A batch as earlier runs of this quiz left it (attempts, last error)."""
-        state = BatchState(ref=ref)
-        for attempt in self._metadata.generation_attempts:
-            if (result := attempt.batch_results.get(ref.batch_key)) is not None:
-                state.attempts += 1
-                state.last_error = result.error
-                if result.status is BatchStatus.FAILED:
-                    state.status = BatchStatus.FAILED
-        return state
-
-    def _mark_saved(self, saved_keys: list[str]) -> None:
-        for key in saved_keys:
-            if (state := self._batches.get(key)) is not None:
-                state.status = BatchStatus.SUCCEEDED
-                state.kept_questions = []
-                state.last_error = None
-
-    async def _run_batch(self, state: BatchState, semaphore: asyncio.Semaphore) -> BatchResult:
+    async def _run_batch(self, state: BatchState, semaphore: asyncio.Semaphore) -> None:
         async with semaphore:
             state.status = BatchStatus.RUNNING
             state.attempts += 1
@@ -264,7 +210,7 @@ class QuizGenerationWorkflow:
                         quiz_id=self._input.quiz_id,
                         batch=ref,
                         config=self._input.config,
-                        kept_questions=state.kept_questions,
+                        drafts=state.drafts,
                     ),
                     id=batch_workflow_id(self._input.quiz_id, ref.batch_key),
                     # The server itself refuses to run a succeeded batch again.
@@ -273,90 +219,42 @@ class QuizGenerationWorkflow:
                     result_type=BatchResult,
                 )
             except ChildWorkflowError as err:
-                failure = _batch_failure(err, state)
+                self._finish(state, _batch_failure(err, state))
             except WorkflowAlreadyStartedError:
-                failure = BatchFailure(
-                    reason=f"batch {ref.batch_key}: Temporal refused to run it again because "
-                    "an earlier run succeeded or is still open; its saved questions are "
-                    "checked at the end of this round",
-                    kept_questions=state.kept_questions,
-                    tokens=TokenUsage(),
-                    llm_calls=0,
+                self._finish(
+                    state,
+                    BatchFailure(
+                        reason=f"batch {ref.batch_key}: Temporal refused to run it again because "
+                        "an earlier run succeeded or is still open; its saved questions are "
+                        "checked when the round is recorded",
+                        generated_count=state.drafts,
+                        tokens=TokenUsage(),
+                        llm_calls=0,
+                    ),
                 )
             else:
                 state.status = BatchStatus.SUCCEEDED
-                state.kept_questions = []
+                state.drafts = 0
                 state.last_error = None
-                state.tokens += result.tokens
-                self._round_results[ref.batch_key] = result
-                return result
+                if self._round is not None:
+                    self._round.results[ref.batch_key] = result
+
+    def _finish(self, state: BatchState, failure: BatchFailure) -> None:
+        """A batch failed this round: remember why, and what it has."""
         state.status = BatchStatus.FAILED
         state.last_error = failure.reason
-        state.kept_questions = failure.kept_questions
-        state.tokens += failure.tokens
-        outcome = ref.result(
-            BatchStatus.FAILED,
-            generated_count=len(failure.kept_questions),
-            llm_calls=failure.llm_calls,
-            tokens=failure.tokens,
-            error=failure.reason,
-        )
-        self._round_results[ref.batch_key] = outcome
-        return outcome
+        state.drafts = failure.generated_count
+        if self._round is not None:
+            self._round.results[state.ref.batch_key] = state.ref.result(
+                BatchStatus.FAILED,
+                generated_count=failure.generated_count,
+                llm_calls=failure.llm_calls,
+                tokens=failure.tokens,
+                error=failure.reason,
+            )
 
     def _unfinished(self) -> list[BatchState]:
         return [s for s in self._batches.values() if s.status is not BatchStatus.SUCCEEDED]
-
-    def _settled_status(self) -> QuizStatus:
-        succeeded = sum(s.status is BatchStatus.SUCCEEDED for s in self._batches.values())
-        return RoundOutcome.of(succeeded, len(self._batches) - succeeded).quiz_status()
-
-    def _next_metadata(self, started: datetime, results: list[BatchResult]) -> GenerationMetadata:
-        round_tokens = sum((r.tokens for r in results), TokenUsage())
-        round_ok = sum(r.status is BatchStatus.SUCCEEDED for r in results)
-        attempt = GenerationAttempt(
-            attempt_number=len(self._metadata.generation_attempts) + 1,
-            started_at=started,
-            finished_at=workflow.now(),
-            overall_status=RoundOutcome.of(round_ok, len(results) - round_ok),
-            batch_results={r.batch_key: r for r in results},
-            tokens=round_tokens,
-        )
-        states = self._batches.values()
-        return GenerationMetadata(
-            generation_attempts=[*self._metadata.generation_attempts, attempt],
-            successful_batches=sorted(
-                s.ref.batch_key for s in states if s.status is BatchStatus.SUCCEEDED
-            ),
-            failed_batches=sorted(
-                s.ref.batch_key for s in states if s.status is not BatchStatus.SUCCEEDED
-            ),
-            total_questions_saved=self.progress().questions_saved,
-            total_questions_target=self.progress().questions_target,
-            tokens=self._metadata.tokens + round_tokens,
-        )
-
-    def _failure_message(self) -> str:
-        errors = [s.last_error or s.ref.batch_key for s in self._unfinished()]
-        return cap_message("no batch reached its target: " + "; ".join(errors))
-
-    async def _record(
-        self,
-        status: QuizStatus,
-        reason: FailureReason | None = None,
-        message: str | None = None,
-    ) -> None:
-        await workflow.execute_activity(
-            RECORD_ROUND_ACTIVITY,
-            RecordRoundInput(
-                quiz_id=self._input.quiz_id,
-                status=status,
-                failure_reason=reason,
-                failure_message=message,
-                metadata=self._metadata,
-            ),
-            **db_activity(self._input.config),
-        )
 
     def _upsert_search_attributes(self) -> None:
         progress = self.progress()
@@ -382,6 +280,15 @@ class QuizGenerationWorkflow:
         )
 
 
+def _stopped_failure(state: BatchState, message: str) -> BatchFailure:
+    return BatchFailure(
+        reason=cap_message(message, MAX_REASON_CHARS),
+        generated_count=state.drafts,
+        tokens=TokenUsage(),
+        llm_calls=0,
+    )
+
+
 def _batch_failure(err: ChildWorkflowError, state: BatchState) -> BatchFailure:
     """What a failed child achieved: from its `BatchFailed` details when it got that far."""
     cause = err.cause
@@ -391,8 +298,8 @@ def _batch_failure(err: ChildWorkflowError, state: BatchState) -> BatchFailure:
         except ValueError:
             pass
     return BatchFailure(
-        reason=cap_message(f"batch {state.ref.batch_key}: {root_message(err)}"),
-        kept_questions=state.kept_questions,
+        reason=cap_message(f"batch {state.ref.batch_key}: {root_message(err)}", MAX_REASON_CHARS),
+        generated_count=state.drafts,
         tokens=TokenUsage(),
         llm_calls=0,
     )

@@ -1,14 +1,14 @@
-"""`/quizzes`: create, list, show, and trigger generation."""
+"""`/quizzes`: create, list, show, delete, and trigger generation."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentUser, Engine, OwnedQuiz, Temporal
 from api.errors import error_responses
-from api.generation import current_progress, trigger_generation
+from api.generation import current_progress, delete_quiz, trigger_generation
 from api.models import (
     GenerationAccepted,
     QuizCreate,
@@ -54,6 +54,17 @@ async def list_quizzes(
 async def get_quiz(quiz: OwnedQuiz, engine: Engine, temporal: Temporal) -> QuizPublic:
     """Status, progress ("X questions generated successfully (Y remaining)"), batches, metadata."""
     return QuizPublic.of(quiz, await current_progress(engine, temporal, quiz))
+
+
+@router.delete(
+    "/{quiz_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 404, 409, 422, 503),
+)
+async def remove_quiz(quiz: OwnedQuiz, engine: Engine, temporal: Temporal) -> None:
+    """Delete the quiz with its questions and drafts; close its workflow (409 mid-round)."""
+    await delete_quiz(engine, temporal, quiz)
 
 
 @router.post(

@@ -14,49 +14,46 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from quizgen.db.tables import QuestionRow, QuizModuleRow, QuizRow, SavedBatchRow
+from quizgen.db.attempts import read_metadata, saved_counts
+from quizgen.db.tables import QuizModuleRow, QuizRow
 from quizgen.domain import (
     BatchSpec,
-    Difficulty,
     FailureReason,
     GenerationMetadata,
     Language,
     ModuleSpec,
-    QuestionType,
     QuizSpec,
     QuizStatus,
     Tone,
 )
 from quizgen.errors import QuizNotFoundError, QuizStateConflictError
-from quizgen.questions import normalize_text
 
 __all__ = [
     "ModuleContext",
     "QuizRecord",
-    "SaveBatchRequest",
-    "SaveBatchResult",
     "StatusLock",
     "create_quiz",
     "get_quiz",
     "load_module",
+    "load_module_in",
     "locked_status",
-    "question_texts_by_module",
-    "save_batch",
+    "read_quiz",
     "saved_batch_keys",
     "update_quiz_status",
 ]
 
 _quiz = QuizRow.__table__  # type: ignore[attr-defined]
 _module = QuizModuleRow.__table__  # type: ignore[attr-defined]
-_saved = SavedBatchRow.__table__  # type: ignore[attr-defined]
-_question = QuestionRow.__table__  # type: ignore[attr-defined]
 
 
 class QuizRecord(BaseModel):
-    """A quiz as stored: its spec plus where generation stands."""
+    """A quiz as stored: its spec plus where generation stands.
+
+    `generation_metadata` is assembled from the attempt rows and the saved
+    batches (see `quizgen.db.attempts`), never stored as one document.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -81,28 +78,6 @@ class ModuleContext(BaseModel):
     temperature: float | None
 
 
-class SaveBatchRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    quiz_id: uuid.UUID
-    batch_key: str
-    module_id: str
-    question_type: QuestionType
-    difficulty: Difficulty
-    questions: list[dict[str, Any]]
-
-
-class SaveBatchResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    # False when the batch had been saved before: nothing was written this time.
-    inserted: bool
-    question_ids: list[uuid.UUID]
-    # Indexes of questions whose text another batch of the quiz saved first;
-    # when non-empty nothing was written and the batch must replace them.
-    duplicate_indexes: list[int] = []
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -121,9 +96,6 @@ async def create_quiz(engine: AsyncEngine, owner_id: str, spec: QuizSpec) -> uui
                 status=QuizStatus.CREATED.value,
                 llm_model=spec.llm_model,
                 temperature=spec.temperature,
-                generation_metadata=GenerationMetadata(
-                    total_questions_target=spec.question_target
-                ).model_dump(mode="json"),
                 created_at=now,
                 updated_at=now,
             )
@@ -156,20 +128,33 @@ def _module_spec(row: Any) -> ModuleSpec:
 
 async def get_quiz(engine: AsyncEngine, quiz_id: uuid.UUID) -> QuizRecord:
     async with engine.connect() as conn:
-        quiz = (await conn.execute(sa.select(_quiz).where(_quiz.c.id == quiz_id))).first()
-        if quiz is None:
-            raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
-        modules = await conn.execute(
-            sa.select(_module).where(_module.c.quiz_id == quiz_id).order_by(_module.c.position)
-        )
-        spec = QuizSpec(
-            title=quiz.title,
-            language=Language(quiz.language),
-            tone=Tone(quiz.tone),
-            modules=[_module_spec(row) for row in modules],
-            llm_model=quiz.llm_model,
-            temperature=quiz.temperature,
-        )
+        return await read_quiz(conn, quiz_id)
+
+
+async def read_quiz(
+    conn: AsyncConnection, quiz_id: uuid.UUID, *, for_update: bool = False
+) -> QuizRecord:
+    """The quiz in the caller's transaction; `for_update` locks its row until commit."""
+    query = sa.select(_quiz).where(_quiz.c.id == quiz_id)
+    if for_update:
+        # NO KEY UPDATE: enough to serialise status changes, and it leaves
+        # draft writers (KEY SHARE, for their foreign key) unblocked.
+        query = query.with_for_update(key_share=True)
+    quiz = (await conn.execute(query)).first()
+    if quiz is None:
+        raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
+    modules = await conn.execute(
+        sa.select(_module).where(_module.c.quiz_id == quiz_id).order_by(_module.c.position)
+    )
+    spec = QuizSpec(
+        title=quiz.title,
+        language=Language(quiz.language),
+        tone=Tone(quiz.tone),
+        modules=[_module_spec(row) for row in modules],
+        llm_model=quiz.llm_model,
+        temperature=quiz.temperature,
+    )
+    saved = await saved_counts(conn, quiz_id)
     return QuizRecord(
         id=quiz.id,
         owner_id=quiz.owner_id,
@@ -177,7 +162,7 @@ async def get_quiz(engine: AsyncEngine, quiz_id: uuid.UUID) -> QuizRecord:
         status=QuizStatus(quiz.status),
         failure_reason=FailureReason(quiz.failure_reason) if quiz.failure_reason else None,
         failure_message=quiz.failure_message,
-        generation_metadata=GenerationMetadata.model_validate(quiz.generation_metadata),
+        generation_metadata=await read_metadata(conn, quiz_id, spec, saved),
         created_at=quiz.created_at,
         updated_at=quiz.updated_at,
     )
@@ -186,15 +171,21 @@ async def get_quiz(engine: AsyncEngine, quiz_id: uuid.UUID) -> QuizRecord:
 async def load_module(engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str) -> ModuleContext:
     """One module with the quiz-wide settings a generator needs (not the whole quiz)."""
     async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                sa.select(
-                    _module, _quiz.c.language, _quiz.c.tone, _quiz.c.llm_model, _quiz.c.temperature
-                )
-                .join(_quiz, _quiz.c.id == _module.c.quiz_id)
-                .where(_module.c.quiz_id == quiz_id, _module.c.module_id == module_id)
+        return await load_module_in(conn, quiz_id, module_id)
+
+
+async def load_module_in(
+    conn: AsyncConnection, quiz_id: uuid.UUID, module_id: str
+) -> ModuleContext:
+    row = (
+        await conn.execute(
+            sa.select(
+                _module, _quiz.c.language, _quiz.c.tone, _quiz.c.llm_model, _quiz.c.temperature
             )
-        ).first()
+            .join(_quiz, _quiz.c.id == _module.c.quiz_id)
+            .where(_module.c.quiz_id == quiz_id, _module.c.module_id == module_id)
+        )
+    ).first()
     if row is None:
         raise QuizNotFoundError(f"quiz {quiz_id} has no module {module_id!r}")
     return ModuleContext(
@@ -206,110 +197,9 @@ async def load_module(engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str) -
     )
 
 
-async def question_texts_by_module(engine: AsyncEngine, quiz_id: uuid.UUID) -> dict[str, list[str]]:
-    """Normalised texts of the quiz's saved questions, per module (for duplicate checks)."""
-    texts: dict[str, list[str]] = {}
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            sa.select(_question.c.module_id, _question.c.normalized_text)
-            .where(_question.c.quiz_id == quiz_id)
-            .order_by(_question.c.created_at, _question.c.position)
-        )
-        for module_id, text in rows:
-            texts.setdefault(module_id, []).append(text)
-    return texts
-
-
 async def saved_batch_keys(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
     async with engine.connect() as conn:
-        rows = await conn.execute(sa.select(_saved.c.batch_key).where(_saved.c.quiz_id == quiz_id))
-        return {key for (key,) in rows}
-
-
-async def _lock_quiz(conn: AsyncConnection, quiz_id: uuid.UUID) -> None:
-    # Serialises saves of one quiz, so two batches cannot both pass the
-    # duplicate-text check with the same question.
-    found = await conn.execute(sa.select(_quiz.c.id).where(_quiz.c.id == quiz_id).with_for_update())
-    if found.first() is None:
-        raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
-
-
-async def _ids_of_batch(conn: AsyncConnection, quiz_id: uuid.UUID, key: str) -> list[uuid.UUID]:
-    rows = await conn.execute(
-        sa.select(_question.c.id)
-        .where(_question.c.quiz_id == quiz_id, _question.c.batch_key == key)
-        .order_by(_question.c.position)
-    )
-    return [qid for (qid,) in rows]
-
-
-class _DuplicateTexts(Exception):
-    def __init__(self, indexes: list[int]) -> None:
-        self.indexes = indexes
-
-
-async def save_batch(engine: AsyncEngine, request: SaveBatchRequest) -> SaveBatchResult:
-    """Write all of a batch's questions, or none; a second save of a batch writes nothing."""
-    try:
-        return await _save_batch(engine, request)
-    except _DuplicateTexts as clash:
-        return SaveBatchResult(inserted=False, question_ids=[], duplicate_indexes=clash.indexes)
-
-
-async def _save_batch(engine: AsyncEngine, request: SaveBatchRequest) -> SaveBatchResult:
-    texts = [normalize_text(q["question_text"]) for q in request.questions]
-    now = _now()
-    async with engine.begin() as conn:
-        await _lock_quiz(conn, request.quiz_id)
-        claimed = await conn.execute(
-            insert(_saved)
-            .values(
-                quiz_id=request.quiz_id,
-                batch_key=request.batch_key,
-                question_count=len(request.questions),
-                saved_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(_saved.c.batch_key)
-        )
-        if claimed.first() is None:
-            ids = await _ids_of_batch(conn, request.quiz_id, request.batch_key)
-            return SaveBatchResult(inserted=False, question_ids=ids)
-
-        taken = await conn.execute(
-            sa.select(_question.c.normalized_text).where(
-                _question.c.quiz_id == request.quiz_id, _question.c.normalized_text.in_(texts)
-            )
-        )
-        clashes = {text for (text,) in taken}
-        if clashes:
-            # Raising rolls back the claim on the batch key too: nothing is written.
-            raise _DuplicateTexts([i for i, t in enumerate(texts) if t in clashes])
-
-        ids = [uuid.uuid4() for _ in request.questions]
-        await conn.execute(
-            _question.insert(),
-            [
-                {
-                    "id": qid,
-                    "quiz_id": request.quiz_id,
-                    "module_id": request.module_id,
-                    "batch_key": request.batch_key,
-                    "position": position,
-                    "question_type": request.question_type.value,
-                    "difficulty": request.difficulty.value,
-                    "question_data": data,
-                    "normalized_text": text,
-                    "is_approved": False,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for position, (qid, data, text) in enumerate(
-                    zip(ids, request.questions, texts, strict=True)
-                )
-            ],
-        )
-    return SaveBatchResult(inserted=True, question_ids=ids)
+        return set(await saved_counts(conn, quiz_id))
 
 
 class StatusLock:
@@ -330,6 +220,10 @@ class StatusLock:
             )
         )
         self.status = status
+
+    async def delete(self) -> None:
+        """Remove the quiz; its modules, questions, drafts and attempts go with it (cascade)."""
+        await self._conn.execute(_quiz.delete().where(_quiz.c.id == self._quiz_id))
 
 
 @asynccontextmanager
@@ -358,10 +252,9 @@ async def update_quiz_status(
     *,
     failure_reason: FailureReason | None = None,
     failure_message: str | None = None,
-    metadata: GenerationMetadata | None = None,
     allowed_from: Collection[QuizStatus] | None = None,
 ) -> None:
-    """Set the status (and metadata); with `allowed_from`, only from those statuses.
+    """Set the status; with `allowed_from`, only from those statuses.
 
     Raises `QuizStateConflictError` when the quiz is in another status, so a
     late or stray writer never overwrites a newer decision (e.g. `published`).
@@ -372,8 +265,6 @@ async def update_quiz_status(
         "failure_message": failure_message,
         "updated_at": _now(),
     }
-    if metadata is not None:
-        values["generation_metadata"] = metadata.model_dump(mode="json")
     query = _quiz.update().where(_quiz.c.id == quiz_id).values(**values)
     if allowed_from is not None:
         query = query.where(_quiz.c.status.in_([s.value for s in allowed_from]))

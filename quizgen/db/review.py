@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from quizgen.db.tables import QuestionRow, QuizRow
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.errors import QuizNotFoundError
-from quizgen.questions import QUESTION_MODELS, normalize_text
+from quizgen.questions import QUESTION_MODELS, normalize_text, text_hash
 from quizgen.validation import describe_problems
 
 __all__ = [
@@ -197,6 +197,7 @@ async def update_question(
             raise InvalidQuestionError(describe_problems(exc)) from None
         values["question_data"] = question.model_dump(mode="json")
         values["normalized_text"] = normalize_text(question.question_text)
+        values["text_hash"] = text_hash(question.question_text)
     if is_approved is not None:
         values["is_approved"] = is_approved
     try:

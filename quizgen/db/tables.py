@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-__all__ = ["QuestionRow", "QuizModuleRow", "QuizRow", "SavedBatchRow", "metadata"]
+__all__ = [
+    "DraftQuestionRow",
+    "GenerationAttemptRow",
+    "QuestionRow",
+    "QuizModuleRow",
+    "QuizRow",
+    "SavedBatchRow",
+    "metadata",
+]
 
 metadata = SQLModel.metadata
 
@@ -40,7 +48,6 @@ class QuizRow(SQLModel, table=True):
     failure_message: str | None = Field(default=None, sa_type=sa.Text)
     llm_model: str | None = Field(default=None, sa_type=sa.String(100))
     temperature: float | None = Field(default=None)
-    generation_metadata: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -74,7 +81,9 @@ class QuestionRow(SQLModel, table=True):
         sa.Index("ix_question_quiz_batch", "quiz_id", "batch_key"),
         # The backstop for "no duplicate questions in a quiz"; save_batch checks
         # first (under the quiz row lock) so that it can name the duplicates.
-        sa.UniqueConstraint("quiz_id", "normalized_text", name="uq_question_quiz_text"),
+        # A hash, not the text: a B-tree entry must fit a third of a page, and
+        # 2,000 Cyrillic characters do not.
+        sa.UniqueConstraint("quiz_id", "text_hash", name="uq_question_quiz_text_hash"),
         # A question exists only as part of a saved batch (invariant 1).
         sa.ForeignKeyConstraint(
             ["quiz_id", "batch_key"],
@@ -92,6 +101,70 @@ class QuestionRow(SQLModel, table=True):
     difficulty: str = Field(sa_type=sa.String(16))
     question_data: dict[str, Any] = Field(sa_type=JSONB, nullable=False)
     normalized_text: str = Field(sa_type=sa.Text)
+    # SHA-256 (hex) of normalized_text: see quizgen.questions.text_hash.
+    text_hash: str = Field(sa_type=sa.String(64))
     is_approved: bool = False
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class DraftQuestionRow(SQLModel, table=True):
+    """LLM output of a batch that has not reached its target yet.
+
+    Valid drafts (`rejection` is NULL) become questions when the batch saves,
+    in the same transaction that deletes them. Rejected candidates (with the
+    reason) are kept only until the next LLM call of the batch, which asks to
+    repair them. Drafts are not questions: never listed, never counted as saved.
+    They outlive workflow runs, so no run ever pays for them twice.
+    """
+
+    __tablename__ = "draft_question"
+    __table_args__ = (
+        sa.Index("ix_draft_question_quiz_batch", "quiz_id", "batch_key"),
+        # A valid draft appears once per batch, however often an activity is retried.
+        sa.Index(
+            "uq_draft_question_batch_text",
+            "quiz_id",
+            "batch_key",
+            "text_hash",
+            unique=True,
+            postgresql_where=sa.text("rejection IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", ondelete="CASCADE")
+    batch_key: str = Field(sa_type=sa.String(200))
+    position: int
+    # NULL for a rejected candidate too large or too strange to echo back.
+    question_data: dict[str, Any] | None = Field(default=None, sa_type=JSONB, nullable=True)
+    text_hash: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    rejection: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    created_at: datetime = _timestamp()
+
+
+class GenerationAttemptRow(SQLModel, table=True):
+    """One generation round of a quiz (the memo's `generation_attempts` entry).
+
+    Rounds are appended here, never rewritten, so the quiz's metadata grows by
+    one row per round instead of one ever larger document.
+    """
+
+    __tablename__ = "generation_attempt"
+    __table_args__ = (
+        # A retried `record_round` finds its round already written.
+        sa.UniqueConstraint("quiz_id", "round_id", name="uq_generation_attempt_round"),
+    )
+
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", primary_key=True, ondelete="CASCADE")
+    attempt_number: int = Field(
+        primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False}
+    )
+    round_id: str = Field(sa_type=sa.String(200))
+    started_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    finished_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    overall_status: str = Field(sa_type=sa.String(32))
+    # {batch_key: BatchResult as JSON}
+    batch_results: dict[str, Any] = Field(sa_type=JSONB, nullable=False)
+    prompt_tokens: int = Field(sa_type=sa.BigInteger)
+    completion_tokens: int = Field(sa_type=sa.BigInteger)

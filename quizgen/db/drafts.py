@@ -1,0 +1,303 @@
+"""Drafts: a batch's LLM output between the first call and the save.
+
+The generate activity writes each answer's valid questions here (and its
+rejected ones, for the next repair prompt); `save_batch` moves a complete
+batch into `question` in one transaction. Workflows only ever see counts, so
+no question body enters Temporal history, and drafts outlive any workflow run:
+a later run (after continue-as-new, a termination, a closed run) asks the LLM
+only for what is missing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from quizgen.db.repository import ModuleContext, load_module_in
+from quizgen.db.tables import DraftQuestionRow, QuestionRow, QuizRow, SavedBatchRow
+from quizgen.domain import BatchRef
+from quizgen.errors import QuizNotFoundError
+from quizgen.questions import normalize_text, text_hash
+from quizgen.validation import Rejection
+
+__all__ = [
+    "BatchContext",
+    "SaveOutcome",
+    "add_drafts",
+    "count_drafts",
+    "draft_counts",
+    "load_batch_context",
+    "save_batch",
+]
+
+_quiz = QuizRow.__table__  # type: ignore[attr-defined]
+_draft = DraftQuestionRow.__table__  # type: ignore[attr-defined]
+_saved = SavedBatchRow.__table__  # type: ignore[attr-defined]
+_question = QuestionRow.__table__  # type: ignore[attr-defined]
+
+
+class BatchContext(BaseModel):
+    """Everything one LLM call of a batch needs, read in one transaction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    module: ModuleContext
+    # Question texts of the batch's valid drafts, oldest first.
+    draft_texts: list[str]
+    # Rejected candidates of the batch's last answer, for the repair prompt.
+    rejected: list[Rejection]
+    # Question texts saved in the quiz, per module.
+    saved_texts: dict[str, list[str]]
+
+
+class SaveOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    saved: bool
+    # False when the batch had been saved before: nothing was written this time.
+    inserted: bool = False
+    question_ids: list[uuid.UUID] = []
+    # Not saved: how many more valid questions the batch needs (after dropping
+    # drafts whose text another batch of the quiz saved first).
+    missing: int = 0
+    duplicates_dropped: int = 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _lock_batch(conn: AsyncConnection, quiz_id: uuid.UUID, batch_key: str) -> None:
+    # Draft writers of one batch take turns, so a retried activity whose first
+    # attempt is still writing cannot push the batch past its target.
+    await conn.execute(
+        sa.select(
+            sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{quiz_id}/{batch_key}", 0))
+        )
+    )
+
+
+async def load_batch_context(
+    engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str, batch_key: str
+) -> BatchContext:
+    async with engine.connect() as conn:
+        module = await load_module_in(conn, quiz_id, module_id)
+        drafts = await conn.execute(
+            sa.select(_draft.c.question_data, _draft.c.rejection)
+            .where(_draft.c.quiz_id == quiz_id, _draft.c.batch_key == batch_key)
+            .order_by(_draft.c.position)
+        )
+        draft_texts: list[str] = []
+        rejected: list[Rejection] = []
+        for data, rejection in drafts:
+            if rejection is None:
+                draft_texts.append(data["question_text"])
+            else:
+                rejected.append(Rejection(index=len(rejected), reason=rejection, question=data))
+        saved = await conn.execute(
+            sa.select(_question.c.module_id, _question.c.question_data["question_text"].astext)
+            .where(_question.c.quiz_id == quiz_id)
+            .order_by(_question.c.created_at, _question.c.position)
+        )
+        saved_texts: dict[str, list[str]] = {}
+        for module_of, text in saved:
+            saved_texts.setdefault(module_of, []).append(text)
+    return BatchContext(
+        module=module, draft_texts=draft_texts, rejected=rejected, saved_texts=saved_texts
+    )
+
+
+async def add_drafts(
+    engine: AsyncEngine,
+    quiz_id: uuid.UUID,
+    batch: BatchRef,
+    valid: Sequence[dict[str, Any]],
+    rejected: Sequence[Rejection],
+) -> int:
+    """Keep an answer's valid questions (up to the batch's target) and its rejections.
+
+    The previous answer's rejections are replaced (they were just repaired or
+    given up). Returns how many valid drafts the batch has now.
+    """
+    now = _now()
+    try:
+        async with engine.begin() as conn:
+            await _lock_batch(conn, quiz_id, batch.batch_key)
+            saved = await conn.execute(
+                sa.select(_saved.c.batch_key).where(
+                    _saved.c.quiz_id == quiz_id, _saved.c.batch_key == batch.batch_key
+                )
+            )
+            if saved.first() is not None:
+                # A late or repeated call after the save: drafts would only be litter.
+                return batch.count
+            mine = (_draft.c.quiz_id == quiz_id) & (_draft.c.batch_key == batch.batch_key)
+            await conn.execute(_draft.delete().where(mine, _draft.c.rejection.is_not(None)))
+            last = await conn.execute(
+                sa.select(sa.func.count(), sa.func.max(_draft.c.position)).where(mine)
+            )
+            have, position = last.one()
+            position = -1 if position is None else position
+            room = max(batch.count - have, 0)
+            rows: list[dict[str, Any]] = []
+            for question in valid[:room]:
+                position += 1
+                rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "position": position,
+                        "question_data": question,
+                        "text_hash": text_hash(question["question_text"]),
+                        "rejection": None,
+                    }
+                )
+            for rejection in rejected:
+                position += 1
+                rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "position": position,
+                        "question_data": rejection.question,
+                        "text_hash": None,
+                        "rejection": rejection.reason,
+                    }
+                )
+            if rows:
+                await conn.execute(
+                    insert(_draft)
+                    .values(
+                        [
+                            {
+                                **row,
+                                "quiz_id": quiz_id,
+                                "batch_key": batch.batch_key,
+                                "created_at": now,
+                            }
+                            for row in rows
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                )
+            total = await conn.execute(
+                sa.select(sa.func.count()).where(mine, _draft.c.rejection.is_(None))
+            )
+            return int(total.scalar_one())
+    except IntegrityError as err:
+        # The only foreign key is the quiz: it was deleted meanwhile.
+        raise QuizNotFoundError(f"quiz {quiz_id} does not exist") from err
+
+
+async def count_drafts(engine: AsyncEngine, quiz_id: uuid.UUID) -> dict[str, int]:
+    async with engine.connect() as conn:
+        return await draft_counts(conn, quiz_id)
+
+
+async def draft_counts(conn: AsyncConnection, quiz_id: uuid.UUID) -> dict[str, int]:
+    """Valid drafts per batch key (batches without drafts are absent)."""
+    rows = await conn.execute(
+        sa.select(_draft.c.batch_key, sa.func.count())
+        .where(_draft.c.quiz_id == quiz_id, _draft.c.rejection.is_(None))
+        .group_by(_draft.c.batch_key)
+    )
+    return {key: count for key, count in rows}
+
+
+async def save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -> SaveOutcome:
+    """Move a complete batch's drafts into `question`, all or nothing; idempotent.
+
+    A second save of a saved batch writes nothing. Drafts whose text another
+    batch of the quiz saved first are dropped, and nothing is saved: the batch
+    must replace them (`missing` says how many it needs).
+    """
+    now = _now()
+    async with engine.begin() as conn:
+        # Serialises saves of one quiz, so two batches cannot both pass the
+        # duplicate-text check with the same question. NO KEY UPDATE: draft
+        # writers (which hold the batch lock) only need KEY SHARE on the quiz
+        # row for their foreign key, so the two locks never wait on each other
+        # in a cycle.
+        found = await conn.execute(
+            sa.select(_quiz.c.id).where(_quiz.c.id == quiz_id).with_for_update(key_share=True)
+        )
+        if found.first() is None:
+            raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
+        # No draft of this batch is written while it is being saved.
+        await _lock_batch(conn, quiz_id, batch.batch_key)
+        earlier = await conn.execute(
+            sa.select(_question.c.id)
+            .where(_question.c.quiz_id == quiz_id, _question.c.batch_key == batch.batch_key)
+            .order_by(_question.c.position)
+        )
+        already = await conn.execute(
+            sa.select(_saved.c.batch_key).where(
+                _saved.c.quiz_id == quiz_id, _saved.c.batch_key == batch.batch_key
+            )
+        )
+        if already.first() is not None:
+            return SaveOutcome(saved=True, question_ids=[qid for (qid,) in earlier])
+
+        mine = (_draft.c.quiz_id == quiz_id) & (_draft.c.batch_key == batch.batch_key)
+        drafts = list(
+            await conn.execute(
+                sa.select(_draft.c.id, _draft.c.question_data, _draft.c.text_hash)
+                .where(mine, _draft.c.rejection.is_(None))
+                .order_by(_draft.c.position)
+                .limit(batch.count)
+            )
+        )
+        taken = await conn.execute(
+            sa.select(_question.c.text_hash).where(
+                _question.c.quiz_id == quiz_id,
+                _question.c.text_hash.in_([d.text_hash for d in drafts]),
+            )
+        )
+        clashes = {h for (h,) in taken}
+        if clashes:
+            await conn.execute(_draft.delete().where(mine, _draft.c.text_hash.in_(clashes)))
+            kept = len(drafts) - sum(d.text_hash in clashes for d in drafts)
+            return SaveOutcome(
+                saved=False, missing=batch.count - kept, duplicates_dropped=len(drafts) - kept
+            )
+        if len(drafts) < batch.count:
+            return SaveOutcome(saved=False, missing=batch.count - len(drafts))
+
+        await conn.execute(
+            _saved.insert().values(
+                quiz_id=quiz_id,
+                batch_key=batch.batch_key,
+                question_count=batch.count,
+                saved_at=now,
+            )
+        )
+        ids = [uuid.uuid4() for _ in drafts]
+        await conn.execute(
+            _question.insert(),
+            [
+                {
+                    "id": qid,
+                    "quiz_id": quiz_id,
+                    "module_id": batch.module_id,
+                    "batch_key": batch.batch_key,
+                    "position": position,
+                    "question_type": batch.question_type.value,
+                    "difficulty": batch.difficulty.value,
+                    "question_data": draft.question_data,
+                    "normalized_text": normalize_text(draft.question_data["question_text"]),
+                    "text_hash": draft.text_hash,
+                    "is_approved": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for position, (qid, draft) in enumerate(zip(ids, drafts, strict=True))
+            ],
+        )
+        await conn.execute(_draft.delete().where(mine))
+    return SaveOutcome(saved=True, inserted=True, question_ids=ids)
