@@ -378,6 +378,8 @@ class FakeOpenAI:
         # request-validation body, as servers that validate requests with a schema answer.
         self.json_schema_error_status = json_schema_error_status
         self.faults: list[Fault] = []
+        # Until this monotonic time, every request gets a 503 (a provider outage).
+        self.outage_until = 0.0
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -391,6 +393,10 @@ class FakeOpenAI:
 
     def add_faults(self, *faults: Fault) -> None:
         self.faults.extend(faults)
+
+    def outage(self, seconds: float) -> None:
+        """Answer every request with 503 for the next `seconds` (no Retry-After)."""
+        self.outage_until = time.monotonic() + seconds
 
     def delivered(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.delivered]
@@ -482,6 +488,8 @@ class FakeOpenAI:
         return not await request.is_disconnected()
 
     async def _answer(self, request: Request, record: RecordedRequest) -> Answer:
+        if time.monotonic() < self.outage_until:
+            return _error(503, "The server is overloaded or not ready yet.", "server_error")
         try:
             record.body = await request.json()
         except ValueError:
