@@ -164,8 +164,9 @@ def _retry_delay(retry_after: float | None, attempt: int) -> timedelta:
     """
     if retry_after:
         return timedelta(seconds=min(retry_after, MAX_RETRY_AFTER_SECONDS))
-    base = min(2.0 ** (attempt - 1), 60.0)
-    return timedelta(seconds=base * random.uniform(0.5, 1.5))
+    # Capped at 30 s, so a provider that is back is used again within half a minute.
+    base = min(2.0 ** (attempt - 1), 30.0)
+    return timedelta(seconds=base * random.uniform(0.5, 1.0))
 
 
 async def _with_db_retries(call: Callable[[], Awaitable[T]]) -> T:
