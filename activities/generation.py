@@ -176,13 +176,13 @@ async def _with_db_retries(call: Callable[[], Awaitable[T]]) -> T:
     delay = 0.5
     while True:
         try:
-            return await call()
+            return await _heartbeating(call())
         except Exception as err:
             if not is_database_outage(err) or loop.time() + delay > deadline:
                 raise
             log.warning("database unavailable (%s); retrying in %.1fs", type(err).__name__, delay)
-        activity.heartbeat()
-        await asyncio.sleep(delay)
+        # Heartbeats go on meanwhile: the worker is alive, only the database is not.
+        await _heartbeating(asyncio.sleep(delay))
         delay = min(delay * 2, 5.0)
 
 
