@@ -1,4 +1,4 @@
-"""Names other tools rely on (DESIGN.md "Names other tools rely on"): keep them stable."""
+"""Names other tools rely on (docs/architecture.md, same heading): keep them stable."""
 
 from __future__ import annotations
 

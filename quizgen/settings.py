@@ -1,4 +1,4 @@
-"""All configuration, read once from the environment (names are in DESIGN.md)."""
+"""All configuration, read once from the environment (names: docs/architecture.md)."""
 
 from __future__ import annotations
 
