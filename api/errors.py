@@ -27,6 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
+from quizgen.db.outage import is_database_outage
+
 __all__ = [
     "APIError",
     "Conflict",
@@ -168,11 +170,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
-    @app.exception_handler(sqlalchemy.exc.OperationalError)
-    @app.exception_handler(sqlalchemy.exc.InterfaceError)
+    # asyncpg's refusals (57P03 starting up, 53300 too many clients, ...) reach us as a bare
+    # DBAPIError, so the handler takes every DBAPIError and decides by SQLSTATE; the rest
+    # (integrity, syntax, ...) is re-raised to the generic 500 handler below.
+    @app.exception_handler(sqlalchemy.exc.DBAPIError)
     @app.exception_handler(sqlalchemy.exc.TimeoutError)
     @app.exception_handler(OSError)
     async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        if not is_database_outage(exc):
+            raise exc
         log.warning("database unavailable: %s", exc)
         return error_response(
             503, "service_unavailable", "the database is unavailable; try again shortly"

@@ -30,6 +30,7 @@ from quizgen import orchestration
 from quizgen.contracts import QuizPlan, RecordRoundInput, RoundRecorded
 from quizgen.db import drafts
 from quizgen.db import repository as repo
+from quizgen.db.engine import make_engine
 from quizgen.domain import QuizStatus
 from quizgen.names import RECORD_ROUND_ACTIVITY, START_ROUND_ACTIVITY, quiz_workflow_id
 from quizgen.settings import FaultKind, Settings
@@ -47,6 +48,7 @@ from tests.support.flows import (
     wait_for_attempts,
     wait_until,
 )
+from tests.support.pg_gate import PostgresGate, Refusal
 from tests.support.temporal import server_address
 
 KEYS = keys_of(FOUR_BATCHES)
@@ -282,3 +284,57 @@ async def test_deleting_a_quiz_while_a_round_runs_is_refused(
     with pytest.raises(RPCError):
         # A completed workflow needs no closing; the quiz is gone all the same.
         await temporal_env.client.get_workflow_handle(quiz_workflow_id(quiz["id"])).terminate()
+
+
+async def test_the_database_refusing_connections_for_half_a_minute_mid_round_needs_no_retry(
+    temporal_env: WorkflowEnvironment,
+    engine: AsyncEngine,
+    database_url: str,
+    task_queue: str,
+) -> None:
+    patient = TEST_CONFIG.model_copy(update={"max_concurrent_batches": 1, "db_max_attempts": 40})
+    quiz_id = await make_quiz(engine, FOUR_BATCHES)
+    async with PostgresGate() as gate:
+        gated_url = gate.url_for(database_url)
+        gated = make_engine(gated_url)
+        settings = api_settings(
+            database_url=gated_url,
+            temporal_address=server_address(temporal_env),
+            temporal_task_queue=task_queue,
+        )
+        try:
+            slow = OfflineProvider(latency_seconds=0.5)
+            async with (
+                api_client(settings) as client,
+                running_worker(temporal_env.client, gated, slow, task_queue),
+            ):
+                await orchestration.start_generation(
+                    temporal_env.client, quiz_id, task_queue=task_queue, config=patient
+                )
+                await wait_until(lambda: _saved(engine, quiz_id), at_least=1)
+                gate.refuse(Refusal.STARTING_UP)
+                refused_at = asyncio.get_running_loop().time()
+                # While it refuses, the API says so (503 with the error JSON), route by route.
+                for method, path in [
+                    ("GET", f"/quizzes/{quiz_id}"),
+                    ("GET", "/quizzes"),
+                    ("GET", f"/quizzes/{quiz_id}/questions"),
+                    ("POST", f"/quizzes/{quiz_id}/generate-questions"),
+                    ("DELETE", f"/quizzes/{quiz_id}"),
+                ]:
+                    response = await client.request(method, path, headers=auth(ALICE))
+                    assert response.status_code == 503, (method, path, response.text)
+                    assert response.json()["error"]["code"] == "service_unavailable"
+                assert gate.refused > 0
+                await asyncio.sleep(30 - (asyncio.get_running_loop().time() - refused_at))
+                assert (await repo.get_quiz(engine, quiz_id)).status is (
+                    QuizStatus.GENERATING_QUESTIONS
+                )
+                gate.allow()
+                record = await wait_for_attempts(engine, quiz_id, 1, within_seconds=120)
+        finally:
+            await gated.dispose()
+    assert record.status is QuizStatus.READY_FOR_REVIEW
+    assert len(record.generation_metadata.generation_attempts) == 1
+    rows = await question_rows(engine, quiz_id)
+    assert len(rows) == TARGET == len({r.normalized_text for r in rows})

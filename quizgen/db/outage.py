@@ -33,5 +33,7 @@ def is_database_outage(err: BaseException) -> bool:
 
 
 def _sqlstate(err: object) -> str:
-    state = getattr(err, "sqlstate", None)
+    # The asyncpg dialect copies the asyncpg error's SQLSTATE onto `orig`
+    # (psycopg has `.sqlstate` too, psycopg2 only `.pgcode`).
+    state = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
     return state if isinstance(state, str) else ""
