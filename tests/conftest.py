@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,9 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from quizgen.db.embedded import start_embedded_postgres, stop_embedded_postgres
 from quizgen.db.engine import make_engine
-from quizgen.settings import normalize_database_url
+from quizgen.settings import Settings, normalize_database_url
+from tests.support.api import api_client, api_settings
 from tests.support.migrations import upgrade
-from tests.support.temporal import start_dev_server
+from tests.support.temporal import server_address, start_dev_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -109,3 +111,20 @@ async def temporal_env(
 def task_queue() -> str:
     """A task queue of the test's own, so no other test's worker picks up its work."""
     return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings(database_url: str, temporal_env: WorkflowEnvironment, task_queue: str) -> Settings:
+    """API settings on the test's database, dev server and task queue."""
+    return api_settings(
+        database_url=database_url,
+        temporal_address=server_address(temporal_env),
+        temporal_task_queue=task_queue,
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process (lifespan included), over httpx."""
+    async with api_client(settings) as client:
+        yield client

@@ -55,21 +55,6 @@ ONE_BATCH: list[Batch] = [("cells", QuestionType.TRUE_FALSE, 3, Difficulty.EASY)
 Json = dict[str, Any]
 
 
-@pytest.fixture
-def settings(database_url: str, temporal_env: WorkflowEnvironment, task_queue: str) -> Settings:
-    return api_settings(
-        database_url=database_url,
-        temporal_address=server_address(temporal_env),
-        temporal_task_queue=task_queue,
-    )
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(settings) as client:
-        yield client
-
-
 def generate(
     client: httpx.AsyncClient, quiz_id: str, token: str = ALICE
 ) -> Coroutine[Any, Any, httpx.Response]:

@@ -28,7 +28,7 @@ from quizgen.db.engine import make_engine
 from quizgen.db.outage import is_database_outage
 from quizgen.domain import Difficulty, QuestionType
 from quizgen.settings import Settings
-from tests.support.api import ALICE, api_client, api_settings, auth
+from tests.support.api import ALICE, api_settings, auth
 from tests.support.api_flows import create_quiz, quiz_body
 from tests.support.flows import Batch
 from tests.support.pg_gate import PostgresGate, Refusal
@@ -55,12 +55,6 @@ def settings(
         temporal_address=server_address(temporal_env),
         temporal_task_queue=task_queue,
     )
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(settings) as client:
-        yield client
 
 
 def error_of(response: httpx.Response, status: int, code: str) -> Json:

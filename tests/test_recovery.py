@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -53,21 +52,6 @@ from tests.support.temporal import server_address
 
 KEYS = keys_of(FOUR_BATCHES)
 TARGET = sum(b[2] for b in FOUR_BATCHES)
-
-
-@pytest.fixture
-def settings(database_url: str, temporal_env: WorkflowEnvironment, task_queue: str) -> Settings:
-    return api_settings(
-        database_url=database_url,
-        temporal_address=server_address(temporal_env),
-        temporal_task_queue=task_queue,
-    )
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(settings) as client:
-        yield client
 
 
 async def _trigger(client: httpx.AsyncClient, quiz_id: uuid.UUID | str) -> httpx.Response:
