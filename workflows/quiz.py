@@ -118,7 +118,7 @@ class QuizGenerationWorkflow:
             # nothing. Termination cannot be caught: the next trigger restarts
             # the quiz and the new run settles it from the database.
             if self._round is not None:
-                await self._record(stopped=f"generation stopped: {root_message(err)}")
+                await self._record(self._round, f"generation stopped: {root_message(err)}")
             raise
 
     async def _run(self) -> QuizWorkflowResult:
@@ -159,13 +159,10 @@ class QuizGenerationWorkflow:
         self._upsert_search_attributes()
         semaphore = asyncio.Semaphore(self._input.config.max_concurrent_batches)
         await asyncio.gather(*(self._run_batch(s, semaphore) for s in self._unfinished()))
-        await self._record()
+        await self._record(self._round)
 
-    async def _record(self, stopped: str | None = None) -> None:
+    async def _record(self, current: _Round, stopped: str | None = None) -> None:
         """Close the round in PostgreSQL and take over the status it settled."""
-        current = self._round
-        if current is None:
-            raise ApplicationError("no round to record", non_retryable=True)
         if stopped is not None:
             for state in self._batches.values():
                 if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
