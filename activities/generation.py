@@ -45,7 +45,8 @@ __all__ = ["GenerationActivities"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_AVOID_TEXTS = 200
+# A batch holds at most 20 questions: its own drafts always fit.
+MAX_AVOID_TEXTS = 40
 MAX_RETRY_AFTER_SECONDS = 300.0
 # Database work inside the LLM activity: retried this long before the attempt fails.
 DB_RETRY_SECONDS = 120.0
@@ -62,9 +63,7 @@ class GenerationActivities:
         info = activity.info()
         try:
             context = await _with_db_retries(
-                lambda: drafts.load_batch_context(
-                    self._engine, input.quiz_id, batch.module_id, batch.batch_key
-                )
+                lambda: drafts.load_batch_context(self._engine, input.quiz_id, batch)
             )
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
@@ -74,12 +73,12 @@ class GenerationActivities:
         count = min(input.count, batch.count - have)
         if count <= 0:
             return GeneratedQuestions(drafts=have, problem=None, tokens=TokenUsage())
-        saved = context.saved_texts
-        # The provider is told what exists (the batch's own, then its module's,
-        # then the rest), so it does not spend a call on duplicates; capped, as
-        # every text costs prompt tokens. The validator still checks them all.
-        others = [t for module, texts in saved.items() if module != batch.module_id for t in texts]
-        avoid = [*context.draft_texts, *saved.get(batch.module_id, []), *others]
+        # The provider is told what the batch has and what its module already
+        # holds of this type (newest last), so it does not spend a call on
+        # duplicates; capped, as every text costs prompt tokens on every call.
+        known = [*context.draft_texts, *context.similar_texts]
+        room = max(MAX_AVOID_TEXTS - len(context.draft_texts), 0)
+        avoid = [*context.draft_texts, *context.similar_texts[len(context.similar_texts) - room :]]
         request = GenerationRequest(
             batch_key=batch.batch_key,
             module_id=batch.module_id,
@@ -92,7 +91,7 @@ class GenerationActivities:
             count=count,
             call_index=input.call_index,
             attempt=info.attempt,
-            avoid_texts=avoid[:MAX_AVOID_TEXTS],
+            avoid_texts=avoid,
             repair=context.rejected[:count],
             model=context.module.llm_model,
             temperature=context.module.temperature,
@@ -124,7 +123,7 @@ class GenerationActivities:
         report = validate_output(
             batch.question_type,
             response.raw,
-            existing_texts=[*context.draft_texts, *(t for texts in saved.values() for t in texts)],
+            existing_texts=known,
         )
         try:
             total = await _with_db_retries(

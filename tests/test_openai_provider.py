@@ -819,6 +819,35 @@ async def test_token_totals_are_exactly_what_the_server_reported(
         assert attempt.batch_results[key("m1", b)].tokens == server.delivered_usage(mine), b
 
 
+async def test_cached_prompt_tokens_are_recorded_per_call_and_in_the_totals(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str, server: FakeOpenAI
+) -> None:
+    """Batches of one module share the prompt's prefix (content, then rules): the provider
+    caches it, and every cached token it reports is counted, per batch and in the totals."""
+    long_content = " ".join([ENGLISH_SAMPLE] * 4)
+    batches = [B(TF, 3, Difficulty.EASY), B(TF, 3, Difficulty.HARD), B(MC, 3)]
+    _, record = await run_quiz(
+        temporal_env,
+        engine,
+        task_queue,
+        server,
+        spec({"m1": batches}, contents={"m1": long_content}),
+        workflow_config=config(max_concurrent_batches=1),
+    )
+    assert_all_succeeded(record, 9)
+    meta = record.generation_metadata
+    [attempt] = meta.generation_attempts
+    delivered = server.delivered_usage()
+    assert meta.tokens == attempt.tokens == delivered
+    # The first call pays for its prompt in full; the later ones reuse its prefix.
+    assert next(r.usage.cached_prompt_tokens for r in server.requests if r.usage) == 0
+    assert 0 < delivered.cached_prompt_tokens < delivered.prompt_tokens
+    for b in batches:
+        mine = [r for r in server.requests if r.question_type is b.question_type]
+        mine = [r for r in mine if r.prompt.difficulty is b.difficulty]
+        assert attempt.batch_results[key("m1", b)].tokens == server.delivered_usage(mine), b
+
+
 async def test_llm_concurrency_cap_holds_across_ten_batches(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:

@@ -180,6 +180,37 @@ async def test_a_batch_repeating_another_batchs_question_drops_the_draft_and_sav
     assert (await drafts.save_batch(engine, quiz_id, _ref(Difficulty.HARD))).inserted
 
 
+async def test_concurrent_saves_of_batches_sharing_a_text_store_it_once_and_the_loser_replaces_it(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    easy, hard = _ref(Difficulty.EASY), _ref(Difficulty.HARD)
+    shared = {**_questions("A")[1], "question_text": "A  statement 1!"}
+    await drafts.add_drafts(engine, quiz_id, easy, _questions("A"), [])
+    await drafts.add_drafts(engine, quiz_id, hard, [*_questions("B")[:2], shared], [])
+    other = make_engine(database_url)
+    try:
+        first, second = await asyncio.gather(
+            drafts.save_batch(engine, quiz_id, easy), drafts.save_batch(other, quiz_id, hard)
+        )
+    finally:
+        await other.dispose()
+    assert sorted([first.saved, second.saved]) == [False, True]
+    loser, outcome = (hard, second) if first.saved else (easy, first)
+    assert (outcome.missing, outcome.duplicates_dropped) == (1, 1)
+    async with engine.connect() as conn:
+        stored = await conn.execute(
+            sa.text("SELECT count(*) FROM question WHERE quiz_id = :q AND normalized_text = :t"),
+            {"q": quiz_id, "t": "a statement 1"},
+        )
+        assert stored.scalar_one() == 1
+    assert await _count(engine, quiz_id) == 3
+    # The loser keeps its other drafts and needs one more question to save.
+    await drafts.add_drafts(engine, quiz_id, loser, _questions("C")[:1], [])
+    assert (await drafts.save_batch(engine, quiz_id, loser)).inserted
+    assert await _count(engine, quiz_id) == 6
+
+
 async def test_drafts_never_exceed_the_batch_target_and_repeat_no_text(engine: AsyncEngine) -> None:
     quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
     # A retried activity writes the same answer again, and a bigger one.

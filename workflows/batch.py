@@ -2,7 +2,8 @@
 
 generate → validate (inside the activity, which keeps valid questions as
 drafts in PostgreSQL) → repair invalid questions and top up missing ones (at
-most `repair_rounds` extra calls) → when the drafts reach the target, save
+most `repair_rounds` extra calls, and none after a repair or top-up call that
+brought less than half of what it asked for) → when the drafts reach the target, save
 them all in one transaction → return the result. This workflow only ever
 sees counts. A batch that cannot reach its target saves nothing and fails with
 an `ApplicationError` (type `BatchFailed`, details `BatchFailure`); its drafts
@@ -48,6 +49,8 @@ class BatchGenerationWorkflow:
         self._problems: list[str] = []
         self._tokens = TokenUsage()
         self._calls = 0
+        # Set when a repair/top-up call brought less than half of what it asked for.
+        self._futile = False
 
     @workflow.run
     async def run(self, input: GenerateBatchInput) -> BatchResult:
@@ -61,7 +64,9 @@ class BatchGenerationWorkflow:
                     llm_calls=self._calls,
                     tokens=self._tokens,
                 )
-            if self._calls >= max_calls:
+            if self._calls >= max_calls or self._futile:
+                # A model that cannot give more now is not asked again and again:
+                # the drafts stay, and a retry asks only for what is missing.
                 raise self._failure(
                     f"{self._drafts} of {batch.count} valid questions after "
                     f"{self._calls} LLM calls ({'; '.join(self._problems[-2:]) or 'no details'})"
@@ -90,7 +95,10 @@ class BatchGenerationWorkflow:
                 raise
             raise self._failure(f"the question generator failed: {root_message(err)}") from err
         self._tokens += answer.tokens
+        gained = answer.drafts - self._drafts
         self._drafts = answer.drafts
+        # The first call may fail wholesale (bad JSON, broken questions) and be repaired.
+        self._futile = request.call_index > 0 and gained * 2 < missing
         if answer.problem:
             self._problems.append(answer.problem)
 

@@ -158,6 +158,11 @@ def _response(completion: ChatCompletion) -> GenerationResponse:
     usage = TokenUsage(
         prompt_tokens=getattr(completion.usage, "prompt_tokens", 0) or 0,
         completion_tokens=getattr(completion.usage, "completion_tokens", 0) or 0,
+        # Providers with automatic prompt caching report the cached part here.
+        cached_prompt_tokens=getattr(
+            getattr(completion.usage, "prompt_tokens_details", None), "cached_tokens", 0
+        )
+        or 0,
     )
     if not completion.choices:
         raise TransientProviderError("the LLM answered with no choices")

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("batch_results", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("prompt_tokens", sa.BigInteger(), nullable=False),
         sa.Column("completion_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("cached_prompt_tokens", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["quiz_id"], ["quiz.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("quiz_id", "attempt_number"),
         sa.UniqueConstraint("quiz_id", "round_id", name="uq_generation_attempt_round"),
@@ -78,12 +79,13 @@ def upgrade() -> None:
     op.execute(
         """
         INSERT INTO generation_attempt (quiz_id, attempt_number, round_id, started_at,
-            finished_at, overall_status, batch_results, prompt_tokens, completion_tokens)
+            finished_at, overall_status, batch_results, prompt_tokens, completion_tokens,
+            cached_prompt_tokens)
         SELECT q.id, (a->>'attempt_number')::int, 'migrated-' || (a->>'attempt_number'),
             (a->>'started_at')::timestamptz, (a->>'finished_at')::timestamptz,
             a->>'overall_status', COALESCE(a->'batch_results', '{}'::jsonb),
             COALESCE((a->'tokens'->>'prompt_tokens')::bigint, 0),
-            COALESCE((a->'tokens'->>'completion_tokens')::bigint, 0)
+            COALESCE((a->'tokens'->>'completion_tokens')::bigint, 0), 0
         FROM quiz q, jsonb_array_elements(q.generation_metadata->'generation_attempts') a
         """
     )
@@ -110,7 +112,8 @@ def downgrade() -> None:
                     'finished_at', a.finished_at, 'overall_status', a.overall_status,
                     'batch_results', a.batch_results,
                     'tokens', jsonb_build_object('prompt_tokens', a.prompt_tokens,
-                                                 'completion_tokens', a.completion_tokens))
+                                                 'completion_tokens', a.completion_tokens,
+                                                 'cached_prompt_tokens', a.cached_prompt_tokens))
                     ORDER BY a.attempt_number)
                 FROM generation_attempt a WHERE a.quiz_id = q.id), '[]'::jsonb))
         """

@@ -57,7 +57,9 @@ async def read_metadata(
                 key: BatchResult.model_validate(value) for key, value in row.batch_results.items()
             },
             tokens=TokenUsage(
-                prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens
+                prompt_tokens=row.prompt_tokens,
+                completion_tokens=row.completion_tokens,
+                cached_prompt_tokens=row.cached_prompt_tokens,
             ),
         )
         for row in rows
@@ -111,6 +113,7 @@ async def append_attempt(
             batch_results={r.batch_key: r.model_dump(mode="json") for r in results},
             prompt_tokens=tokens.prompt_tokens,
             completion_tokens=tokens.completion_tokens,
+            cached_prompt_tokens=tokens.cached_prompt_tokens,
         )
     )
     return True

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quizgen.db.repository import ModuleContext, load_module_in
-from quizgen.db.tables import DraftQuestionRow, QuestionRow, QuizRow, SavedBatchRow
+from quizgen.db.tables import DraftQuestionRow, QuestionRow, SavedBatchRow
 from quizgen.domain import BatchRef
 from quizgen.errors import QuizNotFoundError
 from quizgen.questions import normalize_text, text_hash
@@ -38,7 +38,6 @@ __all__ = [
     "save_batch",
 ]
 
-_quiz = QuizRow.__table__  # type: ignore[attr-defined]
 _draft = DraftQuestionRow.__table__  # type: ignore[attr-defined]
 _saved = SavedBatchRow.__table__  # type: ignore[attr-defined]
 _question = QuestionRow.__table__  # type: ignore[attr-defined]
@@ -54,8 +53,8 @@ class BatchContext(BaseModel):
     draft_texts: list[str]
     # Rejected candidates of the batch's last answer, for the repair prompt.
     rejected: list[Rejection]
-    # Question texts saved in the quiz, per module.
-    saved_texts: dict[str, list[str]]
+    # Saved question texts of the same module and question type, oldest first.
+    similar_texts: list[str]
 
 
 class SaveOutcome(BaseModel):
@@ -86,8 +85,9 @@ async def _lock_batch(conn: AsyncConnection, quiz_id: uuid.UUID, batch_key: str)
 
 
 async def load_batch_context(
-    engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str, batch_key: str
+    engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef
 ) -> BatchContext:
+    module_id, batch_key = batch.module_id, batch.batch_key
     async with engine.connect() as conn:
         module = await load_module_in(conn, quiz_id, module_id)
         drafts = await conn.execute(
@@ -102,16 +102,20 @@ async def load_batch_context(
                 draft_texts.append(data["question_text"])
             else:
                 rejected.append(Rejection(index=len(rejected), reason=rejection, question=data))
-        saved = await conn.execute(
-            sa.select(_question.c.module_id, _question.c.question_data["question_text"].astext)
-            .where(_question.c.quiz_id == quiz_id)
+        # Only questions of the same module and type can plausibly repeat this
+        # batch's; a rarer cross-batch duplicate is caught by the save's unique index.
+        similar = await conn.execute(
+            sa.select(_question.c.question_data["question_text"].astext)
+            .where(
+                _question.c.quiz_id == quiz_id,
+                _question.c.module_id == module_id,
+                _question.c.question_type == batch.question_type.value,
+            )
             .order_by(_question.c.created_at, _question.c.position)
         )
-        saved_texts: dict[str, list[str]] = {}
-        for module_of, text in saved:
-            saved_texts.setdefault(module_of, []).append(text)
+        similar_texts = [text for (text,) in similar]
     return BatchContext(
-        module=module, draft_texts=draft_texts, rejected=rejected, saved_texts=saved_texts
+        module=module, draft_texts=draft_texts, rejected=rejected, similar_texts=similar_texts
     )
 
 
@@ -210,26 +214,44 @@ async def draft_counts(conn: AsyncConnection, quiz_id: uuid.UUID) -> dict[str, i
     return {key: count for key, count in rows}
 
 
+class _Collision(Exception):
+    """Some drafts' texts were saved by another batch first (rolls the save back)."""
+
+    def __init__(self, hashes: set[str]) -> None:
+        self.hashes = hashes
+
+
 async def save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -> SaveOutcome:
     """Move a complete batch's drafts into `question`, all or nothing; idempotent.
 
-    A second save of a saved batch writes nothing. Drafts whose text another
-    batch of the quiz saved first are dropped, and nothing is saved: the batch
-    must replace them (`missing` says how many it needs).
+    A second save of a saved batch writes nothing. Saves of different batches
+    run side by side: the unique index on (quiz, text hash) decides which of
+    two colliding texts is kept. The batch that loses writes nothing, drops
+    the colliding drafts and must replace them (`missing` says how many).
     """
+    try:
+        return await _save_batch(engine, quiz_id, batch)
+    except _Collision as collision:
+        async with engine.begin() as conn:
+            await _lock_batch(conn, quiz_id, batch.batch_key)
+            mine = (_draft.c.quiz_id == quiz_id) & (_draft.c.batch_key == batch.batch_key)
+            await conn.execute(
+                _draft.delete().where(mine, _draft.c.text_hash.in_(collision.hashes))
+            )
+            have = await conn.execute(
+                sa.select(sa.func.count()).where(mine, _draft.c.rejection.is_(None))
+            )
+            kept = min(int(have.scalar_one()), batch.count)
+        return SaveOutcome(
+            saved=False, missing=batch.count - kept, duplicates_dropped=len(collision.hashes)
+        )
+
+
+async def _save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -> SaveOutcome:
     now = _now()
     async with engine.begin() as conn:
-        # Serialises saves of one quiz, so two batches cannot both pass the
-        # duplicate-text check with the same question. NO KEY UPDATE: draft
-        # writers (which hold the batch lock) only need KEY SHARE on the quiz
-        # row for their foreign key, so the two locks never wait on each other
-        # in a cycle.
-        found = await conn.execute(
-            sa.select(_quiz.c.id).where(_quiz.c.id == quiz_id).with_for_update(key_share=True)
-        )
-        if found.first() is None:
-            raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
-        # No draft of this batch is written while it is being saved.
+        # No draft of this batch is written while it is being saved (and two
+        # saves of one batch take turns).
         await _lock_batch(conn, quiz_id, batch.batch_key)
         earlier = await conn.execute(
             sa.select(_question.c.id)
@@ -253,51 +275,50 @@ async def save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -
                 .limit(batch.count)
             )
         )
-        taken = await conn.execute(
-            sa.select(_question.c.text_hash).where(
-                _question.c.quiz_id == quiz_id,
-                _question.c.text_hash.in_([d.text_hash for d in drafts]),
-            )
-        )
-        clashes = {h for (h,) in taken}
-        if clashes:
-            await conn.execute(_draft.delete().where(mine, _draft.c.text_hash.in_(clashes)))
-            kept = len(drafts) - sum(d.text_hash in clashes for d in drafts)
-            return SaveOutcome(
-                saved=False, missing=batch.count - kept, duplicates_dropped=len(drafts) - kept
-            )
         if len(drafts) < batch.count:
             return SaveOutcome(saved=False, missing=batch.count - len(drafts))
-
-        await conn.execute(
-            _saved.insert().values(
-                quiz_id=quiz_id,
-                batch_key=batch.batch_key,
-                question_count=batch.count,
-                saved_at=now,
+        try:
+            await conn.execute(
+                _saved.insert().values(
+                    quiz_id=quiz_id,
+                    batch_key=batch.batch_key,
+                    question_count=batch.count,
+                    saved_at=now,
+                )
             )
-        )
+        except IntegrityError as err:
+            raise QuizNotFoundError(f"quiz {quiz_id} does not exist") from err
         ids = [uuid.uuid4() for _ in drafts]
-        await conn.execute(
-            _question.insert(),
-            [
-                {
-                    "id": qid,
-                    "quiz_id": quiz_id,
-                    "module_id": batch.module_id,
-                    "batch_key": batch.batch_key,
-                    "position": position,
-                    "question_type": batch.question_type.value,
-                    "difficulty": batch.difficulty.value,
-                    "question_data": draft.question_data,
-                    "normalized_text": normalize_text(draft.question_data["question_text"]),
-                    "text_hash": draft.text_hash,
-                    "is_approved": False,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for position, (qid, draft) in enumerate(zip(ids, drafts, strict=True))
-            ],
+        inserted = await conn.execute(
+            insert(_question)
+            .values(
+                [
+                    {
+                        "id": qid,
+                        "quiz_id": quiz_id,
+                        "module_id": batch.module_id,
+                        "batch_key": batch.batch_key,
+                        "position": position,
+                        "question_type": batch.question_type.value,
+                        "difficulty": batch.difficulty.value,
+                        "question_data": draft.question_data,
+                        "normalized_text": normalize_text(draft.question_data["question_text"]),
+                        "text_hash": draft.text_hash,
+                        "is_approved": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for position, (qid, draft) in enumerate(zip(ids, drafts, strict=True))
+                ]
+            )
+            # A text another batch holds (committed, or committing now: the
+            # index makes us wait for it) is skipped, then reported.
+            .on_conflict_do_nothing(constraint="uq_question_quiz_text_hash")
+            .returning(_question.c.text_hash)
         )
+        written = {h for (h,) in inserted}
+        if len(written) < len(drafts):
+            # Raising rolls back everything this save wrote.
+            raise _Collision({d.text_hash for d in drafts} - written)
         await conn.execute(_draft.delete().where(mine))
     return SaveOutcome(saved=True, inserted=True, question_ids=ids)

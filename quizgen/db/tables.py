@@ -168,3 +168,4 @@ class GenerationAttemptRow(SQLModel, table=True):
     batch_results: dict[str, Any] = Field(sa_type=JSONB, nullable=False)
     prompt_tokens: int = Field(sa_type=sa.BigInteger)
     completion_tokens: int = Field(sa_type=sa.BigInteger)
+    cached_prompt_tokens: int = Field(sa_type=sa.BigInteger)

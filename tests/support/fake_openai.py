@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import math
+import os
 import re
 import socket
 import time
@@ -324,6 +325,11 @@ class RecordedRequest:
 # --- the server ---------------------------------------------------------------------------------
 
 
+# OpenAI caches prompts of 1,024 tokens or more, in blocks of 128 tokens.
+CACHE_MIN_TOKENS = 1024
+CACHE_BLOCK_TOKENS = 128
+
+
 def _tokens(chars: int) -> int:
     return max(1, math.ceil(chars / 4))
 
@@ -378,6 +384,7 @@ class FakeOpenAI:
         # request-validation body, as servers that validate requests with a schema answer.
         self.json_schema_error_status = json_schema_error_status
         self.faults: list[Fault] = []
+        self._prompts: list[str] = []
         # Until this monotonic time, every request gets a 503 (a provider outage).
         self.outage_until = 0.0
         self.requests: list[RecordedRequest] = []
@@ -565,9 +572,11 @@ class FakeOpenAI:
             choices_wanted = not (fault is not None and fault.kind == "no_choices")
             content = json.dumps({"questions": questions}, ensure_ascii=False)
             record.questions = questions
-        prompt_chars = sum(len(str(m.get("content", ""))) for m in record.messages)
+        prompt = "\n".join(str(m.get("content", "")) for m in record.messages)
         usage = TokenUsage(
-            prompt_tokens=_tokens(prompt_chars), completion_tokens=_tokens(len(content or ""))
+            prompt_tokens=_tokens(len(prompt)),
+            completion_tokens=_tokens(len(content or "")),
+            cached_prompt_tokens=self._cached_tokens(prompt),
         )
         record.usage = usage
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
@@ -592,10 +601,22 @@ class FakeOpenAI:
                     "prompt_tokens": usage.prompt_tokens,
                     "completion_tokens": usage.completion_tokens,
                     "total_tokens": usage.total_tokens,
+                    "prompt_tokens_details": {"cached_tokens": usage.cached_prompt_tokens},
                 },
             },
             {},
         )
+
+    def _cached_tokens(self, prompt: str) -> int:
+        """Automatic prompt caching as OpenAI does it: the longest prefix this server saw
+        before, in whole blocks of CACHE_BLOCK_TOKENS, for prompts of CACHE_MIN_TOKENS or more."""
+        cached = 0
+        if _tokens(len(prompt)) >= CACHE_MIN_TOKENS:
+            for earlier in self._prompts:
+                shared = len(os.path.commonprefix([earlier, prompt]))  # noqa: RUF071 - by character
+                cached = max(cached, _tokens(shared) // CACHE_BLOCK_TOKENS * CACHE_BLOCK_TOKENS)
+        self._prompts.append(prompt)
+        return min(cached, _tokens(len(prompt)))
 
     def _questions(self, record: RecordedRequest) -> list[dict[str, Any]]:
         prompt = record.prompt

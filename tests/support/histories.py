@@ -28,6 +28,12 @@ async def record_histories(
     HISTORIES.mkdir(exist_ok=True)
     ids = [quiz_workflow_id(quiz_id), *(batch_workflow_id(quiz_id, k) for k in batch_keys)]
     for n, workflow_id in enumerate(ids):
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
         name = "quiz" if n == 0 else f"batch-{n}"
-        (HISTORIES / f"{scenario}.{name}.json").write_text(history.to_json())
+        # Every run, oldest first: a failed batch run (or a run before continue-as-new)
+        # exercises other code paths than the run that finally succeeded.
+        runs = [e.run_id async for e in client.list_workflows(f'WorkflowId = "{workflow_id}"')]
+        for number, run_id in enumerate(reversed(runs), start=1):
+            handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+            history = await handle.fetch_history()
+            suffix = "" if len(runs) == 1 else f".run-{number}"
+            (HISTORIES / f"{scenario}.{name}{suffix}.json").write_text(history.to_json())

@@ -8,6 +8,12 @@
 - `words.json`: tone, difficulty and type names in the language.
 
 Templates use `string.Template` (`$name`), so JSON braces in them need no escaping.
+
+Layout for prompt caching: what all calls of a module share (the system
+prompt, the module's content) comes first, then what all batches of a type
+share (the rules), and only then what varies (count, difficulty, the
+questions to avoid or repair). Providers with automatic prompt caching bill
+the repeated prefix at a fraction of the price.
 """
 
 from __future__ import annotations

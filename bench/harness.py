@@ -1,0 +1,389 @@
+"""The shared harness of the benchmark suite: the real stack, quizzes, workers, timing, rows.
+
+One `Stack` per run: a Temporal dev server (as the tests start it), a fresh
+PostgreSQL database built by `alembic upgrade head`, and an engine on it. Parts
+make their own task queues and quizzes, so nothing one part leaves behind is
+picked up by another. Worker subprocesses are tracked and killed on exit.
+
+Quizzes get distinct course text per module (the bundled samples with a
+module tag appended to their longer words): with one text shared by 20 modules
+the offline generator writes the same sentences for many batches, and the
+saves would spend extra LLM calls replacing duplicates, which is not what
+these benchmarks measure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import re
+import signal
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.llm.base import QuestionProvider
+from activities.llm.openai_provider import OpenAIProvider
+from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput, SkeletonParent
+from quizgen import orchestration
+from quizgen.contracts import GenerationConfig, QuizWorkflowResult
+from quizgen.db import repository as repo
+from quizgen.db.engine import make_engine
+from quizgen.domain import BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec
+from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
+from quizgen.settings import LLMProviderName, Settings
+from tests.conftest import LOCAL_POSTGRES, create_database, drop_database
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.migrations import upgrade
+from tests.support.temporal import server_address, start_dev_server
+from worker.app import build_workers, running_workers
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Four (type, difficulty) pairs per module (the spec allows at most four, all distinct).
+COMBOS = [
+    (QuestionType.MULTIPLE_CHOICE, Difficulty.EASY),
+    (QuestionType.TRUE_FALSE, Difficulty.MEDIUM),
+    (QuestionType.FILL_IN_BLANK, Difficulty.HARD),
+    (QuestionType.MULTIPLE_CHOICE, Difficulty.HARD),
+]
+_CONSONANTS = "bcdfghjklmnpqrstvwxz"
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the results table; `data` keeps the raw numbers for the JSON."""
+
+    part: str
+    measure: str
+    result: str
+    baseline: str
+    ratio: float | None
+    ratio_label: str = ""
+    notes: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def seconds(value: float) -> str:
+    return f"{value:.2f} s"
+
+
+def millis(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def ratio(value: float, base: float) -> float | None:
+    return value / base if base > 0 else None
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def spread(values: Sequence[float], fmt: Callable[[float], str] = seconds) -> str:
+    return ", ".join(fmt(v) for v in values)
+
+
+def pair_ratios(values: Sequence[float], bases: Sequence[float]) -> str:
+    """Per-round ratios (A_i / B_i), to show how stable the median ratio is."""
+    return ", ".join(f"{a / b:.2f}" for a, b in zip(values, bases, strict=True) if b > 0)
+
+
+async def alternate(
+    cases: Sequence[tuple[str, Callable[[], Awaitable[float]]]], rounds: int
+) -> dict[str, list[float]]:
+    """Run the cases A B C A B C ... `rounds` times; each returns its own measurement."""
+    out: dict[str, list[float]] = {name: [] for name, _ in cases}
+    for _ in range(rounds):
+        for name, case in cases:
+            out[name].append(await case())
+    return out
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --- quizzes --------------------------------------------------------------------------------
+
+
+def _tag(module: int) -> str:
+    return _CONSONANTS[module % 20] + _CONSONANTS[(module // 20) % 20]
+
+
+def module_content(module: int) -> str:
+    """A sample text whose terms are the module's own (a tag on every word of 5+ letters)."""
+    base = (ENGLISH_SAMPLE, CELLS_SAMPLE)[module % 2]
+    tag = _tag(module)
+    return re.sub(r"\b([A-Za-z]{5,})\b", lambda m: m.group(1) + tag, base)
+
+
+def quiz_spec(batches: int, count: int, title: str = "Bench quiz") -> QuizSpec:
+    """`batches` batches of `count` questions, four per module (so at most 80)."""
+    if not 1 <= batches <= 80:
+        raise ValueError("a quiz holds 1-80 batches (20 modules of 4)")
+    modules = []
+    for m in range(math.ceil(batches / 4)):
+        combos = COMBOS[: min(4, batches - 4 * m)]
+        modules.append(
+            ModuleSpec(
+                module_id=f"m{m}",
+                name=f"Module {m}",
+                content=module_content(m),
+                batches=[BatchSpec(question_type=t, count=count, difficulty=d) for t, d in combos],
+            )
+        )
+    return QuizSpec(title=title, modules=modules)
+
+
+async def make_quiz(engine: AsyncEngine, batches: int, count: int) -> uuid.UUID:
+    return await repo.create_quiz(engine, "bench", quiz_spec(batches, count))
+
+
+def new_queue(prefix: str) -> str:
+    return f"bench-{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+# --- the stack ------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    database_url: str
+    engine: AsyncEngine
+    tmp: Path
+    quick: bool
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    @property
+    def address(self) -> str:
+        return server_address(self.env)
+
+
+@asynccontextmanager
+async def open_stack(tmp: Path, quick: bool) -> AsyncIterator[Stack]:
+    env = await start_dev_server(tmp / "temporal.db")
+    url = ""
+    engine: AsyncEngine | None = None
+    try:
+        # These helpers run event loops of their own: keep them off this one.
+        url = await asyncio.to_thread(
+            create_database, os.environ.get("DATABASE_URL", LOCAL_POSTGRES)
+        )
+        await asyncio.to_thread(upgrade, url)
+        engine = make_engine(url)
+        yield Stack(env=env, database_url=url, engine=engine, tmp=tmp, quick=quick)
+    finally:
+        await kill_all_processes()
+        if engine is not None:
+            await engine.dispose()
+        await env.shutdown()
+        if url:
+            await asyncio.to_thread(drop_database, url)
+
+
+# --- in-process workers ---------------------------------------------------------------------
+
+
+def fake_openai_settings(server: FakeOpenAI, **overrides: Any) -> Settings:
+    return Settings(
+        _env_file=None,
+        llm_provider=LLMProviderName.OPENAI,
+        openai_base_url=server.base_url,
+        openai_api_key=server.api_key,
+        **overrides,
+    )
+
+
+def fake_provider(server: FakeOpenAI) -> OpenAIProvider:
+    """The real `openai` client (through quizgen's provider) against the fake server."""
+    return OpenAIProvider(fake_openai_settings(server))
+
+
+@asynccontextmanager
+async def real_workers(
+    stack: Stack, provider: QuestionProvider, queue: str, **settings: Any
+) -> AsyncIterator[Settings]:
+    """quizgen's own workers (`worker.app.build_workers`), in this process."""
+    config = Settings(_env_file=None, temporal_task_queue=queue, **settings)
+    workers = build_workers(stack.client, config, stack.engine, provider)
+    async with running_workers(workers):
+        yield config
+
+
+@asynccontextmanager
+async def skeleton_worker(stack: Stack, queue: str) -> AsyncIterator[None]:
+    """A bare worker with the skeleton workflows and their one activity, in this process."""
+    worker = Worker(
+        stack.client,
+        task_queue=queue,
+        workflows=SKELETON_WORKFLOWS,
+        activities=SKELETON_ACTIVITIES,
+    )
+    async with worker:
+        yield
+
+
+async def run_quiz(
+    stack: Stack, quiz_id: uuid.UUID, queue: str, config: GenerationConfig
+) -> tuple[float, QuizWorkflowResult]:
+    """Start generation; seconds until the quiz workflow completes (every batch saved)."""
+    started = time.perf_counter()
+    handle = await orchestration.start_generation(
+        stack.client, quiz_id, task_queue=queue, config=config
+    )
+    result = await handle.result()
+    return time.perf_counter() - started, result
+
+
+async def run_skeleton(stack: Stack, queue: str, input: SkeletonInput) -> float:
+    """Start a skeleton parent; seconds until it completes."""
+    started = time.perf_counter()
+    await stack.client.execute_workflow(
+        SkeletonParent.run, input, id=f"skeleton-{uuid.uuid4().hex}", task_queue=queue
+    )
+    return time.perf_counter() - started
+
+
+# --- worker subprocesses --------------------------------------------------------------------
+
+_PROCESSES: set[WorkerProcess] = set()
+
+
+class WorkerProcess:
+    """A worker subprocess (`python -m worker`, or the skeleton worker) with its log file."""
+
+    def __init__(self, module: str, env: dict[str, str], log_file: Path) -> None:
+        self.module = module
+        self.env = env
+        self.log_file = log_file
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def start(self) -> WorkerProcess:
+        with self.log_file.open("ab") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                self.module,
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+            )
+        _PROCESSES.add(self)
+        return self
+
+    def log_text(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+    def count(self, needle: str) -> int:
+        return self.log_text().count(needle)
+
+    async def wait_for_log(self, needle: str, within: float = 60.0) -> None:
+        async with asyncio.timeout(within):
+            while needle not in self.log_text():
+                assert self.process is not None
+                if self.process.returncode is not None:
+                    raise RuntimeError(
+                        f"{self.module} exited with {self.process.returncode}: "
+                        f"{self.log_text()[-2000:]}"
+                    )
+                await asyncio.sleep(0.05)
+
+    def _status_kib(self, key: str) -> int | None:
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        found = re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE)
+        return int(found.group(1)) if found else None
+
+    def peak_rss_kib(self) -> int | None:
+        """VmHWM: the process's resident-set high-water mark so far."""
+        return self._status_kib("VmHWM")
+
+    def rss_kib(self) -> int | None:
+        return self._status_kib("VmRSS")
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+            await self.process.wait()
+        _PROCESSES.discard(self)
+
+    async def stop(self, within: float = 10.0) -> None:
+        """SIGTERM (the worker shuts down gracefully), SIGKILL if it takes too long."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                async with asyncio.timeout(within):
+                    await self.process.wait()
+            except TimeoutError:
+                await self.kill()
+        _PROCESSES.discard(self)
+
+
+async def kill_all_processes() -> None:
+    for process in list(_PROCESSES):
+        with contextlib.suppress(ProcessLookupError):
+            await process.kill()
+
+
+def worker_env(stack: Stack, queue: str, **extra: str) -> dict[str, str]:
+    """Environment of a `python -m worker` on this stack (offline provider unless overridden)."""
+    return {
+        "TEMPORAL_ADDRESS": stack.address,
+        "TEMPORAL_TASK_QUEUE": queue,
+        "DATABASE_URL": stack.database_url,
+        "LLM_PROVIDER": "offline",
+        "LLM_FAULT_RATE": "0",
+        **extra,
+    }
+
+
+async def quizgen_worker_process(stack: Stack, queue: str, **extra: str) -> WorkerProcess:
+    process = WorkerProcess("worker", worker_env(stack, queue, **extra), stack.tmp / f"{queue}.log")
+    await process.start()
+    await process.wait_for_log("worker polling")
+    return process
+
+
+async def skeleton_worker_process(stack: Stack, queue: str) -> WorkerProcess:
+    env = {"TEMPORAL_ADDRESS": stack.address, "TEMPORAL_TASK_QUEUE": queue}
+    process = WorkerProcess("bench.skeleton_worker", env, stack.tmp / f"{queue}.log")
+    await process.start()
+    await process.wait_for_log("skeleton worker polling")
+    return process
