@@ -6,6 +6,7 @@ alone can answer) while Temporal is down, and recovers by itself when it is back
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -28,12 +29,16 @@ T = TypeVar("T")
 _RPC_TIMEOUT = timedelta(seconds=5)
 # A progress query waits for a worker; without one, fall back to the database quickly.
 _QUERY_TIMEOUT = timedelta(seconds=1)
+_PROGRESS_TTL = 1.0
+_PROGRESS_CACHE_SIZE = 10_000
 
 
 class TemporalGateway:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: Client | None = None
+        # quiz id -> (when asked, answer): see live_progress.
+        self._progress: dict[uuid.UUID, tuple[float, QuizProgress | None]] = {}
 
     async def client(self) -> Client:
         if self._client is None:
@@ -107,7 +112,23 @@ class TemporalGateway:
         return description.status is WorkflowExecutionStatus.RUNNING
 
     async def live_progress(self, quiz_id: uuid.UUID) -> QuizProgress | None:
-        """The running round's progress, or None when the workflow cannot answer now."""
+        """The running round's progress, or None when the workflow cannot answer now.
+
+        Answers are kept for `_PROGRESS_TTL`: a page polling every second, or many
+        readers of one quiz, cost one query through a worker per interval, not one
+        per request. Progress a second old is still true enough to show.
+        """
+        now = time.monotonic()
+        cached = self._progress.get(quiz_id)
+        if cached is not None and now - cached[0] < _PROGRESS_TTL:
+            return cached[1]
+        progress = await self._query_progress(quiz_id)
+        if len(self._progress) > _PROGRESS_CACHE_SIZE:
+            self._progress.clear()
+        self._progress[quiz_id] = (now, progress)
+        return progress
+
+    async def _query_progress(self, quiz_id: uuid.UUID) -> QuizProgress | None:
         try:
             client = await self.client()
             handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))

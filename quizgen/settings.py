@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     llm_max_tokens_param: Literal["max_completion_tokens", "max_tokens"] = "max_completion_tokens"
     # LLM activities run on their own task queue, so these limits never slow
     # the database activities: per worker (concurrency) and per queue (rate).
-    llm_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 4
+    # At least MAX_CONCURRENT_BATCHES: the provider is protected by
+    # LLM_RATE_PER_SECOND and by honouring its 429s, not by a per-worker cap.
+    llm_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
     llm_rate_per_second: Annotated[float | None, Field(gt=0)] = None
     # Simulated LLM latency of the offline provider, so demos can be watched.
     llm_offline_latency_seconds: Annotated[float, Field(ge=0.0, le=60.0)] = 0.0

@@ -8,7 +8,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.support.histories import HISTORIES
-from workflows import WORKFLOWS
+from workflows.registry import WORKFLOWS
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
 TEXTS = {path.stem: path.read_text() for path in RECORDED}

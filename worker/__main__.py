@@ -14,13 +14,15 @@ from quizgen.db.engine import make_engine
 from quizgen.errors import ConfigurationError
 from quizgen.orchestration import connect
 from quizgen.settings import get_settings
-from worker.app import build_provider, build_workers, running_workers
+from worker.app import build_provider, build_workers, pool_size, running_workers
 
 
 async def main() -> None:
     settings = get_settings()
     provider = build_provider(settings)
-    engine = make_engine(settings.database_url)
+    # No pre-ping per checkout: a dead connection fails its attempt and the
+    # activity is retried (in place for LLM calls, by Temporal otherwise).
+    engine = make_engine(settings.database_url, pool_size=pool_size(settings), pre_ping=False)
     client = await connect(settings)
     workers = build_workers(client, settings, engine, provider)
     stop = asyncio.Event()

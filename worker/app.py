@@ -25,7 +25,7 @@ from activities.llm.offline import OfflineProvider
 from activities.llm.openai_provider import OpenAIProvider
 from activities.persistence import PersistenceActivities
 from quizgen.settings import LLMProviderName, Settings
-from workflows import WORKFLOWS
+from workflows.registry import WORKFLOWS
 
 __all__ = ["build_provider", "build_workers", "running_workers"]
 
@@ -39,6 +39,15 @@ def build_provider(settings: Settings) -> QuestionProvider:
         provider = OfflineProvider(latency_seconds=settings.llm_offline_latency_seconds)
     plan = FaultPlan.from_settings(settings)
     return FaultInjectingProvider(provider, plan) if plan.rate > 0 else provider
+
+
+# Database activities a worker runs at once; with the LLM calls, what its pool must hold.
+DB_ACTIVITY_SLOTS = 20
+
+
+def pool_size(settings: Settings) -> int:
+    """Connections a worker's engine keeps: one per activity it may run at once."""
+    return settings.llm_max_concurrency + DB_ACTIVITY_SLOTS
 
 
 def build_workers(
@@ -62,6 +71,8 @@ def build_workers(
             persistence.save_batch,
             persistence.record_round,
         ],
+        # Each holds a database connection for a few milliseconds.
+        max_concurrent_activities=DB_ACTIVITY_SLOTS,
         graceful_shutdown_timeout=grace,
     )
     llm = Worker(

@@ -9,9 +9,14 @@ from quizgen.settings import normalize_database_url
 __all__ = ["make_engine"]
 
 
-def make_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
-    # pool_pre_ping: a worker outlives database restarts; a dead pooled
-    # connection must not turn into a failed activity attempt.
+def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True) -> AsyncEngine:
+    """An engine on asyncpg.
+
+    `pre_ping` tests every pooled connection before use (one round trip per
+    checkout): right for the API, whose requests have no retry of their own.
+    Workers turn it off: their activities retry, so a connection that died
+    with a database restart costs one failed attempt, not a ping per query.
+    """
     return create_async_engine(
-        normalize_database_url(database_url), pool_size=pool_size, pool_pre_ping=True
+        normalize_database_url(database_url), pool_size=pool_size, pool_pre_ping=pre_ping
     )

@@ -1,0 +1,8 @@
+"""The workflows a worker runs (and the replay test replays)."""
+
+from workflows.batch import BatchGenerationWorkflow
+from workflows.quiz import QuizGenerationWorkflow
+
+__all__ = ["WORKFLOWS"]
+
+WORKFLOWS = [QuizGenerationWorkflow, BatchGenerationWorkflow]
