@@ -38,7 +38,7 @@ from quizgen.errors import (
     cap_message,
 )
 from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
-from quizgen.validation import ValidationReport, validate_output
+from quizgen.validation import DUPLICATE_REASON, ValidationReport, validate_output
 
 __all__ = ["GenerationActivities"]
 
@@ -77,8 +77,15 @@ class GenerationActivities:
         # holds of this type (newest last), so it does not spend a call on
         # duplicates; capped, as every text costs prompt tokens on every call.
         known = [*context.draft_texts, *context.similar_texts]
-        room = max(MAX_AVOID_TEXTS - len(context.draft_texts), 0)
-        avoid = [*context.draft_texts, *context.similar_texts[len(context.similar_texts) - room :]]
+        # Texts the last answer repeated (from anywhere in the quiz) must not come back.
+        repeated = [
+            r.question["question_text"]
+            for r in context.rejected
+            if r.reason == DUPLICATE_REASON and r.question and "question_text" in r.question
+        ]
+        must = [*context.draft_texts, *repeated]
+        room = max(MAX_AVOID_TEXTS - len(must), 0)
+        avoid = [*must, *context.similar_texts[len(context.similar_texts) - room :]]
         request = GenerationRequest(
             batch_key=batch.batch_key,
             module_id=batch.module_id,
@@ -124,6 +131,7 @@ class GenerationActivities:
             batch.question_type,
             response.raw,
             existing_texts=known,
+            existing_hashes=context.saved_hashes,
         )
         try:
             total = await _with_db_retries(

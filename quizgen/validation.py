@@ -9,16 +9,17 @@ quiz already has and against each other.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from quizgen.domain import QuestionType
 from quizgen.errors import MAX_REASON_CHARS, cap_message
-from quizgen.questions import QUESTION_MODELS, normalize_text
+from quizgen.questions import QUESTION_MODELS, normalize_text, text_hash
 
 __all__ = [
+    "DUPLICATE_REASON",
     "MAX_OUTPUT_CHARS",
     "Rejection",
     "ValidationReport",
@@ -34,6 +35,8 @@ _MAX_ECHO_CHARS = 4_000
 # No question type nests deeper than 4 (categorization: items -> item -> field);
 # anything much deeper is garbage, refused before it reaches a schema or a database.
 MAX_QUESTION_DEPTH = 8
+# The reason of a question whose text the quiz (or the same answer) already has.
+DUPLICATE_REASON = "duplicate: the quiz already has a question with this text"
 
 
 class Rejection(BaseModel):
@@ -146,8 +149,13 @@ def validate_questions(
     question_type: QuestionType,
     candidates: list[Any],
     existing_texts: Iterable[str] = (),
+    existing_hashes: Collection[str] = (),
 ) -> ValidationReport:
-    """Check each candidate; `existing_texts` are the texts the quiz already has."""
+    """Check each candidate against its type's rules and against the quiz's questions.
+
+    `existing_texts` are texts the quiz already has; `existing_hashes` are
+    `text_hash`es of more of them (cheaper to read than the texts).
+    """
     model = QUESTION_MODELS[question_type]
     seen = {normalize_text(text) for text in existing_texts}
     valid: list[dict[str, Any]] = []
@@ -167,13 +175,11 @@ def validate_questions(
             )
             continue
         key = normalize_text(question.question_text)
-        if key in seen:
+        if key in seen or (
+            existing_hashes and text_hash(question.question_text) in existing_hashes
+        ):
             rejected.append(
-                Rejection(
-                    index=index,
-                    reason="duplicate: the quiz already has a question with this text",
-                    question=_echo(candidate),
-                )
+                Rejection(index=index, reason=DUPLICATE_REASON, question=_echo(candidate))
             )
             continue
         seen.add(key)
@@ -182,11 +188,14 @@ def validate_questions(
 
 
 def validate_output(
-    question_type: QuestionType, raw: str, existing_texts: Iterable[str] = ()
+    question_type: QuestionType,
+    raw: str,
+    existing_texts: Iterable[str] = (),
+    existing_hashes: Collection[str] = (),
 ) -> ValidationReport:
     """Parse and validate one generator answer."""
     try:
         candidates = parse_output(raw)
     except OutputFormatError as exc:
         return ValidationReport(question_type=question_type, output_error=str(exc))
-    return validate_questions(question_type, candidates, existing_texts)
+    return validate_questions(question_type, candidates, existing_texts, existing_hashes)

@@ -26,7 +26,7 @@ from quizgen.db.tables import DraftQuestionRow, QuestionRow, SavedBatchRow
 from quizgen.domain import BatchRef
 from quizgen.errors import QuizNotFoundError
 from quizgen.questions import normalize_text, text_hash
-from quizgen.validation import Rejection
+from quizgen.validation import DUPLICATE_REASON, Rejection
 
 __all__ = [
     "BatchContext",
@@ -53,8 +53,11 @@ class BatchContext(BaseModel):
     draft_texts: list[str]
     # Rejected candidates of the batch's last answer, for the repair prompt.
     rejected: list[Rejection]
-    # Saved question texts of the same module and question type, oldest first.
+    # Saved question texts of the same module (or, after a repeat, the quiz) and type,
+    # oldest first.
     similar_texts: list[str]
+    # text_hash of every saved question of the quiz (for the duplicate check).
+    saved_hashes: set[str]
 
 
 class SaveOutcome(BaseModel):
@@ -103,19 +106,32 @@ async def load_batch_context(
             else:
                 rejected.append(Rejection(index=len(rejected), reason=rejection, question=data))
         # Only questions of the same module and type can plausibly repeat this
-        # batch's; a rarer cross-batch duplicate is caught by the save's unique index.
+        # batch's; a rarer cross-batch duplicate is caught by the duplicate check
+        # (all the quiz's hashes) or the save's unique index. Once the batch's
+        # last answer did repeat another module, its type's questions from the
+        # whole quiz are listed (modules with overlapping content do that).
+        scope = [
+            _question.c.quiz_id == quiz_id,
+            _question.c.question_type == batch.question_type.value,
+        ]
+        if not any(r.reason == DUPLICATE_REASON for r in rejected):
+            scope.append(_question.c.module_id == module_id)
         similar = await conn.execute(
             sa.select(_question.c.question_data["question_text"].astext)
-            .where(
-                _question.c.quiz_id == quiz_id,
-                _question.c.module_id == module_id,
-                _question.c.question_type == batch.question_type.value,
-            )
+            .where(*scope)
             .order_by(_question.c.created_at, _question.c.position)
         )
         similar_texts = [text for (text,) in similar]
+        hashes = await conn.execute(
+            sa.select(_question.c.text_hash).where(_question.c.quiz_id == quiz_id)
+        )
+        saved_hashes = {h for (h,) in hashes}
     return BatchContext(
-        module=module, draft_texts=draft_texts, rejected=rejected, similar_texts=similar_texts
+        module=module,
+        draft_texts=draft_texts,
+        rejected=rejected,
+        similar_texts=similar_texts,
+        saved_hashes=saved_hashes,
     )
 
 

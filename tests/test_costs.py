@@ -1,0 +1,82 @@
+"""What a quiz pays for in prompts: the "do not repeat" list's scope and cap.
+
+Real Temporal dev server and PostgreSQL; a synthetic provider of real-LLM-size
+questions that respects the list, recorded call by call.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.testing import WorkflowEnvironment
+
+from activities.generation import MAX_AVOID_TEXTS
+from quizgen import orchestration
+from quizgen.domain import Difficulty, QuestionType, QuizStatus
+from quizgen.questions import normalize_text
+from tests.support.bulk import BulkProvider
+from tests.support.flows import (
+    TEST_CONFIG,
+    Batch,
+    keys_of,
+    make_quiz,
+    question_rows,
+    running_worker,
+    wait_for_attempts,
+)
+from tests.support.recording import RecordingProvider
+
+TF, MC = QuestionType.TRUE_FALSE, QuestionType.MULTIPLE_CHOICE
+ONE_AT_A_TIME = TEST_CONFIG.model_copy(update={"max_concurrent_batches": 1})
+
+
+async def _run(
+    env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str, batches: list[Batch]
+) -> tuple[RecordingProvider, dict[str, set[str]]]:
+    """Run the batches one after the other; return the calls and each batch's saved texts."""
+    quiz_id = await make_quiz(engine, batches)
+    provider = RecordingProvider(BulkProvider(question_bytes=600))
+    async with running_worker(env.client, engine, provider, task_queue):
+        await orchestration.start_generation(
+            env.client, quiz_id, task_queue=task_queue, config=ONE_AT_A_TIME
+        )
+        record = await wait_for_attempts(engine, quiz_id, 1)
+    assert record.status is QuizStatus.READY_FOR_REVIEW
+    saved: dict[str, set[str]] = {}
+    for row in await question_rows(engine, quiz_id):
+        saved.setdefault(row.batch_key, set()).add(row.normalized_text)
+    return provider, saved
+
+
+async def test_the_avoid_list_holds_only_the_same_module_and_question_type(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    batches: list[Batch] = [
+        ("m1", TF, 3, Difficulty.EASY),
+        ("m1", MC, 3, Difficulty.EASY),
+        ("m2", TF, 3, Difficulty.EASY),
+        ("m1", TF, 3, Difficulty.HARD),
+    ]
+    tf_easy, mc_easy, other_module, tf_hard = keys_of(batches)
+    provider, saved = await _run(temporal_env, engine, task_queue, batches)
+    first_call = {r.batch_key: r for r in provider.requests}
+    assert first_call[tf_easy].avoid_texts == []
+    # Another type of the same module, and the same type of another module: nothing to avoid.
+    assert first_call[mc_easy].avoid_texts == []
+    assert first_call[other_module].avoid_texts == []
+    # The same module and type: every question saved before.
+    assert {normalize_text(t) for t in first_call[tf_hard].avoid_texts} == saved[tf_easy]
+
+
+async def test_the_avoid_list_is_capped(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    batches: list[Batch] = [
+        ("m1", TF, 20, Difficulty.EASY),
+        ("m1", TF, 20, Difficulty.MEDIUM),
+        ("m1", TF, 20, Difficulty.HARD),
+    ]
+    easy, medium, hard = keys_of(batches)
+    provider, saved = await _run(temporal_env, engine, task_queue, batches)
+    [last] = [r for r in provider.requests if r.batch_key == hard]
+    assert len(last.avoid_texts) == MAX_AVOID_TEXTS == 40
+    assert {normalize_text(t) for t in last.avoid_texts} <= saved[easy] | saved[medium]
