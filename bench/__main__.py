@@ -55,7 +55,9 @@ def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
         f"# quizgen benchmarks ({'quick' if meta['quick'] else 'full'} run)",
         "",
         f"{meta['started_at']} · {meta['cpus']} CPUs · Python {meta['python']} · "
-        f"total {meta['total_seconds']:.0f} s",
+        f"total {meta['total_seconds']:.0f} s · load average before/after "
+        f"{meta['load_before']:.2f}/{meta['load_after']:.2f} (other work on the machine "
+        "skews absolute times; each ratio compares runs made side by side)",
         "",
         "| Part | Measure | Result | Baseline | Ratio | Notes |",
         "|---|---|---|---|---|---|",
@@ -89,7 +91,13 @@ async def run_parts(names: list[str], quick: bool) -> tuple[list[Row], dict[str,
                 except Exception as err:  # one broken part must not hide the others
                     error = f"{type(err).__name__}: {err}"[:400] or type(err).__name__
                     rows.append(
-                        Row(part=name, measure="(part failed)", result=error, baseline="-", ratio=None)
+                        Row(
+                            part=name,
+                            measure="(part failed)",
+                            result=error,
+                            baseline="-",
+                            ratio=None,
+                        )
                     )
                     log(f"part {name} FAILED: {error}")
                 finally:
@@ -108,6 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     names = [n for n in PARTS if not args.only or n in args.only]
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     rows, parts = asyncio.run(run_parts(names, args.quick))
     meta: dict[str, Any] = {
@@ -116,6 +125,8 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "total_seconds": round(time.perf_counter() - started, 1),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
         "parts": parts,
     }
     text = markdown(rows, meta)

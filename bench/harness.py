@@ -49,7 +49,7 @@ from tests.conftest import LOCAL_POSTGRES, create_database, drop_database
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.migrations import upgrade
 from tests.support.temporal import server_address, start_dev_server
-from worker.app import build_workers, running_workers
+from worker.app import build_workers, pool_size, running_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,6 +61,7 @@ COMBOS = [
     (QuestionType.MULTIPLE_CHOICE, Difficulty.HARD),
 ]
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
+_LONG_WORD = re.compile(r"\b([A-Za-z]{5,})\b")
 
 
 # --- results --------------------------------------------------------------------------------
@@ -134,14 +135,20 @@ def _tag(module: int) -> str:
     return _CONSONANTS[module % 20] + _CONSONANTS[(module // 20) % 20]
 
 
-def module_content(module: int) -> str:
-    """A sample text whose terms are the module's own (a tag on every word of 5+ letters)."""
-    base = (ENGLISH_SAMPLE, CELLS_SAMPLE)[module % 2]
-    tag = _tag(module)
-    return re.sub(r"\b([A-Za-z]{5,})\b", lambda m: m.group(1) + tag, base)
+def module_content(module: int, parts: int = 1) -> str:
+    """Sample text whose terms are the module's own (a tag on every word of 5+ letters).
+
+    `parts` sample texts (~1.3 KB each, each with a tag of its own) make one module.
+    """
+    texts = []
+    for part in range(parts):
+        base = (ENGLISH_SAMPLE, CELLS_SAMPLE)[(module + part) % 2]
+        tag = _tag(module) + (_CONSONANTS[part % 20] if part else "")
+        texts.append(_LONG_WORD.sub(rf"\g<1>{tag}", base))
+    return "\n\n".join(texts)
 
 
-def quiz_spec(batches: int, count: int, title: str = "Bench quiz") -> QuizSpec:
+def quiz_spec(batches: int, count: int, title: str = "Bench quiz", parts: int = 1) -> QuizSpec:
     """`batches` batches of `count` questions, four per module (so at most 80)."""
     if not 1 <= batches <= 80:
         raise ValueError("a quiz holds 1-80 batches (20 modules of 4)")
@@ -152,15 +159,15 @@ def quiz_spec(batches: int, count: int, title: str = "Bench quiz") -> QuizSpec:
             ModuleSpec(
                 module_id=f"m{m}",
                 name=f"Module {m}",
-                content=module_content(m),
+                content=module_content(m, parts),
                 batches=[BatchSpec(question_type=t, count=count, difficulty=d) for t, d in combos],
             )
         )
     return QuizSpec(title=title, modules=modules)
 
 
-async def make_quiz(engine: AsyncEngine, batches: int, count: int) -> uuid.UUID:
-    return await repo.create_quiz(engine, "bench", quiz_spec(batches, count))
+async def make_quiz(engine: AsyncEngine, batches: int, count: int, parts: int = 1) -> uuid.UUID:
+    return await repo.create_quiz(engine, "bench", quiz_spec(batches, count, parts=parts))
 
 
 def new_queue(prefix: str) -> str:
@@ -187,9 +194,22 @@ class Stack:
         return server_address(self.env)
 
 
+async def _dev_server(db_file: Path) -> WorkflowEnvironment:
+    """`start_dev_server`, with the server's stdout (its banner, its logs) sent to our stderr,
+    so that this program's stdout carries only the results."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        return await start_dev_server(db_file)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 @asynccontextmanager
 async def open_stack(tmp: Path, quick: bool) -> AsyncIterator[Stack]:
-    env = await start_dev_server(tmp / "temporal.db")
+    env = await _dev_server(tmp / "temporal.db")
     url = ""
     engine: AsyncEngine | None = None
     try:
@@ -231,11 +251,18 @@ def fake_provider(server: FakeOpenAI) -> OpenAIProvider:
 async def real_workers(
     stack: Stack, provider: QuestionProvider, queue: str, **settings: Any
 ) -> AsyncIterator[Settings]:
-    """quizgen's own workers (`worker.app.build_workers`), in this process."""
+    """quizgen's own workers (`worker.app.build_workers`), in this process.
+
+    With an engine of their own built the way `python -m worker` builds it.
+    """
     config = Settings(_env_file=None, temporal_task_queue=queue, **settings)
-    workers = build_workers(stack.client, config, stack.engine, provider)
-    async with running_workers(workers):
-        yield config
+    engine = make_engine(stack.database_url, pool_size=pool_size(config), pre_ping=False)
+    try:
+        workers = build_workers(stack.client, config, engine, provider)
+        async with running_workers(workers):
+            yield config
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager
@@ -375,7 +402,9 @@ def worker_env(stack: Stack, queue: str, **extra: str) -> dict[str, str]:
 
 
 async def quizgen_worker_process(stack: Stack, queue: str, **extra: str) -> WorkerProcess:
-    process = WorkerProcess("worker", worker_env(stack, queue, **extra), stack.tmp / f"{queue}.log")
+    """A started `python -m worker`, polling (its log file is its own)."""
+    log_file = stack.tmp / f"{queue}-{uuid.uuid4().hex[:6]}.log"
+    process = WorkerProcess("worker", worker_env(stack, queue, **extra), log_file)
     await process.start()
     await process.wait_for_log("worker polling")
     return process
@@ -383,7 +412,8 @@ async def quizgen_worker_process(stack: Stack, queue: str, **extra: str) -> Work
 
 async def skeleton_worker_process(stack: Stack, queue: str) -> WorkerProcess:
     env = {"TEMPORAL_ADDRESS": stack.address, "TEMPORAL_TASK_QUEUE": queue}
-    process = WorkerProcess("bench.skeleton_worker", env, stack.tmp / f"{queue}.log")
+    log_file = stack.tmp / f"{queue}-{uuid.uuid4().hex[:6]}.log"
+    process = WorkerProcess("bench.skeleton_worker", env, log_file)
     await process.start()
     await process.wait_for_log("skeleton worker polling")
     return process

@@ -63,10 +63,12 @@ async def run(stack: Stack) -> list[Row]:
                 return await run_skeleton(stack, skeleton_queue, shape)
 
             # Warm up both (first workflow tasks, sandbox imports, DB pool) off the clock.
-            await alternate([("real", lambda: real(4)), ("skeleton", lambda: skeleton(4))], 1)
-            times = await alternate([("real", real), ("skeleton", skeleton)], rounds)
-            r, s = median(times["real"]), median(times["skeleton"])
-            log(f"overhead N={size}: real {spread(times['real'])}; skeleton {spread(times['skeleton'])}")
+            await alternate([("real", lambda: real(4)), ("skel", lambda: skeleton(4))], 1)
+            times = await alternate([("real", real), ("skel", skeleton)], rounds)
+            r, s = median(times["real"]), median(times["skel"])
+            log(
+                f"overhead N={size}: real {spread(times['real'])}; skeleton {spread(times['skel'])}"
+            )
             rows.append(
                 Row(
                     part=PART,
@@ -76,9 +78,9 @@ async def run(stack: Stack) -> list[Row]:
                     ratio=ratio(r, s),
                     ratio_label="real / skeleton",
                     notes=f"medians of {rounds} A/B rounds; per-round ratios "
-                    f"{pair_ratios(times['real'], times['skeleton'])}; "
+                    f"{pair_ratios(times['real'], times['skel'])}; "
                     f"real per batch {r / size * 1000:.0f} ms vs {s / size * 1000:.0f} ms",
-                    data={"size": size, "real_s": times["real"], "skeleton_s": times["skeleton"]},
+                    data={"size": size, "real_s": times["real"], "skeleton_s": times["skel"]},
                 )
             )
     return rows

@@ -182,7 +182,8 @@ async def test_the_cli_retry_signal_reaches_a_partial_quiz_after_its_worker_rest
     assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
 
     address = server_address(temporal_env)
-    query = f"QuizStatus='{QuizStatus.READY_FOR_REVIEW_PARTIAL.value}'"
+    # The dev server holds every test's quizzes: narrowed to this one, the listing is short.
+    query = f"QuizStatus='{QuizStatus.READY_FOR_REVIEW_PARTIAL.value}' AND QuizId='{quiz_id}'"
     listing = ("workflow", "list", "--query", query, "--output", "json")
     listed = ""
     try:
