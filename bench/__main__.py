@@ -19,6 +19,8 @@ import importlib
 import json
 import os
 import platform
+import signal
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -77,6 +79,11 @@ def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
 async def run_parts(names: list[str], quick: bool) -> tuple[list[Row], dict[str, Any]]:
     rows: list[Row] = []
     parts: dict[str, Any] = {}
+    # SIGTERM cancels the run like Ctrl-C does, so worker processes, the dev server
+    # and the database are cleaned up on the way out.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     with tempfile.TemporaryDirectory(prefix="quizgen-bench-") as tmp:
         async with open_stack(Path(tmp), quick) as stack:
             for name in names:
@@ -88,8 +95,12 @@ async def run_parts(names: list[str], quick: bool) -> tuple[list[Row], dict[str,
                     async with asyncio.timeout(budget):
                         part: Part = importlib.import_module(f"bench.{name}").run
                         rows.extend(await part(stack))
+                except TimeoutError:
+                    error = f"cut off after its budget of {budget} s"
+                    rows.append(Row(name, "(part timed out)", error, "-", None))
+                    log(f"part {name} FAILED: {error}")
                 except Exception as err:  # one broken part must not hide the others
-                    error = f"{type(err).__name__}: {err}"[:400] or type(err).__name__
+                    error = f"{type(err).__name__}: {err}"[:400]
                     rows.append(
                         Row(
                             part=name,
@@ -118,7 +129,11 @@ def main() -> None:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    rows, parts = asyncio.run(run_parts(names, args.quick))
+    try:
+        rows, parts = asyncio.run(run_parts(names, args.quick))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log("interrupted; workers, dev server and database cleaned up")
+        sys.exit(130)
     meta: dict[str, Any] = {
         "started_at": started_at,
         "quick": args.quick,

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -253,8 +254,12 @@ async def real_workers(
 ) -> AsyncIterator[Settings]:
     """quizgen's own workers (`worker.app.build_workers`), in this process.
 
-    With an engine of their own built the way `python -m worker` builds it.
+    With an engine of their own built the way `python -m worker` builds it. Their
+    graceful shutdown is bounded at 10 s (`llm_call_timeout` only sets that here:
+    workflows get their GenerationConfig from the caller), so a part that fails
+    mid-call cannot hold the run for minutes.
     """
+    settings = {"llm_call_timeout": timedelta(seconds=10), **settings}
     config = Settings(_env_file=None, temporal_task_queue=queue, **settings)
     engine = make_engine(stack.database_url, pool_size=pool_size(config), pre_ping=False)
     try:

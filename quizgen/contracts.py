@@ -57,7 +57,7 @@ class _Frozen(BaseModel):
 class GenerationConfig(_Frozen):
     """Behaviour knobs, read from settings by whoever starts the workflow."""
 
-    max_concurrent_batches: Annotated[int, Field(ge=1)] = 10
+    max_concurrent_batches: Annotated[int, Field(ge=1)] = 20
     repair_rounds: Annotated[int, Field(ge=0)] = 3
     # How long a quiz with unfinished batches waits for `retry_failed_batches`;
     # None: for as long as the quiz exists (its workflow is an entity).

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     llm_fault_kinds: Annotated[list[FaultKind], NoDecode] = [FaultKind.PERMANENT]
 
     # Generation behaviour, handed to workflows as part of their input.
-    max_concurrent_batches: Annotated[int, Field(ge=1, le=500)] = 10
+    max_concurrent_batches: Annotated[int, Field(ge=1, le=500)] = 20
     batch_repair_rounds: Annotated[int, Field(ge=0, le=10)] = 3
     # Empty: a quiz with unfinished batches waits for a retry as long as it exists.
     retry_wait: timedelta | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -73,6 +74,9 @@ def build_workers(
         ],
         # Each holds a database connection for a few milliseconds.
         max_concurrent_activities=DB_ACTIVITY_SLOTS,
+        # A killed worker's workflow tasks move to another worker after this,
+        # not after the SDK's 10 s (the price: a replay when a worker is only slow).
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
         graceful_shutdown_timeout=grace,
     )
     llm = Worker(
