@@ -38,7 +38,9 @@ from tests.support.api import ALICE, api_client, api_settings, auth
 from tests.support.fake_openai import FakeOpenAI
 
 PART = "5 reads"
-QUESTIONS, LATENCY = 3, 2.0
+# Slow enough that an 80-batch quiz is still generating after every timed GET
+# (4 waves of 20 batches at the default caps).
+QUESTIONS, LATENCY = 3, 8.0
 # Past the API's live-progress cache (1 s today), so each generating GET queries the workflow.
 SPACING = float(getattr(api_temporal, "_PROGRESS_TTL", 1.0)) + 0.1
 
