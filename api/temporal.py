@@ -12,7 +12,12 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryRejectedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
 from temporalio.common import QueryRejectCondition
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
@@ -20,6 +25,7 @@ from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 from api.errors import ServiceUnavailable
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig, QuizProgress
+from quizgen.domain import QuizStatus
 from quizgen.names import PROGRESS_QUERY, quiz_workflow_id
 from quizgen.settings import Settings
 
@@ -118,14 +124,14 @@ class TemporalGateway:
         readers of one quiz, cost one query through a worker per interval, not one
         per request. Progress a second old is still true enough to show.
         """
-        now = time.monotonic()
         cached = self._progress.get(quiz_id)
-        if cached is not None and now - cached[0] < _PROGRESS_TTL:
+        if cached is not None and time.monotonic() - cached[0] < _PROGRESS_TTL:
             return cached[1]
         progress = await self._query_progress(quiz_id)
         if len(self._progress) > _PROGRESS_CACHE_SIZE:
             self._progress.clear()
-        self._progress[quiz_id] = (now, progress)
+        # Timed after the query: a query that waited its full timeout is still cached.
+        self._progress[quiz_id] = (time.monotonic(), progress)
         return progress
 
     async def _query_progress(self, quiz_id: uuid.UUID) -> QuizProgress | None:
@@ -139,10 +145,20 @@ class TemporalGateway:
                 # A closed (e.g. terminated) run's frozen progress is not "live".
                 reject_condition=QueryRejectCondition.NOT_OPEN,
             )
-        except (RPCError, RuntimeError, OSError, ServiceUnavailable, WorkflowQueryRejectedError):
+        except (
+            RPCError,
+            RuntimeError,
+            OSError,
+            ServiceUnavailable,
+            WorkflowQueryRejectedError,
+            WorkflowQueryFailedError,
+        ):
             return None
-        # Before the workflow has read the quiz it knows no batches: not useful.
-        return progress if progress.batches else None
+        # Before the round has read the quiz, the workflow still shows the last
+        # round (or nothing): the database tells that better.
+        if progress.status is not QuizStatus.GENERATING_QUESTIONS or not progress.batches:
+            return None
+        return progress
 
     async def healthy(self) -> bool:
         try:

@@ -126,6 +126,9 @@ def _malformed(candidate: dict[str, Any]) -> str | None:
         if isinstance(value, str):
             if not _encodable(value):
                 return "text contains an invalid Unicode character (a lone surrogate)"
+            if "\x00" in value:
+                # PostgreSQL stores no NUL in text or JSON: not even a rejected draft could keep it.
+                return "text contains the NUL character (U+0000)"
         elif isinstance(value, dict | list):
             if depth > MAX_QUESTION_DEPTH:
                 return f"the question is nested more than {MAX_QUESTION_DEPTH} levels deep"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -11,20 +13,23 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from quizgen.db import drafts
+from quizgen.db import drafts, rounds
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
 from quizgen.db.tables import metadata
 from quizgen.domain import (
     BatchRef,
     BatchSpec,
+    BatchStatus,
     Difficulty,
     FailureReason,
     ModuleSpec,
     QuestionType,
     QuizSpec,
     QuizStatus,
+    TokenUsage,
 )
+from quizgen.validation import validate_output
 from tests.conftest import create_database, drop_database
 from tests.support.batches import ref as batch_ref
 from tests.support.batches import save_questions
@@ -103,6 +108,61 @@ def test_migrations_upgrade_an_empty_database_and_downgrade_again(
         assert asyncio.run(_table_names(url)) >= TABLES
     finally:
         drop_database(url)
+
+
+def test_downgrading_past_0003_rebuilds_the_metadata_document_the_earlier_release_reads(
+    postgres_server_url: str,
+) -> None:
+    url = create_database(postgres_server_url)
+    try:
+        upgrade(url)
+        quiz_id = asyncio.run(_quiz_with_one_recorded_round(url))
+        downgrade(url, "0002")
+        [document] = asyncio.run(_column(url, "SELECT generation_metadata FROM quiz"))
+        assert "cached_prompt_tokens" not in json.dumps(document)
+        assert document["successful_batches"] == ["m1_true_false_3_medium"]
+        assert document["total_questions_saved"] == document["total_questions_target"] == 3
+        [attempt] = document["generation_attempts"]
+        assert attempt["tokens"] == {"prompt_tokens": 10, "completion_tokens": 5}
+        assert document["tokens"] == attempt["tokens"]
+        upgrade(url)
+        record = asyncio.run(_get(url, quiz_id))
+        assert [a.attempt_number for a in record.generation_metadata.generation_attempts] == [1]
+    finally:
+        drop_database(url)
+
+
+async def _quiz_with_one_recorded_round(url: str) -> uuid.UUID:
+    engine = make_engine(url)
+    try:
+        quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+        await save_questions(engine, quiz_id, _ref(), _questions("A"))
+        await rounds.begin_round(engine, quiz_id)
+        tokens = TokenUsage(prompt_tokens=10, completion_tokens=5, cached_prompt_tokens=4)
+        result = _ref().result(BatchStatus.SUCCEEDED, generated_count=3, llm_calls=1, tokens=tokens)
+        await rounds.record_round(
+            engine, quiz_id, round_id="r1", started_at=datetime.now(UTC), results=[result]
+        )
+        return quiz_id
+    finally:
+        await engine.dispose()
+
+
+async def _column(url: str, sql: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [row[0] for row in await conn.execute(sa.text(sql))]
+    finally:
+        await engine.dispose()
+
+
+async def _get(url: str, quiz_id: uuid.UUID) -> repo.QuizRecord:
+    engine = make_engine(url)
+    try:
+        return await repo.get_quiz(engine, quiz_id)
+    finally:
+        await engine.dispose()
 
 
 async def test_quiz_round_trips_with_its_modules(engine: AsyncEngine) -> None:
@@ -217,6 +277,19 @@ async def test_drafts_never_exceed_the_batch_target_and_repeat_no_text(engine: A
     assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A", 2), []) == 2
     assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A", 2), []) == 2
     assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("B", 5), []) == 3
+
+
+async def test_an_answer_with_a_nul_question_keeps_its_other_questions(
+    engine: AsyncEngine,
+) -> None:
+    """PostgreSQL refuses U+0000 even inside JSON: the bad question must not reach it."""
+    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    answer = [*_questions("A", 2), {**_questions("B", 1)[0], "question_text": "Is water\x00 wet?"}]
+    report = validate_output(QuestionType.TRUE_FALSE, json.dumps({"questions": answer}))
+    [rejected] = report.rejected
+    assert rejected.reason == "text contains the NUL character (U+0000)"
+    assert rejected.question is None
+    assert await drafts.add_drafts(engine, quiz_id, _ref(), report.valid, report.rejected) == 2
 
 
 async def test_long_non_latin_questions_save(engine: AsyncEngine) -> None:

@@ -176,6 +176,41 @@ async def test_a_new_run_cancelled_before_it_read_the_quiz_changes_nothing(
     assert after.updated_at == before.updated_at
 
 
+async def test_a_run_stopped_before_it_read_a_quiz_left_generating_settles_it(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    """A trigger (or a start_round that committed) said `generating_questions`; the run is
+    cancelled before it has the plan: the status is settled from the database, not left."""
+    quiz_id = await make_quiz(engine, FOUR_BATCHES)
+    faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [KEYS[0]]))
+    async with running_worker(temporal_env.client, engine, faulty, task_queue):
+        handle = await orchestration.start_generation(
+            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
+        )
+        await wait_for_attempts(engine, quiz_id, 1)
+    await handle.terminate(reason="closing the entity so that a new run starts (test)")
+    before = await repo.get_quiz(engine, quiz_id)
+    await repo.update_quiz_status(engine, quiz_id, QuizStatus.GENERATING_QUESTIONS)
+
+    hanging = StartRoundNeverAnswers(engine)
+    async with running_worker(
+        temporal_env.client, engine, OfflineProvider(), task_queue, persistence=hanging
+    ):
+        handle = await orchestration.request_retry(
+            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
+        )
+        async with asyncio.timeout(30):
+            await hanging.entered.wait()
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            async with asyncio.timeout(30):
+                await handle.result()
+        hanging.release.set()
+    after = await repo.get_quiz(engine, quiz_id)
+    assert after.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
+    assert after.generation_metadata == before.generation_metadata
+
+
 async def test_a_provider_down_for_a_minute_mid_round_needs_no_retry_by_the_user(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:

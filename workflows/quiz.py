@@ -112,13 +112,18 @@ class QuizGenerationWorkflow:
         try:
             return await self._run()
         except (asyncio.CancelledError, FailureError) as err:
-            # Cancelled, or an activity ran out of retries, mid-round: record the
-            # round so far, so the quiz never stays `generating_questions`
-            # (invariant 4). A run that has not read the quiz yet writes
-            # nothing. Termination cannot be caught: the next trigger restarts
-            # the quiz and the new run settles it from the database.
+            # Cancelled, or an activity ran out of retries: never leave the quiz
+            # `generating_questions` (invariant 4). Mid-round, the round so far is
+            # recorded. Before the round read the quiz, the status is settled from
+            # the database only if it says `generating_questions` (a trigger set
+            # it, or start_round committed before the stop); nothing else is
+            # written over a quiz this run has not read. Termination cannot be
+            # caught: the next trigger restarts the quiz and settles it.
+            message = f"generation stopped: {root_message(err)}"
             if self._round is not None:
-                await self._record(self._round, f"generation stopped: {root_message(err)}")
+                await self._record(self._round, message)
+            else:
+                await self._settle_unread(message)
             raise
 
     async def _run(self) -> QuizWorkflowResult:
@@ -188,6 +193,24 @@ class QuizGenerationWorkflow:
         # Only now, with the database agreeing, does our status leave `generating_questions`.
         self._status = recorded.status
         self._upsert_search_attributes()
+
+    async def _settle_unread(self, message: str) -> None:
+        try:
+            await workflow.execute_activity(
+                RECORD_ROUND_ACTIVITY,
+                RecordRoundInput(
+                    quiz_id=self._input.quiz_id,
+                    round_id=f"{workflow.info().run_id}/unread",
+                    started_at=workflow.now(),
+                    results=[],
+                    stopped=cap_message(message, MAX_REASON_CHARS),
+                ),
+                result_type=RoundRecorded,
+                **db_activity(self._input.config),
+            )
+        except FailureError as err:
+            # E.g. the quiz was deleted: the original failure is the one to report.
+            workflow.logger.warning("could not settle the quiz's status: %s", root_message(err))
 
     def _should_continue_as_new(self) -> bool:
         limit = self._input.config.rounds_per_run

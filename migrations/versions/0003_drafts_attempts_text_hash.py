@@ -103,6 +103,8 @@ def downgrade() -> None:
         ),
     )
     op.alter_column("quiz", "generation_metadata", server_default=None)
+    # The document the earlier release reads: no cached tokens (its models
+    # forbid unknown fields), summary fields rebuilt from the saved batches.
     op.execute(
         """
         UPDATE quiz q SET generation_metadata = jsonb_build_object(
@@ -110,12 +112,27 @@ def downgrade() -> None:
                 SELECT jsonb_agg(jsonb_build_object(
                     'attempt_number', a.attempt_number, 'started_at', a.started_at,
                     'finished_at', a.finished_at, 'overall_status', a.overall_status,
-                    'batch_results', a.batch_results,
+                    'batch_results', COALESCE((
+                        SELECT jsonb_object_agg(r.key, r.value #- '{tokens,cached_prompt_tokens}')
+                        FROM jsonb_each(a.batch_results) r), '{}'::jsonb),
                     'tokens', jsonb_build_object('prompt_tokens', a.prompt_tokens,
-                                                 'completion_tokens', a.completion_tokens,
-                                                 'cached_prompt_tokens', a.cached_prompt_tokens))
+                                                 'completion_tokens', a.completion_tokens))
                     ORDER BY a.attempt_number)
-                FROM generation_attempt a WHERE a.quiz_id = q.id), '[]'::jsonb))
+                FROM generation_attempt a WHERE a.quiz_id = q.id), '[]'::jsonb),
+            'successful_batches', COALESCE((
+                SELECT jsonb_agg(s.batch_key ORDER BY s.batch_key)
+                FROM saved_batch s WHERE s.quiz_id = q.id), '[]'::jsonb),
+            'total_questions_saved', (
+                SELECT COALESCE(sum(s.question_count), 0) FROM saved_batch s
+                WHERE s.quiz_id = q.id),
+            'total_questions_target', (
+                SELECT COALESCE(sum((b->>'count')::int), 0)
+                FROM quiz_module m, jsonb_array_elements(m.batches) b WHERE m.quiz_id = q.id),
+            'tokens', jsonb_build_object(
+                'prompt_tokens', (SELECT COALESCE(sum(a.prompt_tokens), 0)
+                                  FROM generation_attempt a WHERE a.quiz_id = q.id),
+                'completion_tokens', (SELECT COALESCE(sum(a.completion_tokens), 0)
+                                      FROM generation_attempt a WHERE a.quiz_id = q.id)))
         """
     )
     op.drop_table("generation_attempt")

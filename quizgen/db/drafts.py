@@ -324,7 +324,13 @@ async def _save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) 
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for position, (qid, draft) in enumerate(zip(ids, drafts, strict=True))
+                    for position, (qid, draft) in sorted(
+                        enumerate(zip(ids, drafts, strict=True)),
+                        # Every save inserts texts in one global order (their hash), so
+                        # two saves waiting on each other's uncommitted texts cannot
+                        # wait in a cycle; `position` keeps the batch's own order.
+                        key=lambda item: item[1][1].text_hash,
+                    )
                 ]
             )
             # A text another batch holds (committed, or committing now: the

@@ -1,4 +1,4 @@
-"""Telling "PostgreSQL is unreachable right now" apart from every other database error.
+"""Telling "PostgreSQL cannot serve this now, try again" apart from every other database error.
 
 An outage (connection refused or dropped, the server starting up or shutting
 down, too many connections) is worth waiting out and is shown to API clients
@@ -14,8 +14,9 @@ import sqlalchemy.exc
 __all__ = ["is_database_outage"]
 
 # 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown and "starting
-# up"; 53300 too many connections.
-_OUTAGE_SQLSTATE_PREFIXES = ("08", "57P", "53300")
+# up"; 53300 too many connections; 40P01 deadlock and 40001 serialization
+# failure (the transaction was chosen to give way: trying again succeeds).
+_OUTAGE_SQLSTATE_PREFIXES = ("08", "57P", "53300", "40P01", "40001")
 
 
 def is_database_outage(err: BaseException) -> bool:
