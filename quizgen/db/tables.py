@@ -79,8 +79,9 @@ class QuestionRow(SQLModel, table=True):
     __tablename__ = "question"
     __table_args__ = (
         sa.Index("ix_question_quiz_batch", "quiz_id", "batch_key"),
-        # The backstop for "no duplicate questions in a quiz"; save_batch checks
-        # first (under the quiz row lock) so that it can name the duplicates.
+        # "No duplicate questions in a quiz": validation checks the hashes first;
+        # save_batch's ON CONFLICT on this constraint decides between two
+        # batches saving one text at the same moment.
         # A hash, not the text: a B-tree entry must fit a third of a page, and
         # 2,000 Cyrillic characters do not.
         sa.UniqueConstraint("quiz_id", "text_hash", name="uq_question_quiz_text_hash"),
