@@ -142,26 +142,30 @@ async def test_a_run_terminated_right_after_the_trigger_is_completed_by_the_next
     assert len(rows) == TARGET == len({r.normalized_text for r in rows})
 
 
-async def test_a_new_run_cancelled_before_it_read_the_quiz_changes_nothing(
-    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
-) -> None:
+async def _partial_quiz_with_a_closed_workflow(
+    env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> uuid.UUID:
+    """A quiz whose round ended partial, its entity workflow then terminated."""
     quiz_id = await make_quiz(engine, FOUR_BATCHES)
     faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [KEYS[0]]))
-    async with running_worker(temporal_env.client, engine, faulty, task_queue):
+    async with running_worker(env.client, engine, faulty, task_queue):
         handle = await orchestration.start_generation(
-            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
+            env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         await wait_for_attempts(engine, quiz_id, 1)
     await handle.terminate(reason="closing the entity so that a new run starts (test)")
-    before = await repo.get_quiz(engine, quiz_id)
-    assert before.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
+    return quiz_id
 
+
+async def _cancel_a_new_run_before_it_reads_the_quiz(
+    env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str, quiz_id: uuid.UUID
+) -> None:
     hanging = StartRoundNeverAnswers(engine)
     async with running_worker(
-        temporal_env.client, engine, OfflineProvider(), task_queue, persistence=hanging
+        env.client, engine, OfflineProvider(), task_queue, persistence=hanging
     ):
         handle = await orchestration.request_retry(
-            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
+            env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         async with asyncio.timeout(30):
             await hanging.entered.wait()
@@ -170,6 +174,15 @@ async def test_a_new_run_cancelled_before_it_read_the_quiz_changes_nothing(
             async with asyncio.timeout(30):
                 await handle.result()
         hanging.release.set()
+
+
+async def test_a_new_run_cancelled_before_it_read_the_quiz_changes_nothing(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    quiz_id = await _partial_quiz_with_a_closed_workflow(temporal_env, engine, task_queue)
+    before = await repo.get_quiz(engine, quiz_id)
+    assert before.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
+    await _cancel_a_new_run_before_it_reads_the_quiz(temporal_env, engine, task_queue, quiz_id)
     after = await repo.get_quiz(engine, quiz_id)
     assert after.status is before.status
     assert after.generation_metadata == before.generation_metadata
@@ -181,31 +194,10 @@ async def test_a_run_stopped_before_it_read_a_quiz_left_generating_settles_it(
 ) -> None:
     """A trigger (or a start_round that committed) said `generating_questions`; the run is
     cancelled before it has the plan: the status is settled from the database, not left."""
-    quiz_id = await make_quiz(engine, FOUR_BATCHES)
-    faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [KEYS[0]]))
-    async with running_worker(temporal_env.client, engine, faulty, task_queue):
-        handle = await orchestration.start_generation(
-            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
-        )
-        await wait_for_attempts(engine, quiz_id, 1)
-    await handle.terminate(reason="closing the entity so that a new run starts (test)")
+    quiz_id = await _partial_quiz_with_a_closed_workflow(temporal_env, engine, task_queue)
     before = await repo.get_quiz(engine, quiz_id)
     await repo.update_quiz_status(engine, quiz_id, QuizStatus.GENERATING_QUESTIONS)
-
-    hanging = StartRoundNeverAnswers(engine)
-    async with running_worker(
-        temporal_env.client, engine, OfflineProvider(), task_queue, persistence=hanging
-    ):
-        handle = await orchestration.request_retry(
-            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
-        )
-        async with asyncio.timeout(30):
-            await hanging.entered.wait()
-        await handle.cancel()
-        with pytest.raises(WorkflowFailureError):
-            async with asyncio.timeout(30):
-                await handle.result()
-        hanging.release.set()
+    await _cancel_a_new_run_before_it_reads_the_quiz(temporal_env, engine, task_queue, quiz_id)
     after = await repo.get_quiz(engine, quiz_id)
     assert after.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
     assert after.generation_metadata == before.generation_metadata
