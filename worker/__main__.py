@@ -9,12 +9,11 @@ import sys
 
 from pydantic import ValidationError
 
-from activities.llm.openai_provider import OpenAIProvider
 from quizgen.db.engine import make_engine
 from quizgen.errors import ConfigurationError
 from quizgen.orchestration import connect
 from quizgen.settings import get_settings
-from worker.app import build_provider, build_workers, pool_size, running_workers
+from worker.app import build_provider, build_workers, close_provider, pool_size, running_workers
 
 
 async def main() -> None:
@@ -41,8 +40,7 @@ async def main() -> None:
             await stop.wait()
     finally:
         await engine.dispose()
-        if isinstance(provider, OpenAIProvider):
-            await provider.aclose()
+        await close_provider(provider)
 
 
 if __name__ == "__main__":

@@ -22,24 +22,39 @@ from temporalio.worker import Worker
 from activities.generation import GenerationActivities
 from activities.llm.base import QuestionProvider
 from activities.llm.faults import FaultInjectingProvider, FaultPlan
-from activities.llm.offline import OfflineProvider
-from activities.llm.openai_provider import OpenAIProvider
 from activities.persistence import PersistenceActivities
 from quizgen.settings import LLMProviderName, Settings
 from workflows.registry import WORKFLOWS
 
-__all__ = ["build_provider", "build_workers", "running_workers"]
+__all__ = ["build_provider", "build_workers", "close_provider", "pool_size", "running_workers"]
 
 
 def build_provider(settings: Settings) -> QuestionProvider:
-    """The configured generator, wrapped in fault injection when a fault rate is set."""
+    """The configured generator, wrapped in fault injection when a fault rate is set.
+
+    Each provider is imported only when chosen: the openai SDK alone adds
+    ~20 MiB to a worker that generates offline, and the other way round.
+    """
     provider: QuestionProvider
     if settings.llm_provider is LLMProviderName.OPENAI:
+        from activities.llm.openai_provider import OpenAIProvider
+
         provider = OpenAIProvider(settings)
     else:
+        from activities.llm.offline import OfflineProvider
+
         provider = OfflineProvider(latency_seconds=settings.llm_offline_latency_seconds)
     plan = FaultPlan.from_settings(settings)
     return FaultInjectingProvider(provider, plan) if plan.rate > 0 else provider
+
+
+async def close_provider(provider: QuestionProvider) -> None:
+    """Release what the provider holds (the OpenAI client's connections), if anything."""
+    while isinstance(provider, FaultInjectingProvider):
+        provider = provider.inner
+    close = getattr(provider, "aclose", None)
+    if close is not None:
+        await close()
 
 
 # Database activities a worker runs at once; with the LLM calls, what its pool must hold.

@@ -67,6 +67,10 @@ class FaultInjectingProvider:
         self._inner = inner
         self._plan = plan
 
+    @property
+    def inner(self) -> QuestionProvider:
+        return self._inner
+
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         kind = self._plan.kind_for(request.batch_key)
         first_call = request.call_index == 0
