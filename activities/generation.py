@@ -67,12 +67,17 @@ class GenerationActivities:
             )
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        if context.saved:
+            # An earlier attempt of this call saved the batch and died before reporting it.
+            return GeneratedQuestions(
+                drafts=batch.count, saved=True, problem=None, tokens=TokenUsage()
+            )
         have = len(context.draft_texts)
         # The database, not the caller, knows what the batch has (an earlier
         # attempt of this call may have written its drafts before dying).
         count = min(input.count, batch.count - have)
         if count <= 0:
-            return GeneratedQuestions(drafts=have, problem=None, tokens=TokenUsage())
+            return await self._save(input, have, None, TokenUsage())
         # The provider is told what the batch has and what its module already
         # holds of this type (newest last), so it does not spend a call on
         # duplicates; capped, as every text costs prompt tokens on every call.
@@ -145,8 +150,33 @@ class GenerationActivities:
             )
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        return await self._save(input, total, _problem(report, count), response.usage)
+
+    async def _save(
+        self,
+        input: GenerateQuestionsInput,
+        drafts_now: int,
+        problem: str | None,
+        tokens: TokenUsage,
+    ) -> GeneratedQuestions:
+        """Save the batch here once its drafts are complete: one activity less per batch."""
+        batch = input.batch
+        if drafts_now < batch.count:
+            return GeneratedQuestions(drafts=drafts_now, problem=problem, tokens=tokens)
+        try:
+            outcome = await _with_db_retries(
+                lambda: drafts.save_batch(self._engine, input.quiz_id, batch)
+            )
+        except QuizNotFoundError as err:
+            raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        if outcome.saved:
+            return GeneratedQuestions(drafts=batch.count, saved=True, problem=None, tokens=tokens)
+        # Another batch of the quiz saved some of these texts first.
+        repeated = f"{outcome.duplicates_dropped} questions repeated another batch's questions"
         return GeneratedQuestions(
-            drafts=total, problem=_problem(report, count), tokens=response.usage
+            drafts=batch.count - outcome.missing,
+            problem=cap_message(repeated, MAX_REASON_CHARS),
+            tokens=tokens,
         )
 
 

@@ -172,6 +172,8 @@ class GenerateQuestionsInput(_Frozen):
 class GeneratedQuestions(_Frozen):
     # Valid drafts the batch has after this call.
     drafts: int
+    # The drafts reached the target and the activity saved the batch.
+    saved: bool = False
     # What went wrong with the answer, in one short line (None: nothing).
     problem: str | None
     tokens: TokenUsage

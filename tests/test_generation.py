@@ -263,18 +263,18 @@ async def test_a_save_that_committed_before_failing_is_not_repeated(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:
     quiz_id = await make_quiz(engine, FOUR_BATCHES)
-    flaky = CommitThenFailOnce(engine)
-    async with running_worker(
-        temporal_env.client, engine, OfflineProvider(), task_queue, persistence=flaky
-    ):
+    recording = RecordingProvider(OfflineProvider())
+    flaky = CommitThenFailOnce(engine, recording)
+    async with running_worker(temporal_env.client, engine, recording, task_queue, generation=flaky):
         await _start(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 1)
     assert record.status is QuizStatus.READY_FOR_REVIEW
-    # Every batch's first save committed and then "lost its connection"; the retry
-    # found the batch saved and wrote nothing.
+    # Every batch's first attempt saved and then "lost its connection"; the retry
+    # found the batch saved: nothing written twice, and the LLM not asked again.
     assert sorted(flaky.outcomes) == sorted(
-        [(key, True) for key in KEYS] + [(key, False) for key in KEYS]
+        [(key, 1, True) for key in KEYS] + [(key, 2, True) for key in KEYS]
     )
+    assert recording.calls_per_batch() == dict.fromkeys(KEYS, 1)
     rows = await question_rows(engine, quiz_id)
     assert len(rows) == sum(TARGETS.values())
     await record_histories(temporal_env.client, quiz_id, KEYS[:1], "save-retried-after-commit")

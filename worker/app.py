@@ -73,9 +73,10 @@ def build_workers(
     provider: QuestionProvider,
     *,
     persistence: PersistenceActivities | None = None,
+    generation: GenerationActivities | None = None,
 ) -> list[Worker]:
     persistence = persistence or PersistenceActivities(engine)
-    generation = GenerationActivities(engine, provider)
+    generation = generation or GenerationActivities(engine, provider)
     # On SIGTERM, let running calls finish instead of burning an attempt.
     grace = settings.llm_call_timeout
     orchestration = Worker(

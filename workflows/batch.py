@@ -1,9 +1,10 @@
 """`BatchGenerationWorkflow`: one batch, from first LLM call to one idempotent save.
 
 generate → validate (inside the activity, which keeps valid questions as
-drafts in PostgreSQL) → repair invalid questions and top up missing ones (at
-most `repair_rounds` extra calls, and none after a repair or top-up call that
-brought less than half of what it asked for) → when the drafts reach the target, save
+drafts in PostgreSQL, and saves the batch itself once they reach the target)
+→ repair invalid questions and top up missing ones (at most `repair_rounds`
+extra calls, and none after a repair or top-up call that brought less than
+half of what it asked for) → when drafts from an earlier run are complete, save
 them all in one transaction → return the result. This workflow only ever
 sees counts. A batch that cannot reach its target saves nothing and fails with
 an `ApplicationError` (type `BatchFailed`, details `BatchFailure`); its drafts
@@ -51,13 +52,15 @@ class BatchGenerationWorkflow:
         self._calls = 0
         # Set when a repair/top-up call brought less than half of what it asked for.
         self._futile = False
+        # Set when the generate activity saved the batch (its drafts were complete).
+        self._saved = False
 
     @workflow.run
     async def run(self, input: GenerateBatchInput) -> BatchResult:
         batch = input.batch
         max_calls = 1 + input.config.repair_rounds
         while True:
-            if self._drafts >= batch.count and await self._save():
+            if self._saved or (self._drafts >= batch.count and await self._save()):
                 return batch.result(
                     BatchStatus.SUCCEEDED,
                     generated_count=batch.count,
@@ -97,6 +100,7 @@ class BatchGenerationWorkflow:
         self._tokens += answer.tokens
         gained = answer.drafts - self._drafts
         self._drafts = answer.drafts
+        self._saved = answer.saved
         # The first call may fail wholesale (bad JSON, broken questions) and be repaired.
         self._futile = request.call_index > 0 and gained * 2 < missing
         if answer.problem:

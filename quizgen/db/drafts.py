@@ -58,6 +58,8 @@ class BatchContext(BaseModel):
     similar_texts: list[str]
     # text_hash of every saved question of the quiz (for the duplicate check).
     saved_hashes: set[str]
+    # The batch itself is saved already (e.g. by an attempt that died after its commit).
+    saved: bool
 
 
 class SaveOutcome(BaseModel):
@@ -126,12 +128,19 @@ async def load_batch_context(
             sa.select(_question.c.text_hash).where(_question.c.quiz_id == quiz_id)
         )
         saved_hashes = {h for (h,) in hashes}
+        done = await conn.execute(
+            sa.select(_saved.c.batch_key).where(
+                _saved.c.quiz_id == quiz_id, _saved.c.batch_key == batch_key
+            )
+        )
+        saved = done.first() is not None
     return BatchContext(
         module=module,
         draft_texts=draft_texts,
         rejected=rejected,
         similar_texts=similar_texts,
         saved_hashes=saved_hashes,
+        saved=saved,
     )
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from activities.generation import GenerationActivities
 from activities.llm.base import QuestionProvider
 from activities.llm.faults import FaultPlan
 from activities.persistence import PersistenceActivities
@@ -102,10 +103,13 @@ async def running_worker(
     task_queue: str,
     *,
     persistence: PersistenceActivities | None = None,
+    generation: GenerationActivities | None = None,
     **settings_overrides: Any,
 ) -> AsyncIterator[None]:
     settings = Settings(_env_file=None, temporal_task_queue=task_queue, **settings_overrides)
-    workers = build_workers(client, settings, engine, provider, persistence=persistence)
+    workers = build_workers(
+        client, settings, engine, provider, persistence=persistence, generation=generation
+    )
     async with running_workers(workers):
         yield
 

@@ -7,10 +7,10 @@ from collections import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
+from activities.generation import GenerationActivities
 from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
-from activities.persistence import PersistenceActivities
-from quizgen.contracts import SaveBatchInput, SaveBatchOutput
-from quizgen.names import SAVE_BATCH_ACTIVITY
+from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
+from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
 
 
 class RecordingProvider:
@@ -26,21 +26,23 @@ class RecordingProvider:
         return Counter(r.batch_key for r in self.requests)
 
 
-class CommitThenFailOnce(PersistenceActivities):
-    """The real save activity, but its first attempt for each batch dies after committing.
+class CommitThenFailOnce(GenerationActivities):
+    """The real generate activity, but its first attempt for each batch dies after the
+    batch's save has committed.
 
     This is what a lost connection or a killed worker looks like from Temporal's
     side: the write happened, the activity did not report it.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
-        self.outcomes: list[tuple[str, bool]] = []
+    def __init__(self, engine: AsyncEngine, provider: QuestionProvider) -> None:
+        super().__init__(engine, provider)
+        self.outcomes: list[tuple[str, int, bool]] = []
 
-    @activity.defn(name=SAVE_BATCH_ACTIVITY)
-    async def save_batch(self, input: SaveBatchInput) -> SaveBatchOutput:
-        output = await super().save_batch(input)
-        self.outcomes.append((input.batch.batch_key, output.inserted))
-        if activity.info().attempt == 1:
+    @activity.defn(name=GENERATE_QUESTIONS_ACTIVITY)
+    async def generate_questions(self, input: GenerateQuestionsInput) -> GeneratedQuestions:
+        output = await super().generate_questions(input)
+        attempt = activity.info().attempt
+        self.outcomes.append((input.batch.batch_key, attempt, output.saved))
+        if attempt == 1 and output.saved:
             raise RuntimeError("connection lost after commit (injected by the test)")
         return output
