@@ -35,7 +35,7 @@ from quizgen.domain import (
 from quizgen.names import quiz_workflow_id
 from quizgen.questions import normalize_text
 from quizgen.settings import Settings
-from tests.support.api import ALICE, BOB, TOKENS, api_client, api_settings, auth
+from tests.support.api import ALICE, BOB, TOKENS, api_client, api_settings, auth, error_of
 from tests.support.api_flows import (
     all_questions,
     create_quiz,
@@ -59,17 +59,6 @@ def generate(
     client: httpx.AsyncClient, quiz_id: str, token: str = ALICE
 ) -> Coroutine[Any, Any, httpx.Response]:
     return client.post(f"/quizzes/{quiz_id}/generate-questions", headers=auth(token))
-
-
-def error_of(response: httpx.Response, status: int, code: str) -> Json:
-    """The `error` object of an error response, after checking its status and shape."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    error: Json = body["error"]
-    return error
 
 
 def texts_of(questions: list[Json]) -> list[str]:

@@ -28,7 +28,7 @@ from quizgen.db.engine import make_engine
 from quizgen.db.outage import is_database_outage
 from quizgen.domain import Difficulty, QuestionType
 from quizgen.settings import Settings
-from tests.support.api import ALICE, api_settings, auth
+from tests.support.api import ALICE, api_settings, auth, error_of
 from tests.support.api_flows import create_quiz, quiz_body
 from tests.support.flows import Batch
 from tests.support.pg_gate import PostgresGate, Refusal
@@ -55,17 +55,6 @@ def settings(
         temporal_address=server_address(temporal_env),
         temporal_task_queue=task_queue,
     )
-
-
-def error_of(response: httpx.Response, status: int, code: str) -> Json:
-    """The `error` object of an error response, after checking its status and shape."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    error: Json = body["error"]
-    return error
 
 
 def database_requests(quiz_id: str) -> list[tuple[str, str, Json | None]]:
