@@ -13,6 +13,8 @@ from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import health, questions, quizzes
 from api.temporal import TemporalGateway
+from api.web import install_pages
+from api.web.errors import error_page
 from quizgen.db.engine import make_engine
 from quizgen.settings import Settings
 
@@ -43,8 +45,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit)
-    install_error_handlers(app)
+    install_error_handlers(app, pages=error_page)
     app.include_router(health.router)
     app.include_router(quizzes.router)
     app.include_router(questions.router)
+    install_pages(app)
     return app

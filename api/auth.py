@@ -50,6 +50,20 @@ class TokenRegistry:
     def __len__(self) -> int:
         return len(self._users_by_digest)
 
+    def has_user(self, user_id: str) -> bool:
+        return user_id in self._users_by_digest.values()
+
+    def signing_key(self) -> bytes:
+        """A key for the review pages' session cookies, derived from every token.
+
+        It is as secret as the tokens, the same in every API process with the
+        same `API_TOKENS`, and changes when any token does: editing
+        `API_TOKENS` signs every browser out.
+        """
+        return hmac.new(
+            b"quizgen review-page sessions", b"".join(sorted(self._users_by_digest)), "sha256"
+        ).digest()
+
     def user_for(self, token: str) -> str | None:
         digest = _digest(token)
         found = None

@@ -15,13 +15,13 @@ exceptions (500, no stack trace) are rendered in the same shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -149,19 +149,30 @@ def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     ]
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# Renders an error as a page for requests that want one (the review pages), else None.
+PageErrors = Callable[[Request, int], Response | None]
+
+
+def install_error_handlers(app: FastAPI, pages: PageErrors = lambda _r, _s: None) -> None:
     @app.exception_handler(APIError)
-    async def _api_error(_: Request, exc: APIError) -> JSONResponse:
+    async def _api_error(request: Request, exc: APIError) -> Response:
+        if (page := pages(request, exc.status_code)) is not None:
+            return page
         return error_response(exc.status_code, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if (page := pages(request, 404)) is not None:
+            # A page's malformed path or query (a bad quiz id) is a page that does not exist.
+            return page
         details = _validation_details(exc)
         summary = "; ".join(f"{'.'.join(d['loc'])}: {d['message']}" for d in details[:3])
         return error_response(422, "invalid_request", f"the request is invalid: {summary}", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if (page := pages(request, exc.status_code)) is not None:
+            return page
         code = _CODES.get(exc.status_code, f"http_{exc.status_code}")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
@@ -176,15 +187,19 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(sqlalchemy.exc.DBAPIError)
     @app.exception_handler(sqlalchemy.exc.TimeoutError)
     @app.exception_handler(OSError)
-    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    async def _database_down(request: Request, exc: Exception) -> Response:
         if not is_database_outage(exc):
             raise exc
         log.warning("database unavailable: %s", exc)
+        if (page := pages(request, 503)) is not None:
+            return page
         return error_response(
             503, "service_unavailable", "the database is unavailable; try again shortly"
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
+        if (page := pages(request, 500)) is not None:
+            return page
         return error_response(500, "internal_error", "an unexpected error occurred")

@@ -97,6 +97,7 @@ class QuizSummaryPublic(BaseModel):
     title: str
     status: QuizStatus
     questions_saved: int
+    questions_target: int
     created_at: datetime
     updated_at: datetime
 

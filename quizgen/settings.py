@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_tokens: SecretStr | None = None
+    # Where the review pages link a quiz's workflow in the Temporal Web UI.
+    temporal_ui_url: str = "http://localhost:8233"
 
     @field_validator("database_url")
     @classmethod

@@ -175,6 +175,7 @@ async def test_partial_failure_then_retry_of_only_the_failed_batch(
     assert summary["id"] == quiz_id
     assert summary["status"] == "ready_for_review"
     assert summary["questions_saved"] == TARGET
+    assert summary["questions_target"] == TARGET
 
 
 # --- 2. live progress while generating; 409 while running and when nothing is left ---------

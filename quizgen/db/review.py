@@ -12,9 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from quizgen.db.tables import QuestionRow, QuizRow
+from quizgen.db.tables import QuestionRow, QuizModuleRow, QuizRow
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.errors import QuizNotFoundError
 from quizgen.questions import QUESTION_MODELS, normalize_text, text_hash
@@ -34,6 +35,7 @@ __all__ = [
 
 _quiz = QuizRow.__table__  # type: ignore[attr-defined]
 _question = QuestionRow.__table__  # type: ignore[attr-defined]
+_module = QuizModuleRow.__table__  # type: ignore[attr-defined]
 
 
 class InvalidQuestionError(ValueError):
@@ -51,6 +53,7 @@ class QuizSummary(BaseModel):
     title: str
     status: QuizStatus
     questions_saved: int
+    questions_target: int
     created_at: datetime
     updated_at: datetime
 
@@ -102,9 +105,28 @@ async def list_quizzes(
         .group_by(_question.c.quiz_id)
         .subquery()
     )
+    batch = (
+        sa.func.jsonb_array_elements(_module.c.batches)
+        .table_valued(sa.column("value", JSONB))
+        .alias("b")
+    )
+    targets = (
+        sa.select(
+            _module.c.quiz_id,
+            sa.func.sum(sa.cast(batch.c.value["count"].astext, sa.Integer)).label("n"),
+        )
+        .select_from(_module.join(batch, sa.true()))
+        .group_by(_module.c.quiz_id)
+        .subquery()
+    )
     query = (
-        sa.select(_quiz, sa.func.coalesce(counts.c.n, 0).label("questions_saved"))
+        sa.select(
+            _quiz,
+            sa.func.coalesce(counts.c.n, 0).label("questions_saved"),
+            sa.func.coalesce(targets.c.n, 0).label("questions_target"),
+        )
         .outerjoin(counts, counts.c.quiz_id == _quiz.c.id)
+        .outerjoin(targets, targets.c.quiz_id == _quiz.c.id)
         .where(_quiz.c.owner_id == owner_id)
         .order_by(_quiz.c.created_at.desc(), _quiz.c.id)
         .offset(offset)
@@ -123,6 +145,7 @@ async def list_quizzes(
                 title=row.title,
                 status=QuizStatus(row.status),
                 questions_saved=row.questions_saved,
+                questions_target=row.questions_target,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
             )

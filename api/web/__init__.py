@@ -1,0 +1,33 @@
+"""The review pages: server-rendered HTML for teachers, served by the API under `/ui`.
+
+session.py         signed session cookies and CSRF tokens
+pages.py           what every page shares: the signed-in visit, rendering, redirects
+i18n.py            the pages' words in English and Norwegian
+forms.py           reading and checking the new-quiz and question-edit forms
+presenters.py      what a quiz page shows (batch rows, the button that fits the state)
+quiz_pages.py      sign-in/out, quiz list, new quiz, quiz page with live progress
+question_pages.py  question review: filter, approve, edit
+errors.py          error pages for /ui paths
+templates/, static/  Jinja2 templates, CSS and JavaScript (no build step, no CDN)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.web import question_pages, quiz_pages
+from api.web.errors import install_page_errors
+from api.web.pages import PREFIX
+
+__all__ = ["install_pages"]
+
+
+def install_pages(app: FastAPI) -> None:
+    app.include_router(quiz_pages.router)
+    app.include_router(question_pages.router)
+    static = StaticFiles(directory=Path(__file__).parent / "static")
+    app.mount(f"{PREFIX}/static", static, name="ui-static")
+    install_page_errors(app)

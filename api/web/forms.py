@@ -1,0 +1,262 @@
+"""The HTML forms of the review pages: reading them, checking them with the API's
+own models, and naming the field each error belongs to.
+
+Field names are flat (`modules-0-batches-1-count`) so a plain HTML form can
+post them; a validation error's location in `QuizCreate` or a question model
+maps back to the same name, and the page shows the message next to that field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from api.models import QuizCreate
+from quizgen.domain import MAX_BATCHES_PER_MODULE, MAX_MODULE_CONTENT_CHARS, QuestionType
+from quizgen.questions import QUESTION_MODELS
+
+__all__ = [
+    "FORM_ERROR",
+    "BatchInput",
+    "ModuleInput",
+    "QuestionForm",
+    "QuizForm",
+    "read_question_form",
+    "read_quiz_form",
+]
+
+# Where an error that belongs to no single field is shown (top of the form).
+FORM_ERROR = "_form"
+_UPLOAD_SUFFIXES = (".txt", ".md")
+
+
+def _message(error: Any) -> str:
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
+@dataclass
+class BatchInput:
+    question_type: str = ""
+    count: str = "5"
+    difficulty: str = "medium"
+
+
+@dataclass
+class ModuleInput:
+    name: str = ""
+    content: str = ""
+    batches: list[BatchInput] = field(
+        default_factory=lambda: [BatchInput() for _ in range(MAX_BATCHES_PER_MODULE)]
+    )
+
+
+@dataclass
+class QuizForm:
+    title: str = ""
+    language: str = "en"
+    tone: str = "academic"
+    modules: list[ModuleInput] = field(default_factory=lambda: [ModuleInput()])
+    # Field name -> message; set by `check` (or by reading an unusable upload).
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def check(self, texts: dict[str, str]) -> QuizCreate | None:
+        """The quiz as the API would accept it, or None with `errors` filled in.
+
+        `texts` carries the page's words for the errors the form itself finds.
+        """
+        rows: dict[tuple[int, int], int] = {}  # (module, batch in spec) -> form row
+        modules = []
+        for m, module in enumerate(self.modules):
+            batches: list[dict[str, object]] = []
+            for row, batch in enumerate(module.batches):
+                if not batch.question_type:
+                    continue
+                try:
+                    count: object = int(batch.count.strip())
+                except ValueError:
+                    self.errors[f"modules-{m}-batches-{row}-count"] = texts["bad_count"]
+                    count = 1
+                rows[(m, len(batches))] = row
+                batches.append(
+                    {
+                        "question_type": batch.question_type,
+                        "count": count,
+                        "difficulty": batch.difficulty,
+                    }
+                )
+            if not batches:
+                self.errors[f"modules-{m}-batches"] = texts["no_batches"]
+            modules.append(
+                {
+                    "module_id": _module_ids(self.modules)[m],
+                    "name": module.name,
+                    "content": module.content,
+                    "batches": batches,
+                }
+            )
+        body = {"title": self.title, "language": self.language, "tone": self.tone}
+        try:
+            spec = QuizCreate.model_validate({**body, "modules": modules})
+        except ValidationError as exc:
+            for error in exc.errors():
+                self.errors.setdefault(_quiz_field(error["loc"], rows), _message(error))
+            return None
+        return None if self.errors else spec
+
+
+def _module_ids(modules: list[ModuleInput]) -> list[str]:
+    """Module ids from names (`Cell biology` -> `cell-biology`), unique within the quiz."""
+    ids: list[str] = []
+    for n, module in enumerate(modules, start=1):
+        slug = re.sub(r"[^a-z0-9]+", "-", module.name.lower()).strip("-")[:40] or f"module-{n}"
+        candidate, suffix = slug, 2
+        while candidate in ids:
+            candidate, suffix = f"{slug}-{suffix}", suffix + 1
+        ids.append(candidate)
+    return ids
+
+
+def _quiz_field(loc: tuple[Any, ...], rows: dict[tuple[int, int], int]) -> str:
+    match loc:
+        case ("title" | "language" | "tone" as name, *_):
+            return str(name)
+        case ("modules", int(m), "batches", int(b), name, *_):
+            return f"modules-{m}-batches-{rows.get((m, b), b)}-{name}"
+        case ("modules", int(m), "module_id" | "name", *_):
+            return f"modules-{m}-name"
+        case ("modules", int(m), "content", *_):
+            return f"modules-{m}-content"
+        case ("modules", int(m), *_):
+            # The module's own rules (one batch per type and difficulty) and its batch list.
+            return f"modules-{m}-batches"
+    return FORM_ERROR
+
+
+async def _upload_text(upload: UploadFile) -> str | None:
+    """The text of an uploaded .txt/.md file, or None when it is not one."""
+    if not upload.filename or not upload.filename.lower().endswith(_UPLOAD_SUFFIXES):
+        return None
+    data = await upload.read(4 * MAX_MODULE_CONTENT_CHARS + 4)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+async def read_quiz_form(form: FormData, bad_file: str) -> QuizForm:
+    def text(name: str, default: str = "") -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else default
+
+    quiz = QuizForm(
+        title=text("title"),
+        language=text("language", "en"),
+        tone=text("tone", "academic"),
+        modules=[],
+    )
+    m = 0
+    while f"modules-{m}-name" in form:
+        module = ModuleInput(name=text(f"modules-{m}-name"), content=text(f"modules-{m}-content"))
+        upload = form.get(f"modules-{m}-file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            content = await _upload_text(upload)
+            if content is None:
+                quiz.errors[f"modules-{m}-content"] = bad_file
+            else:
+                module.content = content
+        for row, batch in enumerate(module.batches):
+            prefix = f"modules-{m}-batches-{row}"
+            batch.question_type = text(f"{prefix}-question_type")
+            batch.count = text(f"{prefix}-count", "5")
+            batch.difficulty = text(f"{prefix}-difficulty", "medium")
+        quiz.modules.append(module)
+        m += 1
+    if not quiz.modules:
+        quiz.modules.append(ModuleInput())
+    return quiz
+
+
+# --- editing one question -------------------------------------------------------------------
+
+_OWN_FIELDS = {
+    QuestionType.MULTIPLE_CHOICE: (
+        "question_text",
+        "option_a",
+        "option_b",
+        "option_c",
+        "option_d",
+        "correct_answer",
+        "explanation",
+    ),
+    QuestionType.TRUE_FALSE: ("question_text", "correct_answer", "explanation"),
+}
+_COMMON_FIELDS = ("question_text", "explanation")
+
+
+@dataclass
+class QuestionForm:
+    """A question's edit form: its simple fields one by one, the rest as JSON."""
+
+    question_type: QuestionType
+    values: dict[str, str]
+    details: str | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return _OWN_FIELDS.get(self.question_type, _COMMON_FIELDS)
+
+    @classmethod
+    def of(cls, question_type: QuestionType, data: dict[str, Any]) -> QuestionForm:
+        own = _OWN_FIELDS.get(question_type, _COMMON_FIELDS)
+        values = {name: _as_text(data.get(name, "")) for name in own}
+        rest = {k: v for k, v in data.items() if k not in own}
+        details = None if question_type in _OWN_FIELDS else json.dumps(rest, indent=2)
+        return cls(question_type=question_type, values=values, details=details)
+
+    def check(self, bad_json: str) -> dict[str, Any] | None:
+        """The question JSON, valid for its type, or None with `errors` filled in."""
+        data: dict[str, Any] = dict(self.values)
+        if self.question_type is QuestionType.TRUE_FALSE:
+            data["correct_answer"] = {"true": True, "false": False}.get(
+                self.values.get("correct_answer", ""), self.values.get("correct_answer")
+            )
+        if self.details is not None:
+            try:
+                rest = json.loads(self.details)
+            except json.JSONDecodeError as exc:
+                self.errors["details"] = bad_json.format(problem=exc.msg)
+                return None
+            if not isinstance(rest, dict):
+                self.errors["details"] = bad_json.format(problem=type(rest).__name__)
+                return None
+            data.update({k: v for k, v in rest.items() if k not in self.fields})
+        try:
+            QUESTION_MODELS[self.question_type].model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = error["loc"]
+                name = str(loc[0]) if loc else FORM_ERROR
+                if name not in self.fields and name != FORM_ERROR:
+                    name = "details" if self.details is not None else FORM_ERROR
+                self.errors.setdefault(name, _message(error))
+            return None
+        return data
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def read_question_form(form: FormData, question_type: QuestionType) -> QuestionForm:
+    own = _OWN_FIELDS.get(question_type, _COMMON_FIELDS)
+    values = {name: str(form.get(name) or "") for name in own}
+    details = None if question_type in _OWN_FIELDS else str(form.get("details") or "")
+    return QuestionForm(question_type=question_type, values=values, details=details)

@@ -1,0 +1,237 @@
+"""The review pages' words in English and Norwegian (bokmål).
+
+A page's language is the reader's choice when they made one (the switch sets a
+cookie), else the quiz's language, else the browser's preference. Messages that
+come from the validator or the LLM (a batch's last error, a rule a question
+breaks) are shown as they are, in English.
+"""
+
+from __future__ import annotations
+
+from quizgen.domain import Language
+
+__all__ = ["LANG_COOKIE", "TEXTS", "Translator", "pick_language"]
+
+LANG_COOKIE = "quizgen_lang"
+
+# key: (English, Norwegian)
+TEXTS: dict[str, tuple[str, str]] = {
+    "app.name": ("quizgen", "quizgen"),
+    "nav.skip": ("Skip to content", "Hopp til innholdet"),
+    "nav.quizzes": ("Quizzes", "Quizer"),
+    "nav.new": ("New quiz", "Ny quiz"),
+    "nav.sign_out": ("Sign out", "Logg ut"),
+    "nav.language": ("Language", "Språk"),
+    "signin.title": ("Sign in", "Logg inn"),
+    "signin.token": ("API token", "API-nøkkel"),
+    "signin.help": (
+        "Paste the API token you were given. It is sent once and never shown in an address.",
+        "Lim inn API-nøkkelen du har fått. Den sendes én gang og vises aldri i en adresse.",
+    ),
+    "signin.submit": ("Sign in", "Logg inn"),
+    "signin.refused": ("That token is not valid.", "Den nøkkelen er ikke gyldig."),
+    "signin.expired": (
+        "The form expired; please sign in again.",
+        "Skjemaet er utløpt; logg inn på nytt.",
+    ),
+    "signin.signed_out": ("You are signed out.", "Du er logget ut."),
+    "list.title": ("Your quizzes", "Dine quizer"),
+    "list.empty": ("No quizzes yet.", "Ingen quizer ennå."),
+    "list.col_title": ("Title", "Tittel"),
+    "list.col_status": ("Status", "Status"),
+    "list.col_progress": ("Progress", "Fremdrift"),
+    "list.col_created": ("Created", "Opprettet"),
+    "list.previous": ("Previous page", "Forrige side"),
+    "list.next": ("Next page", "Neste side"),
+    "list.page": ("Page {page} of {pages}", "Side {page} av {pages}"),
+    "status.created": ("Created", "Opprettet"),
+    "status.extracting_content": ("Reading content", "Leser innhold"),
+    "status.generating_questions": ("Generating", "Genererer"),
+    "status.ready_for_review": ("Ready for review", "Klar for gjennomgang"),
+    "status.ready_for_review_partial": ("Partly ready", "Delvis klar"),
+    "status.exporting_to_canvas": ("Exporting", "Eksporterer"),
+    "status.published": ("Published", "Publisert"),
+    "status.failed": ("Failed", "Feilet"),
+    "batch.pending": ("Waiting", "Venter"),
+    "batch.running": ("Running", "Kjører"),
+    "batch.succeeded": ("Succeeded", "Lyktes"),
+    "batch.failed": ("Failed", "Feilet"),
+    "type.multiple_choice": ("Multiple choice", "Flervalg"),
+    "type.true_false": ("True/false", "Sant/usant"),
+    "type.fill_in_blank": ("Fill in the blank", "Fyll inn"),
+    "type.matching": ("Matching", "Par"),
+    "type.categorization": ("Categorization", "Kategorisering"),
+    "difficulty.easy": ("Easy", "Lett"),
+    "difficulty.medium": ("Medium", "Middels"),
+    "difficulty.hard": ("Hard", "Vanskelig"),
+    "tone.academic": ("Academic", "Akademisk"),
+    "tone.casual": ("Casual", "Uformell"),
+    "tone.encouraging": ("Encouraging", "Oppmuntrende"),
+    "tone.professional": ("Professional", "Profesjonell"),
+    "language.en": ("English", "Engelsk"),
+    "language.no": ("Norwegian", "Norsk"),
+    "progress.sentence": (
+        "{saved} questions generated successfully ({remaining} remaining)",
+        "{saved} spørsmål generert ({remaining} gjenstår)",
+    ),
+    "progress.label": ("Questions generated", "Spørsmål generert"),
+    "quiz.batches": ("Batches", "Satser"),
+    "quiz.col_module": ("Module", "Modul"),
+    "quiz.col_type": ("Type", "Type"),
+    "quiz.col_difficulty": ("Difficulty", "Vanskegrad"),
+    "quiz.col_target": ("Target", "Mål"),
+    "quiz.col_generated": ("Generated", "Generert"),
+    "quiz.col_status": ("Status", "Status"),
+    "quiz.col_attempts": ("Attempts", "Forsøk"),
+    "quiz.col_error": ("Last error", "Siste feil"),
+    "quiz.col_tokens": ("Tokens", "Tokens"),
+    "quiz.generate": ("Generate Questions", "Generer spørsmål"),
+    "quiz.retry_failed": ("Retry Failed Batches", "Prøv mislykkede satser igjen"),
+    "quiz.retry_all": ("Retry Question Generation", "Prøv spørsmålsgenerering igjen"),
+    "quiz.questions_link": ("Review questions", "Gå gjennom spørsmål"),
+    "quiz.workflow_link": ("Open the workflow in Temporal", "Åpne arbeidsflyten i Temporal"),
+    "quiz.failure": ("Why it failed", "Hvorfor det feilet"),
+    "quiz.generating_note": (
+        "This page updates by itself while the questions are generated.",
+        "Siden oppdaterer seg selv mens spørsmålene genereres.",
+    ),
+    "notice.started": ("Generation has started.", "Genereringen har startet."),
+    "notice.already_running": (
+        "Generation is already running; this page shows its progress.",
+        "Genereringen kjører allerede; siden viser fremdriften.",
+    ),
+    "notice.not_allowed": (
+        "Nothing to generate for this quiz right now.",
+        "Ingenting å generere for denne quizen nå.",
+    ),
+    "notice.unavailable": (
+        "The service is busy or unreachable; nothing was changed. Try again in a moment.",
+        "Tjenesten er opptatt eller utilgjengelig; ingenting ble endret. Prøv igjen om litt.",
+    ),
+    "notice.created": ("The quiz was created.", "Quizen ble opprettet."),
+    "notice.saved": ("The question was saved.", "Spørsmålet ble lagret."),
+    "notice.approved": ("Approved.", "Godkjent."),
+    "notice.approved_page": (
+        "Every question on the page was approved.",
+        "Alle spørsmålene på siden ble godkjent.",
+    ),
+    "new.title": ("New quiz", "Ny quiz"),
+    "new.quiz_title": ("Title", "Tittel"),
+    "new.language": ("Language of the questions", "Spørsmålenes språk"),
+    "new.tone": ("Tone", "Tone"),
+    "new.module": ("Module {n}", "Modul {n}"),
+    "new.module_name": ("Module name", "Modulnavn"),
+    "new.content": ("Content", "Innhold"),
+    "new.content_help": (
+        "Paste the module's text, or upload a .txt or .md file (at most {chars} characters).",
+        "Lim inn modulens tekst, eller last opp en .txt- eller .md-fil (høyst {chars} tegn).",
+    ),
+    "new.file": ("Or upload a file", "Eller last opp en fil"),
+    "new.batches": (
+        "Batches (up to {max} per module; leave a type empty to skip a row)",
+        "Satser (inntil {max} per modul; la typen stå tom for å hoppe over en rad)",
+    ),
+    "new.batch_row": ("Batch {n}", "Sats {n}"),
+    "new.type": ("Question type", "Spørsmålstype"),
+    "new.type_none": ("(none)", "(ingen)"),
+    "new.count": ("Questions (1 to {max})", "Spørsmål (1 til {max})"),
+    "new.difficulty": ("Difficulty", "Vanskegrad"),
+    "new.add_module": ("Add a module", "Legg til en modul"),
+    "new.remove_module": ("Remove this module", "Fjern denne modulen"),
+    "new.limits": (
+        "Limits: {modules} modules, {content} characters per module, {quiz} in all.",
+        "Grenser: {modules} moduler, {content} tegn per modul, {quiz} totalt.",
+    ),
+    "new.create": ("Create quiz", "Opprett quiz"),
+    "new.has_errors": (
+        "The quiz was not created. Please correct the fields marked below.",
+        "Quizen ble ikke opprettet. Rett feltene som er merket nedenfor.",
+    ),
+    "new.bad_file": (
+        "Upload a UTF-8 .txt or .md file.",
+        "Last opp en UTF-8 .txt- eller .md-fil.",
+    ),
+    "new.bad_count": ("Enter a whole number.", "Skriv et heltall."),
+    "new.no_batches": (
+        "Choose a question type for at least one batch.",
+        "Velg en spørsmålstype for minst én sats.",
+    ),
+    "questions.title": ("Questions", "Spørsmål"),
+    "questions.back": ("Back to the quiz", "Tilbake til quizen"),
+    "questions.empty": ("No questions match.", "Ingen spørsmål passer."),
+    "questions.filter": ("Filter", "Filtrer"),
+    "questions.any": ("Any", "Alle"),
+    "questions.approval": ("Approval", "Godkjenning"),
+    "questions.approved": ("Approved", "Godkjent"),
+    "questions.not_approved": ("Not approved", "Ikke godkjent"),
+    "questions.approve": ("Approve", "Godkjenn"),
+    "questions.approve_page": ("Approve all on this page", "Godkjenn alle på siden"),
+    "questions.edit": ("Edit", "Rediger"),
+    "questions.correct": ("correct", "riktig"),
+    "questions.answer": ("Answer", "Svar"),
+    "questions.true": ("True", "Sant"),
+    "questions.false": ("False", "Usant"),
+    "questions.blank": ("Blank {n}", "Felt {n}"),
+    "questions.also": ("also accepted", "godtas også"),
+    "questions.pairs": ("Pairs", "Par"),
+    "questions.distractors": ("Distractors", "Distraktorer"),
+    "questions.explanation": ("Explanation", "Forklaring"),
+    "questions.count": ("{count} questions", "{count} spørsmål"),
+    "edit.title": ("Edit question", "Rediger spørsmål"),
+    "edit.question_text": ("Question text", "Spørsmålstekst"),
+    "edit.explanation": ("Explanation", "Forklaring"),
+    "edit.option": ("Option {letter}", "Alternativ {letter}"),
+    "edit.correct_answer": ("Correct answer", "Riktig svar"),
+    "edit.details": ("Details (JSON)", "Detaljer (JSON)"),
+    "edit.details_help": (
+        "The rest of the question as JSON, checked by the same rules as generated questions.",
+        "Resten av spørsmålet som JSON, sjekket etter de samme reglene som genererte spørsmål.",
+    ),
+    "edit.bad_json": (
+        "This is not a JSON object: {problem}",
+        "Dette er ikke et JSON-objekt: {problem}",
+    ),
+    "edit.save": ("Save", "Lagre"),
+    "edit.cancel": ("Cancel", "Avbryt"),
+    "edit.has_errors": (
+        "The question was not changed. Please correct the fields marked below.",
+        "Spørsmålet ble ikke endret. Rett feltene som er merket nedenfor.",
+    ),
+    "error.title": ("Something went wrong", "Noe gikk galt"),
+    "error.404": ("This page does not exist.", "Denne siden finnes ikke."),
+    "error.403": (
+        "The form was stale or came from elsewhere; nothing was changed. Reload the page "
+        "and try again.",
+        "Skjemaet var utløpt eller kom fra et annet sted; ingenting ble endret. Last siden "
+        "på nytt og prøv igjen.",
+    ),
+    "error.503": (
+        "The service is busy or unreachable; try again in a moment.",
+        "Tjenesten er opptatt eller utilgjengelig; prøv igjen om litt.",
+    ),
+    "error.500": ("An unexpected error occurred.", "En uventet feil oppstod."),
+    "error.home": ("Go to your quizzes", "Gå til dine quizer"),
+}
+
+
+class Translator:
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self._index = 1 if language is Language.NORWEGIAN else 0
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = TEXTS[key][self._index]
+        return text.format(**values) if values else text
+
+
+def pick_language(
+    chosen: str | None, quiz_language: Language | None, accept_language: str | None
+) -> Language:
+    """The reader's choice, else the quiz's language, else the browser's preference."""
+    for candidate in (chosen, quiz_language):
+        if candidate in (Language.ENGLISH.value, Language.NORWEGIAN.value):
+            return Language(candidate)
+    preferred = (accept_language or "").split(",")[0].strip().lower()
+    if preferred.startswith(("nb", "nn", "no")):
+        return Language.NORWEGIAN
+    return Language.ENGLISH

@@ -1,0 +1,196 @@
+"""What every review page shares: who is signed in, CSRF checks, language, rendering.
+
+Pages never raise the JSON API's 401: a visitor without a valid session is
+sent to the sign-in page, and a post without a valid CSRF token is refused
+with a 403 page before anything changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from api.auth import TokenRegistry
+from api.errors import NotFound
+from api.web.i18n import LANG_COOKIE, Translator, pick_language
+from api.web.session import SESSION_COOKIE, Session, SessionSigner
+from quizgen.db import repository as repo
+from quizgen.domain import Language
+from quizgen.errors import QuizNotFoundError
+
+__all__ = [
+    "PREFIX",
+    "CsrfRefused",
+    "SignInRequired",
+    "Visit",
+    "owned_quiz",
+    "redirect",
+    "render",
+    "set_cookie",
+    "signer_of",
+    "visit",
+]
+
+PREFIX = "/ui"
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+# Pages load only their own script and styles; nothing may frame them.
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+# Notices a redirect may ask a page to show (by key, never free text from a URL).
+NOTICES = frozenset(
+    {
+        "started",
+        "already_running",
+        "not_allowed",
+        "unavailable",
+        "created",
+        "saved",
+        "approved",
+        "approved_page",
+        "signed_out",
+    }
+)
+
+
+class SignInRequired(Exception):
+    """No valid session: the handler redirects to the sign-in page."""
+
+
+class CsrfRefused(Exception):
+    """A post without this session's CSRF token (or from another origin)."""
+
+
+def signer_of(request: Request) -> SessionSigner:
+    tokens: TokenRegistry = request.app.state.tokens
+    return SessionSigner(tokens.signing_key())
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The signed-in teacher, as a page sees them."""
+
+    request: Request
+    session: Session
+    csrf: str
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    async def form(self) -> FormData:
+        """The posted form, after checking its CSRF token and origin."""
+        form = await self.request.form()
+        token = form.get("csrf_token")
+        same_origin = _same_origin(self.request)
+        signer = signer_of(self.request)
+        if not same_origin or not signer.csrf_ok(self.session.nonce, str(token or "")):
+            raise CsrfRefused
+        return form
+
+
+def _same_origin(request: Request) -> bool:
+    # Browsers send Origin on every POST; a different one is another site's form.
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return origin.rstrip("/") == str(request.base_url).rstrip("/")
+
+
+async def visit(request: Request) -> Visit:
+    """Dependency: the signed-in teacher, or a redirect to the sign-in page."""
+    signer = signer_of(request)
+    session = signer.read(request.cookies.get(SESSION_COOKIE))
+    tokens: TokenRegistry = request.app.state.tokens
+    if session is None or not tokens.has_user(session.user_id):
+        raise SignInRequired
+    return Visit(request=request, session=session, csrf=signer.csrf_for(session.nonce))
+
+
+def check_same_origin(request: Request) -> None:
+    if not _same_origin(request):
+        raise CsrfRefused
+
+
+async def owned_quiz(visit: Visit, quiz_id: uuid.UUID) -> repo.QuizRecord:
+    try:
+        quiz = await repo.get_quiz(visit.request.app.state.engine, quiz_id)
+    except QuizNotFoundError:
+        quiz = None
+    # Another teacher's quiz is indistinguishable from a missing one.
+    if quiz is None or quiz.owner_id != visit.user_id:
+        raise NotFound(f"quiz {quiz_id} not found")
+    return quiz
+
+
+def language_of(request: Request, quiz_language: Language | None = None) -> Language:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return pick_language(chosen, quiz_language, request.headers.get("accept-language"))
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    language: Language | None = None,
+    status_code: int = 200,
+    visit: Visit | None = None,
+) -> HTMLResponse:
+    lang = language or language_of(request)
+    notice = request.query_params.get("notice")
+    t = Translator(lang)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "t": t,
+            "lang": lang.value,
+            "visit": visit,
+            "csrf": visit.csrf if visit else None,
+            "notice": t(f"notice.{notice}") if notice in NOTICES else None,
+            "prefix": PREFIX,
+            **context,
+        },
+        status_code=status_code,
+        headers=_SECURITY_HEADERS,
+    )
+    chosen = request.query_params.get("lang")
+    if chosen in (Language.ENGLISH.value, Language.NORWEGIAN.value):
+        set_cookie(request, response, LANG_COOKIE, str(chosen), max_age=365 * 24 * 3600)
+    return response
+
+
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def redirect(path: str, notice: str | None = None) -> RedirectResponse:
+    """A 303 to another page (after a post), optionally with a notice to show there."""
+    if notice:
+        path += ("&" if "?" in path else "?") + f"notice={notice}"
+    return RedirectResponse(path, status_code=303)

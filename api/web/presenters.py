@@ -1,0 +1,127 @@
+"""What the review pages show, computed from a quiz and its progress (no I/O, no HTML)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from quizgen.contracts import QuizProgress
+from quizgen.db.repository import QuizRecord
+from quizgen.domain import BatchRef, QuestionType, QuizStatus, TokenUsage
+from quizgen.names import quiz_workflow_id
+
+__all__ = ["Action", "BatchRow", "QuizView", "action_for", "blank_parts", "quiz_view"]
+
+
+class Action(StrEnum):
+    """The one generation button a quiz page offers, by the quiz's state."""
+
+    GENERATE = "generate"
+    RETRY_FAILED = "retry_failed"
+    RETRY_ALL = "retry_all"
+
+
+_ACTIONS = {
+    QuizStatus.CREATED: Action.GENERATE,
+    QuizStatus.READY_FOR_REVIEW_PARTIAL: Action.RETRY_FAILED,
+    QuizStatus.FAILED: Action.RETRY_ALL,
+}
+
+
+def action_for(status: QuizStatus) -> Action | None:
+    """None while generating and when every batch is done: there is nothing to press."""
+    return _ACTIONS.get(status)
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    batch_key: str
+    module_name: str
+    question_type: QuestionType
+    difficulty: str
+    target: int
+    generated: int
+    status: str
+    attempts: int
+    last_error: str | None
+    tokens: int
+
+
+@dataclass(frozen=True)
+class QuizView:
+    id: uuid.UUID
+    title: str
+    status: QuizStatus
+    generating: bool
+    saved: int
+    target: int
+    remaining: int
+    percent: int
+    action: Action | None
+    failure_message: str | None
+    batches: list[BatchRow]
+    workflow_url: str
+
+
+def quiz_view(
+    quiz: QuizRecord, progress: QuizProgress, *, temporal_ui_url: str, namespace: str
+) -> QuizView:
+    refs = {ref.batch_key: (module, ref) for module, ref in _refs(quiz)}
+    tokens: dict[str, TokenUsage] = {}
+    for attempt in quiz.generation_metadata.generation_attempts:
+        for key, result in attempt.batch_results.items():
+            tokens[key] = tokens.get(key, TokenUsage()) + result.tokens
+    rows = []
+    for batch in progress.batches:
+        module_name, ref = refs[batch.batch_key]
+        rows.append(
+            BatchRow(
+                batch_key=batch.batch_key,
+                module_name=module_name,
+                question_type=ref.question_type,
+                difficulty=ref.difficulty.value,
+                target=batch.target_count,
+                generated=batch.generated_count,
+                status=batch.status.value,
+                attempts=batch.attempts,
+                last_error=batch.last_error,
+                tokens=tokens.get(batch.batch_key, TokenUsage()).total_tokens,
+            )
+        )
+    target = progress.questions_target
+    return QuizView(
+        id=quiz.id,
+        title=quiz.spec.title,
+        status=progress.status,
+        generating=progress.status is QuizStatus.GENERATING_QUESTIONS,
+        saved=progress.questions_saved,
+        target=target,
+        remaining=progress.questions_remaining,
+        percent=round(100 * progress.questions_saved / target) if target else 0,
+        action=action_for(progress.status),
+        failure_message=quiz.failure_message,
+        batches=rows,
+        workflow_url=(
+            f"{temporal_ui_url.rstrip('/')}/namespaces/{namespace}"
+            f"/workflows/{quiz_workflow_id(quiz.id)}"
+        ),
+    )
+
+
+def _refs(quiz: QuizRecord) -> list[tuple[str, BatchRef]]:
+    return [(module.name, BatchRef.of(module, batch)) for module, batch in quiz.spec.batches()]
+
+
+def blank_parts(question_text: str) -> list[Any]:
+    """A fill-in-the-blank text split into strings and blank numbers, for rendering."""
+    parts: list[Any] = []
+    last = 0
+    for match in re.finditer(r"\[blank_(\d+)\]", question_text):
+        parts.append(question_text[last : match.start()])
+        parts.append(int(match.group(1)))
+        last = match.end()
+    parts.append(question_text[last:])
+    return parts

@@ -1,0 +1,189 @@
+"""Pages: review a quiz's questions (filter, approve, approve a page) and edit one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.errors import NotFound
+from api.web.forms import FORM_ERROR, QuestionForm, read_question_form
+from api.web.i18n import Translator
+from api.web.pages import PREFIX, Visit, language_of, owned_quiz, redirect, render, visit
+from api.web.presenters import blank_parts
+from quizgen.db import review
+from quizgen.domain import QuestionType
+from quizgen.errors import QuizNotFoundError
+
+router = APIRouter(prefix=f"{PREFIX}/quizzes/{{quiz_id}}/questions", include_in_schema=False)
+
+Signed = Annotated[Visit, Depends(visit)]
+QUESTIONS_PER_PAGE = 20
+_APPROVAL = {"yes": True, "no": False}
+
+
+def _questions_url(quiz_id: uuid.UUID, query: str = "") -> str:
+    return f"{PREFIX}/quizzes/{quiz_id}/questions" + (f"?{query}" if query else "")
+
+
+def _back(quiz_id: uuid.UUID, posted: object) -> str:
+    """Where to return after a post: the review page with its filters, never elsewhere."""
+    base = _questions_url(quiz_id)
+    back = str(posted or "")
+    return back if back == base or back.startswith(base + "?") else base
+
+
+@router.get("")
+async def questions_page(
+    request: Request,
+    signed: Signed,
+    quiz_id: uuid.UUID,
+    module: str = "",
+    question_type: Annotated[str, Query(alias="type")] = "",
+    approved: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    quiz = await owned_quiz(signed, quiz_id)
+    modules = {m.module_id: m.name for m in quiz.spec.modules}
+    # Unknown filter values are ignored, as a select box would never send them.
+    where = review.QuestionFilter(
+        module_id=module if module in modules else None,
+        question_type=QuestionType(question_type) if question_type in set(QuestionType) else None,
+        is_approved=_APPROVAL.get(approved),
+    )
+    page = max(1, min(page, 100_000))
+    questions, count = await review.list_questions(
+        request.app.state.engine,
+        quiz.id,
+        where,
+        offset=(page - 1) * QUESTIONS_PER_PAGE,
+        limit=QUESTIONS_PER_PAGE,
+    )
+    filters = {
+        "module": where.module_id or "",
+        "type": where.question_type.value if where.question_type else "",
+        "approved": approved if approved in _APPROVAL else "",
+    }
+    query = urlencode({k: v for k, v in filters.items() if v})
+
+    def page_url(n: int) -> str:
+        return _questions_url(quiz.id, urlencode({**filters, "page": n}))
+
+    context = {
+        "quiz_id": quiz.id,
+        "title": quiz.spec.title,
+        "modules": modules,
+        "types": list(QuestionType),
+        "filters": filters,
+        "questions": questions,
+        "count": count,
+        "page": page,
+        "pages": max(1, -(-count // QUESTIONS_PER_PAGE)),
+        "page_url": page_url,
+        "back": _questions_url(quiz.id, urlencode({**filters, "page": page}) if query else ""),
+        "blank_parts": blank_parts,
+    }
+    language = language_of(request, quiz.spec.language)
+    return render(request, "questions.html", context, language=language, visit=signed)
+
+
+@router.post("/approve")
+async def approve_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Response:
+    posted = await signed.form()
+    quiz = await owned_quiz(signed, quiz_id)
+    for raw in posted.getlist("question_id")[:QUESTIONS_PER_PAGE]:
+        try:
+            question_id = uuid.UUID(str(raw))
+            await review.update_question(
+                request.app.state.engine, quiz.id, question_id, is_approved=True
+            )
+        except (ValueError, QuizNotFoundError):
+            continue  # deleted meanwhile, or not this quiz's: nothing to approve
+    return redirect(_back(quiz.id, posted.get("back")), "approved_page")
+
+
+@router.post("/{question_id}/approve")
+async def approve(
+    request: Request, signed: Signed, quiz_id: uuid.UUID, question_id: uuid.UUID
+) -> Response:
+    posted = await signed.form()
+    quiz = await owned_quiz(signed, quiz_id)
+    try:
+        await review.update_question(
+            request.app.state.engine, quiz.id, question_id, is_approved=True
+        )
+    except QuizNotFoundError:
+        raise NotFound(f"question {question_id} not found") from None
+    return redirect(_back(quiz.id, posted.get("back")), "approved")
+
+
+async def _edit_page(
+    request: Request,
+    signed: Visit,
+    quiz_id: uuid.UUID,
+    question_id: uuid.UUID,
+    form: QuestionForm | None,
+    back: object,
+) -> HTMLResponse:
+    quiz = await owned_quiz(signed, quiz_id)
+    try:
+        question = await review.get_question(request.app.state.engine, quiz.id, question_id)
+    except QuizNotFoundError:
+        raise NotFound(f"question {question_id} not found") from None
+    form = form or QuestionForm.of(question.question_type, question.question_data)
+    context = {
+        "quiz_id": quiz.id,
+        "question": question,
+        "form": form,
+        "form_error": FORM_ERROR,
+        "back": _back(quiz.id, back),
+    }
+    language = language_of(request, quiz.spec.language)
+    status_code = 422 if form.errors else 200
+    return render(
+        request,
+        "question_edit.html",
+        context,
+        language=language,
+        visit=signed,
+        status_code=status_code,
+    )
+
+
+@router.get("/{question_id}/edit")
+async def edit_form(
+    request: Request, signed: Signed, quiz_id: uuid.UUID, question_id: uuid.UUID
+) -> HTMLResponse:
+    return await _edit_page(
+        request, signed, quiz_id, question_id, None, request.query_params.get("back")
+    )
+
+
+@router.post("/{question_id}/edit")
+async def edit(
+    request: Request, signed: Signed, quiz_id: uuid.UUID, question_id: uuid.UUID
+) -> Response:
+    posted = await signed.form()
+    quiz = await owned_quiz(signed, quiz_id)
+    try:
+        question = await review.get_question(request.app.state.engine, quiz.id, question_id)
+    except QuizNotFoundError:
+        raise NotFound(f"question {question_id} not found") from None
+    t = Translator(language_of(request, quiz.spec.language))
+    form = read_question_form(posted, question.question_type)
+    data = form.check(bad_json=t("edit.bad_json"))
+    if data is not None:
+        try:
+            await review.update_question(
+                request.app.state.engine, quiz.id, question_id, question_data=data
+            )
+        except review.DuplicateQuestionError as err:
+            form.errors["question_text"] = str(err)
+        except review.InvalidQuestionError as err:
+            form.errors[FORM_ERROR] = str(err)
+        else:
+            return redirect(_back(quiz.id, posted.get("back")), "saved")
+    return await _edit_page(request, signed, quiz_id, question_id, form, posted.get("back"))

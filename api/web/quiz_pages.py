@@ -1,0 +1,214 @@
+"""Pages: sign in and out, the quiz list, the new-quiz form, and a quiz with live progress."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.errors import Conflict, ServiceUnavailable
+from api.generation import current_progress, trigger_generation
+from api.web.forms import FORM_ERROR, ModuleInput, QuizForm, read_quiz_form
+from api.web.i18n import Translator
+from api.web.pages import (
+    PREFIX,
+    Visit,
+    check_same_origin,
+    language_of,
+    owned_quiz,
+    redirect,
+    render,
+    set_cookie,
+    signer_of,
+    visit,
+)
+from api.web.presenters import quiz_view
+from api.web.session import PRE_SESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
+from quizgen.db import repository as repo
+from quizgen.db import review
+from quizgen.domain import (
+    MAX_BATCHES_PER_MODULE,
+    MAX_MODULE_CONTENT_CHARS,
+    MAX_MODULES,
+    MAX_QUESTIONS_PER_BATCH,
+    MAX_QUIZ_CONTENT_CHARS,
+    Difficulty,
+    Language,
+    QuestionType,
+    QuizStatus,
+    Tone,
+)
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+Signed = Annotated[Visit, Depends(visit)]
+QUIZZES_PER_PAGE = 20
+
+
+@router.get("")
+@router.get("/")
+async def home() -> RedirectResponse:
+    return redirect(f"{PREFIX}/quizzes")
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+
+def _sign_in_page(request: Request, *, error: str | None, status_code: int = 200) -> Response:
+    nonce = secrets.token_urlsafe(16)
+    context = {"error": error, "signin_csrf": signer_of(request).csrf_for(nonce)}
+    response = render(request, "sign_in.html", context, status_code=status_code)
+    set_cookie(request, response, PRE_SESSION_COOKIE, nonce, max_age=3600)
+    return response
+
+
+@router.get("/sign-in")
+async def sign_in_form(request: Request) -> Response:
+    return _sign_in_page(request, error=None)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    check_same_origin(request)
+    form = await request.form()
+    t = Translator(language_of(request))
+    signer = signer_of(request)
+    if not signer.csrf_ok(request.cookies.get(PRE_SESSION_COOKIE), str(form.get("csrf_token"))):
+        return _sign_in_page(request, error=t("signin.expired"), status_code=403)
+    user = request.app.state.tokens.user_for(str(form.get("token") or "").strip())
+    if user is None:
+        return _sign_in_page(request, error=t("signin.refused"), status_code=401)
+    _, cookie = signer.issue(user)
+    response = redirect(f"{PREFIX}/quizzes")
+    set_cookie(request, response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)
+    response.delete_cookie(PRE_SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(signed: Signed) -> Response:
+    await signed.form()
+    response = redirect(f"{PREFIX}/sign-in", "signed_out")
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+# --- the quiz list and the new-quiz form ------------------------------------------------------
+
+
+@router.get("/quizzes")
+async def quiz_list(request: Request, signed: Signed, page: int = 1) -> HTMLResponse:
+    page = max(1, min(page, 100_000))
+    summaries, count = await review.list_quizzes(
+        request.app.state.engine,
+        signed.user_id,
+        offset=(page - 1) * QUIZZES_PER_PAGE,
+        limit=QUIZZES_PER_PAGE,
+    )
+    pages = max(1, -(-count // QUIZZES_PER_PAGE))
+    context = {"quizzes": summaries, "page": page, "pages": pages, "count": count}
+    return render(request, "quizzes.html", context, visit=signed)
+
+
+def _new_quiz_page(
+    request: Request, signed: Signed, form: QuizForm, status_code: int = 200
+) -> HTMLResponse:
+    context = {
+        "form": form,
+        "form_error": FORM_ERROR,
+        "languages": list(Language),
+        "tones": list(Tone),
+        "types": list(QuestionType),
+        "difficulties": list(Difficulty),
+        "limits": {
+            "modules": MAX_MODULES,
+            "batches": MAX_BATCHES_PER_MODULE,
+            "count": MAX_QUESTIONS_PER_BATCH,
+            "content": MAX_MODULE_CONTENT_CHARS,
+            "quiz": MAX_QUIZ_CONTENT_CHARS,
+        },
+    }
+    return render(request, "quiz_new.html", context, visit=signed, status_code=status_code)
+
+
+@router.get("/quizzes/new")
+async def new_quiz_form(request: Request, signed: Signed) -> HTMLResponse:
+    return _new_quiz_page(request, signed, QuizForm())
+
+
+@router.post("/quizzes/new")
+async def new_quiz(request: Request, signed: Signed) -> Response:
+    posted = await signed.form()
+    t = Translator(language_of(request))
+    try:
+        form = await read_quiz_form(posted, bad_file=t("new.bad_file"))
+    finally:
+        await posted.close()  # uploaded files are spooled to disk
+    action = str(posted.get("action") or "create")
+    if action == "add_module":
+        if len(form.modules) < MAX_MODULES:
+            form.modules.append(ModuleInput())
+        return _new_quiz_page(request, signed, form)
+    if action.startswith("remove_module-"):
+        index = action.removeprefix("remove_module-")
+        if index.isdigit() and int(index) < len(form.modules) and len(form.modules) > 1:
+            del form.modules[int(index)]
+        return _new_quiz_page(request, signed, form)
+    spec = form.check({"bad_count": t("new.bad_count"), "no_batches": t("new.no_batches")})
+    if spec is None:
+        return _new_quiz_page(request, signed, form, status_code=422)
+    quiz_id = await repo.create_quiz(request.app.state.engine, signed.user_id, spec)
+    return redirect(f"{PREFIX}/quizzes/{quiz_id}", "created")
+
+
+# --- one quiz -----------------------------------------------------------------------------------
+
+
+async def _quiz_context(
+    request: Request, signed: Visit, quiz_id: uuid.UUID
+) -> tuple[dict[str, object], Language]:
+    quiz = await owned_quiz(signed, quiz_id)
+    app = request.app
+    progress = await current_progress(app.state.engine, app.state.temporal, quiz)
+    view = quiz_view(
+        quiz,
+        progress,
+        temporal_ui_url=app.state.settings.temporal_ui_url,
+        namespace=app.state.settings.temporal_namespace,
+    )
+    return {"quiz": view}, quiz.spec.language
+
+
+@router.get("/quizzes/{quiz_id}")
+async def quiz_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> HTMLResponse:
+    context, quiz_language = await _quiz_context(request, signed, quiz_id)
+    language = language_of(request, quiz_language)
+    return render(request, "quiz.html", context, language=language, visit=signed)
+
+
+@router.get("/quizzes/{quiz_id}/live")
+async def quiz_live(request: Request, signed: Signed, quiz_id: uuid.UUID) -> HTMLResponse:
+    """The part of the quiz page that changes while a round runs (polled by app.js)."""
+    context, quiz_language = await _quiz_context(request, signed, quiz_id)
+    language = language_of(request, quiz_language)
+    return render(request, "_live.html", context, language=language, visit=signed)
+
+
+@router.post("/quizzes/{quiz_id}/generate")
+async def generate(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Response:
+    await signed.form()
+    quiz = await owned_quiz(signed, quiz_id)
+    page = f"{PREFIX}/quizzes/{quiz_id}"
+    try:
+        await trigger_generation(request.app.state.engine, request.app.state.temporal, quiz)
+    except Conflict:
+        # A double click or a second tab: the round that runs is the answer, calmly.
+        current = await repo.get_quiz(request.app.state.engine, quiz_id)
+        running = current.status is QuizStatus.GENERATING_QUESTIONS
+        return redirect(page, "already_running" if running else "not_allowed")
+    except ServiceUnavailable:
+        return redirect(page, "unavailable")
+    return redirect(page, "started")

@@ -1,0 +1,49 @@
+// quizgen review pages: live progress on a quiz page, and one submit per generation form.
+"use strict";
+
+(function () {
+  // A generation form submits once: a double click must not start two rounds
+  // (the API would answer 409 anyway; this spares the teacher the notice).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("once")) return;
+    if (form.dataset.sent === "true") { event.preventDefault(); return; }
+    form.dataset.sent = "true";
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.setAttribute("aria-disabled", "true");
+  });
+
+  var live = document.getElementById("live");
+  if (!live) return;
+  var sentence = document.getElementById("live-sentence");
+  var url = live.dataset.liveUrl;
+
+  function generating() {
+    var state = live.querySelector("[data-generating]");
+    return state && state.dataset.generating === "true";
+  }
+
+  function poll() {
+    if (!generating()) return;
+    window.setTimeout(function () {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          // Signed out meanwhile (redirected to the sign-in page): show that page instead.
+          if (response.redirected) { window.location.reload(); return null; }
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          if (html === null) return;
+          live.innerHTML = html;
+          var state = live.querySelector("[data-sentence]");
+          if (sentence && state && sentence.textContent !== state.dataset.sentence) {
+            sentence.textContent = state.dataset.sentence;
+          }
+        })
+        .catch(function () { /* a missed poll is retried on the next tick */ })
+        .then(poll);
+    }, 1000);
+  }
+  poll();
+})();
