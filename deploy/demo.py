@@ -222,6 +222,7 @@ async def run_demo() -> None:
         f"/workflows?query={query}\n"
         f"API (still running): curl -H 'Authorization: Bearer {DEMO_TOKEN}' "
         f"{base}/quizzes/{quiz_id}\n"
+        f"Review page: {base}/ui/quizzes/{quiz_id} (sign in with the token {DEMO_TOKEN})\n"
         f"Logs and data: {STATE_DIR}/   Stop everything: ./dev demo --stop"
     )
 

@@ -87,7 +87,7 @@ def quiz_view(
                 generated=batch.generated_count,
                 status=batch.status.value,
                 attempts=batch.attempts,
-                last_error=batch.last_error,
+                last_error=_plain(batch.batch_key, batch.last_error),
                 tokens=tokens.get(batch.batch_key, TokenUsage()).total_tokens,
             )
         )
@@ -109,6 +109,13 @@ def quiz_view(
             f"/workflows/{quiz_workflow_id(quiz.id)}"
         ),
     )
+
+
+def _plain(batch_key: str, error: str | None) -> str | None:
+    """The error without the batch's key in front: the row already says which batch."""
+    if error is None:
+        return None
+    return error.removeprefix(f"batch {batch_key}: ")
 
 
 def _refs(quiz: QuizRecord) -> list[tuple[str, BatchRef]]:

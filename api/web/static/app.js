@@ -13,6 +13,13 @@
     if (button) button.setAttribute("aria-disabled", "true");
   });
 
+  // A notice arrives once, in the address after a post; drop it so a reload does not repeat it.
+  if (window.location.search.indexOf("notice=") !== -1) {
+    var url0 = new URL(window.location.href);
+    url0.searchParams.delete("notice");
+    window.history.replaceState(null, "", url0.pathname + url0.search + url0.hash);
+  }
+
   var live = document.getElementById("live");
   if (!live) return;
   var sentence = document.getElementById("live-sentence");
@@ -36,6 +43,11 @@
         .then(function (html) {
           if (html === null) return;
           live.innerHTML = html;
+          // "Generation has started" is stale once the round has ended.
+          if (!generating()) {
+            var notice = document.querySelector("main > .notice");
+            if (notice) notice.remove();
+          }
           var state = live.querySelector("[data-sentence]");
           if (sentence && state && sentence.textContent !== state.dataset.sentence) {
             sentence.textContent = state.dataset.sentence;
