@@ -38,6 +38,7 @@ from quizgen.errors import (
     cap_message,
 )
 from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
+from quizgen.questions import text_hash
 from quizgen.validation import DUPLICATE_REASON, ValidationReport, validate_output
 
 __all__ = ["GenerationActivities"]
@@ -150,7 +151,18 @@ class GenerationActivities:
             )
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
-        return await self._save(input, total, _problem(report, count), response.usage)
+        # Candidates that repeat another batch's saved question: lost to a race, not
+        # withheld by the provider (the next call has them on its avoid list).
+        collisions = sum(
+            1
+            for r in report.rejected[:count]
+            if r.reason == DUPLICATE_REASON
+            and r.question
+            and isinstance(r.question.get("question_text"), str)
+            and text_hash(r.question["question_text"]) in context.saved_hashes
+        )
+        problem = _problem(report, count)
+        return await self._save(input, total, problem, response.usage, collisions)
 
     async def _save(
         self,
@@ -158,11 +170,14 @@ class GenerationActivities:
         drafts_now: int,
         problem: str | None,
         tokens: TokenUsage,
+        collisions: int = 0,
     ) -> GeneratedQuestions:
         """Save the batch here once its drafts are complete: one activity less per batch."""
         batch = input.batch
         if drafts_now < batch.count:
-            return GeneratedQuestions(drafts=drafts_now, problem=problem, tokens=tokens)
+            return GeneratedQuestions(
+                drafts=drafts_now, problem=problem, tokens=tokens, collisions=collisions
+            )
         try:
             outcome = await _with_db_retries(
                 lambda: drafts.save_batch(self._engine, input.quiz_id, batch)
@@ -177,6 +192,7 @@ class GenerationActivities:
             drafts=batch.count - outcome.missing,
             problem=cap_message(repeated, MAX_REASON_CHARS),
             tokens=tokens,
+            collisions=collisions + outcome.duplicates_dropped,
         )
 
 

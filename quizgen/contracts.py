@@ -177,6 +177,10 @@ class GeneratedQuestions(_Frozen):
     # What went wrong with the answer, in one short line (None: nothing).
     problem: str | None
     tokens: TokenUsage
+    # Valid questions of this answer that other batches of the quiz had saved
+    # first (batches of modules with overlapping content race for the same
+    # texts): the provider delivered them, so they do not make the call futile.
+    collisions: int = 0
 
 
 class SaveBatchInput(_Frozen):

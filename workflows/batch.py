@@ -4,7 +4,8 @@ generate → validate (inside the activity, which keeps valid questions as
 drafts in PostgreSQL, and saves the batch itself once they reach the target)
 → repair invalid questions and top up missing ones (at most `repair_rounds`
 extra calls, and none after a repair or top-up call that brought less than
-half of what it asked for) → when drafts from an earlier run are complete, save
+half of what it asked for, counting questions another batch saved first as
+brought) → when drafts from an earlier run are complete, save
 them all in one transaction → return the result. This workflow only ever
 sees counts. A batch that cannot reach its target saves nothing and fails with
 an `ApplicationError` (type `BatchFailed`, details `BatchFailure`); its drafts
@@ -102,7 +103,8 @@ class BatchGenerationWorkflow:
         self._drafts = answer.drafts
         self._saved = answer.saved
         # The first call may fail wholesale (bad JSON, broken questions) and be repaired.
-        self._futile = request.call_index > 0 and gained * 2 < missing
+        # Questions lost to another batch's save were delivered, so they count here.
+        self._futile = request.call_index > 0 and (gained + answer.collisions) * 2 < missing
         if answer.problem:
             self._problems.append(answer.problem)
 
