@@ -103,12 +103,14 @@ async def test_a_teacher_generates_retries_and_reviews_a_quiz_in_the_browser(
         # A wrong token is refused; the right one signs in, and appears in no address.
         await _sign_in(page, base, "wrong-token-0123456789")
         await page.get_by_text("That token is not valid.").wait_for()
+        await _no_serious_violations(page)
         await _sign_in(page, base, ALICE)
         assert page.url == f"{base}/ui/quizzes"
         await page.get_by_role("heading", name="Your quizzes").wait_for()
 
         # Create the quiz through the form.
         await page.get_by_role("link", name="New quiz").first.click()
+        await _no_serious_violations(page)
         await page.get_by_label("Title").fill("Photosynthesis in the browser")
         await page.get_by_label("Module name").fill("Photosynthesis basics")
         await page.get_by_label("Content").fill(CONTENT)
@@ -158,6 +160,11 @@ async def test_a_teacher_generates_retries_and_reviews_a_quiz_in_the_browser(
         [_, second] = quiz.generation_metadata.generation_attempts
         assert list(second.batch_results) == [BROKEN]
         await _shot(page, "quiz-ready")
+
+        await page.get_by_role("link", name="Quizzes", exact=True).click()
+        await page.get_by_role("link", name="Photosynthesis in the browser").wait_for()
+        await _no_serious_violations(page)
+        await page.get_by_role("link", name="Photosynthesis in the browser").click()
 
         # Review: approve one question, then an invalid edit is refused inline.
         await page.get_by_role("link", name="Review questions").click()

@@ -11,16 +11,18 @@ import uuid
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.db import repository as repo
 from quizgen.db import review
-from quizgen.domain import BatchSpec, Language, ModuleSpec, QuestionType, QuizSpec
+from quizgen.domain import BatchSpec, Language, ModuleSpec, QuestionType, QuizSpec, QuizStatus
 from quizgen.settings import Settings
 from tests.support.api import ALICE, BOB, api_client, auth
 from tests.support.batches import ref, save_questions
 from tests.support.web import QUESTIONS, csrf_of, error_for, sign_in
 
+CAROL = "carol-token-0123456789"
 SAMPLE = "Photosynthesis turns light into chemical energy. Chloroplasts hold chlorophyll."
 
 
@@ -415,3 +417,47 @@ async def test_the_json_api_keeps_its_json_errors(client: httpx.AsyncClient) -> 
     response = await client.get(f"/quizzes/{uuid.uuid4()}", headers=auth(ALICE))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_a_quiz_left_generating_without_a_workflow_offers_the_restart(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await _quiz_with_questions(engine, "alice")
+    async with repo.locked_status(engine, quiz_id) as lock:
+        await lock.set(QuizStatus.GENERATING_QUESTIONS)
+    await sign_in(client, ALICE)
+    page = await client.get(f"/ui/quizzes/{quiz_id}")
+    assert ">Generating</span>" in page.text
+    # Nothing runs, so the page neither polls forever nor hides the way out.
+    assert 'data-generating="false"' in page.text
+    assert ">Retry Question Generation</button>" in page.text
+
+
+async def test_the_quiz_list_pages_newest_first(settings: Settings, engine: AsyncEngine) -> None:
+    spec = QuizSpec(
+        title="Listed",
+        modules=[
+            ModuleSpec(
+                module_id="m1",
+                name="m1",
+                content=SAMPLE,
+                batches=[BatchSpec(question_type=QuestionType.TRUE_FALSE, count=3)],
+            )
+        ],
+    )
+    ids = [
+        await repo.create_quiz(engine, "carol", spec.model_copy(update={"title": f"Carol {n}"}))
+        for n in range(21)
+    ]
+    carols = settings.model_copy(update={"api_tokens": SecretStr(f"carol:{CAROL}")})
+    async with api_client(carols) as carol:
+        await sign_in(carol, CAROL)
+        first = await carol.get("/ui/quizzes")
+        assert "Page 1 of 2" in first.text
+        titles = re.findall(r'<a href="/ui/quizzes/[^"]+">(Carol \d+)</a>', first.text)
+        assert titles == [f"Carol {n}" for n in range(20, 0, -1)]
+        assert 'href="?page=2"' in first.text
+        assert "0 questions generated successfully (3 remaining)" in first.text
+        second = await carol.get("/ui/quizzes", params={"page": 2})
+        assert re.findall(r">(Carol \d+)</a>", second.text) == ["Carol 0"]
+        assert f"/ui/quizzes/{ids[0]}" in second.text

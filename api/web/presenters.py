@@ -67,8 +67,15 @@ class QuizView:
 
 
 def quiz_view(
-    quiz: QuizRecord, progress: QuizProgress, *, temporal_ui_url: str, namespace: str
+    quiz: QuizRecord,
+    progress: QuizProgress,
+    *,
+    stalled: bool,
+    temporal_ui_url: str,
+    namespace: str,
 ) -> QuizView:
+    """`stalled`: the quiz says it is generating but its workflow is not running
+    (terminated, or it gave up while the database was down); the retry restarts it."""
     refs = {ref.batch_key: (module, ref) for module, ref in _refs(quiz)}
     tokens: dict[str, TokenUsage] = {}
     for attempt in quiz.generation_metadata.generation_attempts:
@@ -96,12 +103,12 @@ def quiz_view(
         id=quiz.id,
         title=quiz.spec.title,
         status=progress.status,
-        generating=progress.status is QuizStatus.GENERATING_QUESTIONS,
+        generating=progress.status is QuizStatus.GENERATING_QUESTIONS and not stalled,
         saved=progress.questions_saved,
         target=target,
         remaining=progress.questions_remaining,
         percent=round(100 * progress.questions_saved / target) if target else 0,
-        action=action_for(progress.status),
+        action=Action.RETRY_ALL if stalled else action_for(progress.status),
         failure_message=quiz.failure_message,
         batches=rows,
         workflow_url=(

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.errors import Conflict, ServiceUnavailable
 from api.generation import current_progress, trigger_generation
+from api.temporal import TemporalGateway
 from api.web.forms import FORM_ERROR, ModuleInput, QuizForm, read_quiz_form
 from api.web.i18n import Translator
 from api.web.pages import (
@@ -176,10 +177,21 @@ async def _quiz_context(
     view = quiz_view(
         quiz,
         progress,
+        stalled=await _stalled(app.state.temporal, quiz),
         temporal_ui_url=app.state.settings.temporal_ui_url,
         namespace=app.state.settings.temporal_namespace,
     )
     return {"quiz": view}, quiz.spec.language
+
+
+async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
+    """Generating on paper, with no workflow running: the page offers the restart."""
+    if quiz.status is not QuizStatus.GENERATING_QUESTIONS:
+        return False
+    try:
+        return not await temporal.is_running(quiz.id)
+    except ServiceUnavailable:
+        return False  # unknown while Temporal is down: keep showing the round
 
 
 @router.get("/quizzes/{quiz_id}")

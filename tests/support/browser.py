@@ -9,6 +9,7 @@ axe-playwright-python wheel.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -35,7 +36,10 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    # log_config=None: uvicorn's access log goes to the root logger, where tests can read it.
+    # log_config=None, and propagation on (an earlier uvicorn.run may have turned it
+    # off): uvicorn's access log reaches the root logger, where tests can read it.
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).propagate = True
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

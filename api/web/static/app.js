@@ -35,8 +35,8 @@
     window.setTimeout(function () {
       fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
         .then(function (response) {
-          // Signed out meanwhile (redirected to the sign-in page): show that page instead.
-          if (response.redirected) { window.location.reload(); return null; }
+          // Signed out, or the quiz was deleted meanwhile: show what the page now is.
+          if (response.redirected || response.status === 404) { window.location.reload(); return null; }
           if (!response.ok) throw new Error("HTTP " + response.status);
           return response.text();
         })
