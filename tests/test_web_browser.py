@@ -29,8 +29,9 @@ from quizgen.db import repository as repo
 from quizgen.domain import Difficulty, QuestionType, QuizStatus, batch_key
 from quizgen.settings import Settings
 from tests.support.api import ALICE, BOB
-from tests.support.browser import CHROMIUM, SCREENSHOTS, serious_violations, serving
+from tests.support.browser import CHROMIUM, SCREENSHOTS, serious_violations
 from tests.support.flows import plan_breaking, running_worker
+from tests.support.serve import serving
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
