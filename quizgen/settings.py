@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     # Where the review pages link a quiz's workflow in the Temporal Web UI.
     temporal_ui_url: str = "http://localhost:8233"
 
+    # Observability. The worker serves Prometheus metrics (the Temporal SDK's and
+    # the app's own) at http://WORKER_METRICS_ADDRESS/metrics; empty turns it off.
+    # The API serves its own at /metrics on API_PORT.
+    worker_metrics_address: str = "127.0.0.1:9464"
+    # `text` (readable) or `json` (one object per line, for log collectors).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     @field_validator("database_url")
     @classmethod
     def _asyncpg_url(cls, value: str) -> str:

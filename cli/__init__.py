@@ -1,0 +1,1 @@
+"""`quizgen`: the command line, a client of the HTTP API."""
