@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import metrics
 from activities.llm.base import GenerationRequest, QuestionProvider
 from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
 from quizgen.db import drafts
@@ -117,9 +119,16 @@ class GenerationActivities:
             info.attempt,
             count,
         )
+        started = time.monotonic()
         try:
             response = await _heartbeating(self._provider.generate(request))
         except TransientProviderError as err:
+            metrics.record_llm_call(
+                batch.question_type,
+                metrics.CallOutcome.TRANSIENT_ERROR,
+                time.monotonic() - started,
+                TokenUsage(),
+            )
             # `from None`: the message says why; the client library's exception chain
             # would push a retried failure over Temporal's size limit and hide the reason.
             raise ApplicationError(
@@ -128,11 +137,20 @@ class GenerationActivities:
                 next_retry_delay=_retry_delay(err.retry_after_seconds, info.attempt),
             ) from None
         except PermanentProviderError as err:
+            metrics.record_llm_call(
+                batch.question_type,
+                metrics.CallOutcome.PERMANENT_ERROR,
+                time.monotonic() - started,
+                TokenUsage(),
+            )
             raise ApplicationError(
                 cap_message(str(err), MAX_REASON_CHARS),
                 type="PermanentProviderError",
                 non_retryable=True,
             ) from None
+        metrics.record_llm_call(
+            batch.question_type, metrics.CallOutcome.OK, time.monotonic() - started, response.usage
+        )
         report = validate_output(
             batch.question_type,
             response.raw,
@@ -151,15 +169,16 @@ class GenerationActivities:
             )
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
-        # Candidates that repeat another batch's saved question: lost to a race, not
-        # withheld by the provider (the next call has them on its avoid list).
+        # Candidates that repeat another batch's question or draft: lost to a race,
+        # not withheld by the provider (the next call has them on its avoid list).
+        others = context.saved_hashes | {text_hash(t) for t in context.similar_texts}
         collisions = sum(
             1
             for r in report.rejected[:count]
             if r.reason == DUPLICATE_REASON
             and r.question
             and isinstance(r.question.get("question_text"), str)
-            and text_hash(r.question["question_text"]) in context.saved_hashes
+            and text_hash(r.question["question_text"]) in others
         )
         problem = _problem(report, count)
         return await self._save(input, total, problem, response.usage, collisions)
@@ -184,6 +203,7 @@ class GenerationActivities:
             )
         except QuizNotFoundError as err:
             raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        metrics.record_questions_saved(outcome)
         if outcome.saved:
             return GeneratedQuestions(drafts=batch.count, saved=True, problem=None, tokens=tokens)
         # Another batch of the quiz saved some of these texts first.

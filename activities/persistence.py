@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import metrics
 from quizgen.contracts import (
     BatchRef,
     BatchState,
@@ -59,6 +60,7 @@ class PersistenceActivities:
         )
         refs = [BatchRef.of(module, batch) for module, batch in quiz.spec.batches()]
         return QuizPlan(
+            title=quiz.spec.title,
             batches=[
                 BatchState(
                     ref=ref,
@@ -71,7 +73,7 @@ class PersistenceActivities:
                     drafts=start.drafts.get(ref.batch_key, 0),
                 )
                 for ref, batch in zip(refs, progress.batches, strict=True)
-            ]
+            ],
         )
 
     @activity.defn(name=SAVE_BATCH_ACTIVITY)
@@ -80,6 +82,7 @@ class PersistenceActivities:
             outcome = await drafts.save_batch(self._engine, input.quiz_id, input.batch)
         except QuizNotFoundError as err:
             raise _not_found(err) from err
+        metrics.record_questions_saved(outcome)
         return SaveBatchOutput(
             saved=outcome.saved,
             inserted=outcome.inserted,
@@ -100,4 +103,5 @@ class PersistenceActivities:
             )
         except QuizNotFoundError as err:
             raise _not_found(err) from err
+        metrics.record_batches(end.appended)
         return RoundRecorded(status=end.status, saved_batch_keys=end.saved_batch_keys)

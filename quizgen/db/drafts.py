@@ -111,12 +111,15 @@ async def load_batch_context(
         # batch's; a rarer cross-batch duplicate is caught by the duplicate check
         # (all the quiz's hashes) or the save's unique index. Once the batch's
         # last answer did repeat another module, its type's questions from the
-        # whole quiz are listed (modules with overlapping content do that).
+        # whole quiz are listed (modules with overlapping content do that), and
+        # so are the drafts of the batches still running beside it: batches of
+        # such modules would otherwise keep racing for the same next texts.
+        widen = any(r.reason == DUPLICATE_REASON for r in rejected)
         scope = [
             _question.c.quiz_id == quiz_id,
             _question.c.question_type == batch.question_type.value,
         ]
-        if not any(r.reason == DUPLICATE_REASON for r in rejected):
+        if not widen:
             scope.append(_question.c.module_id == module_id)
         similar = await conn.execute(
             sa.select(_question.c.question_data["question_text"].astext)
@@ -124,6 +127,20 @@ async def load_batch_context(
             .order_by(_question.c.created_at, _question.c.position)
         )
         similar_texts = [text for (text,) in similar]
+        if widen:
+            # Batch keys are `{module}_{type}_{count}_{difficulty}`; module ids hold no "_".
+            same_type = "%\\_" + batch.question_type.value.replace("_", "\\_") + "\\_%"
+            running = await conn.execute(
+                sa.select(_draft.c.question_data["question_text"].astext)
+                .where(
+                    _draft.c.quiz_id == quiz_id,
+                    _draft.c.batch_key != batch_key,
+                    _draft.c.batch_key.like(same_type, escape="\\"),
+                    _draft.c.rejection.is_(None),
+                )
+                .order_by(_draft.c.created_at)
+            )
+            similar_texts += [text for (text,) in running]
         hashes = await conn.execute(
             sa.select(_question.c.text_hash).where(_question.c.quiz_id == quiz_id)
         )

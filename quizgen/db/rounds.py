@@ -49,6 +49,9 @@ class RoundEnd(BaseModel):
     # or someone else's decision, such as `published`, left standing).
     status: QuizStatus
     saved_batch_keys: list[str]
+    # The batch results this call appended as a new attempt (none when the round
+    # was recorded before, e.g. by an earlier try of the same activity): for metrics.
+    appended: list[BatchResult] = []
 
 
 async def begin_round(engine: AsyncEngine, quiz_id: uuid.UUID) -> RoundStart:
@@ -102,11 +105,13 @@ async def record_round(
         # A batch can save just before its run is stopped or lost, before its
         # result reached the workflow: the database has the last word.
         results = [_saved_result(r) if r.batch_key in saved else r for r in results]
-        if results:
-            await append_attempt(conn, quiz_id, round_id, started_at, now, results)
+        appended = bool(results) and await append_attempt(
+            conn, quiz_id, round_id, started_at, now, results
+        )
+        new = list(results) if appended else []
         if quiz.status is not QuizStatus.GENERATING_QUESTIONS:
             # Settled already (this call is a retry) or moved on by someone else.
-            return RoundEnd(status=quiz.status, saved_batch_keys=sorted(saved))
+            return RoundEnd(status=quiz.status, saved_batch_keys=sorted(saved), appended=new)
         total = sum(1 for _ in quiz.spec.batches())
         status = RoundOutcome.of(len(saved), total - len(saved)).quiz_status()
         reason, message = None, None
@@ -123,7 +128,7 @@ async def record_round(
                 updated_at=now,
             )
         )
-    return RoundEnd(status=status, saved_batch_keys=sorted(saved))
+    return RoundEnd(status=status, saved_batch_keys=sorted(saved), appended=new)
 
 
 def _saved_result(result: BatchResult) -> BatchResult:
