@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api.auth import TokenRegistry
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.metrics import install_metrics
 from api.routes import health, questions, quizzes
 from api.temporal import TemporalGateway
 from api.web import install_pages
@@ -45,6 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit)
+    # Added last, so outermost: it also counts what the size limit refuses.
+    install_metrics(app)
     install_error_handlers(app, pages=error_page)
     app.include_router(health.router)
     app.include_router(quizzes.router)

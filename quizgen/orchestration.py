@@ -18,9 +18,10 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from quizgen.contracts import GenerationConfig, QuizProgress, QuizWorkflowInput, QuizWorkflowResult
-from quizgen.domain import QuizStatus
+from quizgen.domain import QuizSpec, QuizStatus
 from quizgen.names import (
     PROGRESS_QUERY,
     QUIZ_ID,
@@ -31,17 +32,19 @@ from quizgen.names import (
 )
 from quizgen.settings import Settings
 
-__all__ = ["connect", "query_progress", "request_retry", "start_generation"]
+__all__ = ["connect", "query_progress", "request_retry", "start_generation", "workflow_summary"]
 
 QuizHandle = WorkflowHandle[object, QuizWorkflowResult]
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client; a worker passes the runtime that serves its metrics (`worker.app`)."""
     # Pydantic models cross the wire as JSON; every process must use this converter.
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=runtime,
     )
 
 
@@ -52,9 +55,13 @@ async def start_generation(
     task_queue: str,
     config: GenerationConfig,
     rpc_timeout: timedelta | None = None,
+    summary: str | None = None,
 ) -> QuizHandle:
-    """Start the quiz's workflow, or return the one already running for it."""
-    return await _start(client, quiz_id, task_queue, config, None, rpc_timeout)
+    """Start the quiz's workflow, or return the one already running for it.
+
+    `summary` (see `workflow_summary`) names the run in the Web UI's lists.
+    """
+    return await _start(client, quiz_id, task_queue, config, None, rpc_timeout, summary)
 
 
 async def request_retry(
@@ -64,6 +71,7 @@ async def request_retry(
     task_queue: str,
     config: GenerationConfig,
     rpc_timeout: timedelta | None = None,
+    summary: str | None = None,
 ) -> QuizHandle:
     """Send `retry_failed_batches`; if the quiz's workflow has closed, start a new run.
 
@@ -71,7 +79,7 @@ async def request_retry(
     close between "is it open?" and "signal it". A new run reads the saved
     batches and the stored metadata and carries on from there.
     """
-    return await _start(client, quiz_id, task_queue, config, RETRY_SIGNAL, rpc_timeout)
+    return await _start(client, quiz_id, task_queue, config, RETRY_SIGNAL, rpc_timeout, summary)
 
 
 async def _start(
@@ -81,6 +89,7 @@ async def _start(
     config: GenerationConfig,
     signal: str | None,
     rpc_timeout: timedelta | None,
+    summary: str | None,
 ) -> QuizHandle:
     return await client.start_workflow(
         QUIZ_WORKFLOW,
@@ -92,6 +101,7 @@ async def _start(
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         start_signal=signal,
         rpc_timeout=rpc_timeout,
+        static_summary=summary,
         # Findable in the Web UI from the first moment, not only after a round.
         search_attributes=TypedSearchAttributes(
             [
@@ -100,6 +110,13 @@ async def _start(
             ]
         ),
     )
+
+
+def workflow_summary(spec: QuizSpec) -> str:
+    """One line naming a quiz's run in the Web UI: its title and size."""
+    batches = sum(len(m.batches) for m in spec.modules)
+    title = spec.title if len(spec.title) <= 80 else spec.title[:79] + "…"
+    return f"Quiz “{title}”: {batches} batches, {spec.question_target} questions"
 
 
 async def query_progress(client: Client, quiz_id: uuid.UUID) -> QuizProgress:

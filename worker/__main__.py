@@ -11,9 +11,17 @@ from pydantic import ValidationError
 
 from quizgen.db.engine import make_engine
 from quizgen.errors import ConfigurationError
+from quizgen.logs import configure_logging
 from quizgen.orchestration import connect
 from quizgen.settings import get_settings
-from worker.app import build_provider, build_workers, close_provider, pool_size, running_workers
+from worker.app import (
+    build_provider,
+    build_workers,
+    close_provider,
+    metrics_runtime,
+    pool_size,
+    running_workers,
+)
 
 
 async def main() -> None:
@@ -22,7 +30,7 @@ async def main() -> None:
     # No pre-ping per checkout: a dead connection fails its attempt and the
     # activity is retried (in place for LLM calls, by Temporal otherwise).
     engine = make_engine(settings.database_url, pool_size=pool_size(settings), pre_ping=False)
-    client = await connect(settings)
+    client = await connect(settings, metrics_runtime(settings.worker_metrics_address))
     workers = build_workers(client, settings, engine, provider)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -43,8 +51,12 @@ async def main() -> None:
         await close_provider(provider)
 
 
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def run() -> None:
+    try:
+        settings = get_settings()
+    except ValidationError as err:
+        sys.exit(f"worker: invalid settings:\n{err}")
+    configure_logging(settings.log_format, settings.log_level)
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
@@ -54,3 +66,7 @@ if __name__ == "__main__":
     except (ConfigurationError, RuntimeError, OSError) as err:
         # E.g. Temporal unreachable: one clear line instead of a traceback.
         sys.exit(f"worker: {err}")
+
+
+if __name__ == "__main__":
+    run()

@@ -17,16 +17,25 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.generation import GenerationActivities
 from activities.llm.base import QuestionProvider
 from activities.llm.faults import FaultInjectingProvider, FaultPlan
+from activities.metrics import LLM_CALL_BUCKETS, LLM_CALL_SECONDS
 from activities.persistence import PersistenceActivities
 from quizgen.settings import LLMProviderName, Settings
 from workflows.registry import WORKFLOWS
 
-__all__ = ["build_provider", "build_workers", "close_provider", "pool_size", "running_workers"]
+__all__ = [
+    "build_provider",
+    "build_workers",
+    "close_provider",
+    "metrics_runtime",
+    "pool_size",
+    "running_workers",
+]
 
 
 def build_provider(settings: Settings) -> QuestionProvider:
@@ -55,6 +64,23 @@ async def close_provider(provider: QuestionProvider) -> None:
     close = getattr(provider, "aclose", None)
     if close is not None:
         await close()
+
+
+def metrics_runtime(address: str) -> Runtime | None:
+    """A Temporal runtime serving Prometheus metrics at http://{address}/metrics.
+
+    The SDK's own metrics (task latencies, slots, polls) and the app's
+    (`activities/metrics.py`) are served together; None when `address` is empty.
+    """
+    if not address:
+        return None
+    prometheus = PrometheusConfig(
+        bind_address=address,
+        counters_total_suffix=True,
+        durations_as_seconds=True,
+        histogram_bucket_overrides={LLM_CALL_SECONDS: list(LLM_CALL_BUCKETS)},
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
 # Database activities a worker runs at once; with the LLM calls, what its pool must hold.

@@ -1,0 +1,89 @@
+"""Logging for the worker and the API: readable text by default, JSON lines on request.
+
+Every record about a quiz carries `quiz_id`, and about a batch `batch_key`,
+plus the Temporal `workflow_id` and `run_id` when it is written inside an
+activity (taken from the activity's context) or a workflow (from the fields
+the SDK's `workflow.logger` attaches). In text format they are appended as
+`key=value`; with `LOG_FORMAT=json` each line is one JSON object.
+
+Nothing here logs settings: tokens, keys and database passwords never reach a
+log line from this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity
+
+__all__ = ["JsonFormatter", "QuizContext", "configure_logging"]
+
+_WORKFLOW_ID = re.compile(r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+))?$")
+_CONTEXT_FIELDS = ("quiz_id", "batch_key", "workflow_id", "run_id", "activity", "attempt")
+_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+class QuizContext(logging.Filter):
+    """Adds the quiz, batch and Temporal ids of the record's context (never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        workflow_id = run_id = None
+        if activity.in_activity():
+            info = activity.info()
+            workflow_id, run_id = info.workflow_id, info.workflow_run_id
+            record.activity = info.activity_type
+            record.attempt = info.attempt
+        elif isinstance(details := getattr(record, "temporal_workflow", None), dict):
+            # `workflow.logger` attaches the workflow's ids to each record.
+            workflow_id, run_id = details.get("workflow_id"), details.get("run_id")
+        if workflow_id:
+            record.workflow_id, record.run_id = workflow_id, run_id
+            if match := _WORKFLOW_ID.match(workflow_id):
+                record.quiz_id = match["quiz"]
+                if match["batch"]:
+                    record.batch_key = match["batch"]
+        return True
+
+
+def _context(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k in _CONTEXT_FIELDS if (v := getattr(record, k, None)) is not None}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **_context(record),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = _context(record)
+        return line + "".join(f" {k}={v}" for k, v in context.items()) if context else line
+
+
+def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
+    """Set up the root logger for a process (`python -m worker`, `python -m api`)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else _TextFormatter(_TEXT_FORMAT))
+    handler.addFilter(QuizContext())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's loggers go through the same handler (and format).
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
