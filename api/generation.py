@@ -23,6 +23,7 @@ from quizgen.contracts import BatchRef, QuizProgress
 from quizgen.db import repository as repo
 from quizgen.db.drafts import count_drafts
 from quizgen.domain import GENERATABLE, QuizStatus
+from quizgen.orchestration import workflow_summary
 from quizgen.progress import progress_from_records
 
 __all__ = ["current_progress", "delete_quiz", "trigger_generation"]
@@ -69,10 +70,11 @@ async def trigger_generation(
             conflict = None
             await lock.set(QuizStatus.GENERATING_QUESTIONS)
             # Temporal down raises here, and the status change is rolled back with the lock.
+            summary = workflow_summary(quiz.spec)
             if previous is QuizStatus.CREATED:
-                await temporal.start(quiz.id)
+                await temporal.start(quiz.id, summary)
             else:
-                await temporal.retry(quiz.id)
+                await temporal.retry(quiz.id, summary)
     if conflict is not None:
         raise await _already_running(engine, temporal, quiz.id, conflict.message)
     return GenerationAccepted(

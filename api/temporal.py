@@ -74,7 +74,7 @@ class TemporalGateway:
     def _config(self) -> GenerationConfig:
         return GenerationConfig.from_settings(self._settings)
 
-    async def start(self, quiz_id: uuid.UUID) -> None:
+    async def start(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
         client = await self.client()
         await self._call(
             orchestration.start_generation(
@@ -82,10 +82,11 @@ class TemporalGateway:
                 quiz_id,
                 task_queue=self._settings.temporal_task_queue,
                 config=self._config(),
+                summary=summary,
             )
         )
 
-    async def retry(self, quiz_id: uuid.UUID) -> None:
+    async def retry(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
         client = await self.client()
         await self._call(
             orchestration.request_retry(
@@ -93,6 +94,7 @@ class TemporalGateway:
                 quiz_id,
                 task_queue=self._settings.temporal_task_queue,
                 config=self._config(),
+                summary=summary,
             )
         )
 

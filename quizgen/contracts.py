@@ -127,6 +127,8 @@ class QuizPlan(_Frozen):
     """Output of `start_round`: every batch of the quiz as PostgreSQL has it."""
 
     batches: list[BatchState]
+    # For the Web UI's description of the run (Temporal user metadata).
+    title: str = ""
 
 
 class QuizWorkflowInput(_Frozen):

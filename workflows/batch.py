@@ -90,6 +90,7 @@ class BatchGenerationWorkflow:
                 GENERATE_QUESTIONS_ACTIVITY,
                 request,
                 result_type=GeneratedQuestions,
+                summary=f"LLM call {self._calls}: {missing} question(s)",
                 # LLM calls have a queue of their own, with its own rate limits.
                 task_queue=llm_task_queue(workflow.info().task_queue),
                 **llm_activity(self._input.config),
@@ -107,6 +108,11 @@ class BatchGenerationWorkflow:
         self._futile = request.call_index > 0 and (gained + answer.collisions) * 2 < missing
         if answer.problem:
             self._problems.append(answer.problem)
+        # The Web UI's "current details" of this child (`temporal workflow metadata`).
+        workflow.set_current_details(
+            f"{self._drafts} of {self._input.batch.count} questions after {self._calls} "
+            f"LLM call(s)" + (f"; last problem: {answer.problem}" if answer.problem else "")
+        )
 
     async def _save(self) -> bool:
         """Move the drafts into the quiz's questions; False if some must be replaced first."""

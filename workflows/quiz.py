@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
         RecordRoundInput,
         RoundRecorded,
     )
-    from quizgen.domain import BatchResult, BatchStatus, QuizStatus, TokenUsage
+    from quizgen.domain import BatchRef, BatchResult, BatchStatus, QuizStatus, TokenUsage
     from quizgen.errors import MAX_REASON_CHARS, cap_message
     from quizgen.names import (
         BATCH_WORKFLOW,
@@ -84,6 +84,7 @@ class QuizGenerationWorkflow:
         # What the database says; `generating_questions` until the first round is read.
         self._status = QuizStatus.GENERATING_QUESTIONS
         self._round: _Round | None = None
+        self._title = ""
 
     @workflow.signal(name=RETRY_SIGNAL)
     def retry_failed_batches(self) -> None:
@@ -159,9 +160,11 @@ class QuizGenerationWorkflow:
         # The database now says `generating_questions`, and so do we.
         self._status = QuizStatus.GENERATING_QUESTIONS
         self._batches = {state.ref.batch_key: state for state in plan.batches}
+        self._title = plan.title
         self._retry_requested = False
         self._round = _Round(f"{workflow.info().run_id}/{self._rounds_this_run}", workflow.now())
         self._upsert_search_attributes()
+        self._describe()
         semaphore = asyncio.Semaphore(self._input.config.max_concurrent_batches)
         await asyncio.gather(*(self._run_batch(s, semaphore) for s in self._unfinished()))
         await self._record(self._round)
@@ -193,6 +196,7 @@ class QuizGenerationWorkflow:
         # Only now, with the database agreeing, does our status leave `generating_questions`.
         self._status = recorded.status
         self._upsert_search_attributes()
+        self._describe()
 
     async def _settle_unread(self, message: str) -> None:
         try:
@@ -233,6 +237,7 @@ class QuizGenerationWorkflow:
                         drafts=state.drafts,
                     ),
                     id=batch_workflow_id(self._input.quiz_id, ref.batch_key),
+                    static_summary=batch_summary(ref),
                     # The server itself refuses to run a succeeded batch again.
                     id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                     execution_timeout=self._input.config.batch_timeout,
@@ -258,6 +263,7 @@ class QuizGenerationWorkflow:
                 state.last_error = None
                 if self._round is not None:
                     self._round.results[ref.batch_key] = result
+            self._describe()
 
     def _finish(self, state: BatchState, failure: BatchFailure) -> None:
         """A batch failed this round: remember why, and what it has."""
@@ -272,6 +278,22 @@ class QuizGenerationWorkflow:
                 tokens=failure.tokens,
                 error=failure.reason,
             )
+
+    def _describe(self) -> None:
+        """Where the quiz stands: the Web UI's "current details" (`temporal workflow metadata`)."""
+        progress = self.progress()
+        counts = {s: sum(b.status is s for b in progress.batches) for s in BatchStatus}
+        lines = [
+            f"**{self._title or self._input.quiz_id}** · {self._status.value}",
+            progress.message,
+            f"Batches: {counts[BatchStatus.SUCCEEDED]} succeeded, "
+            f"{counts[BatchStatus.RUNNING]} running, {counts[BatchStatus.PENDING]} waiting, "
+            f"{counts[BatchStatus.FAILED]} failed",
+        ]
+        if self._round is None and self._unfinished():
+            failed = ", ".join(s.ref.batch_key for s in self._unfinished())
+            lines.append(f"Waiting for the `{RETRY_SIGNAL}` signal to retry: {failed}")
+        workflow.set_current_details("\n\n".join(lines))
 
     def _unfinished(self) -> list[BatchState]:
         return [s for s in self._batches.values() if s.status is not BatchStatus.SUCCEEDED]
@@ -298,6 +320,14 @@ class QuizGenerationWorkflow:
             questions_target=progress.questions_target,
             failed_batches=sorted(s.ref.batch_key for s in self._unfinished()),
         )
+
+
+def batch_summary(ref: BatchRef) -> str:
+    """A batch child's one line in the Web UI: which questions, how many."""
+    return (
+        f"{ref.batch_key}: {ref.count} {ref.question_type.value.replace('_', ' ')} "
+        f"questions, {ref.difficulty.value}"
+    )
 
 
 def _stopped_failure(state: BatchState, message: str) -> BatchFailure:
