@@ -1,1 +1,13 @@
-"""`quizgen`: the command line, a client of the HTTP API."""
+"""`quizgen`: the command line, a client of the HTTP API.
+
+    main             runs the app; every error becomes one `error: ...` line and an exit code
+    app              the Typer app, its global options (--api, --token) and shared helpers
+    quiz_commands    create, generate, retry, status, list, delete
+    review_commands  questions, approve, export
+    watch            following a round until it settles; exit codes of its outcome
+    client           the HTTP calls, and their failures as one-line errors
+    quizfile         reading and checking quiz files (YAML/JSON) before any request
+    render           the rich tables and the live progress view
+
+Reference and examples: docs/cli.md.
+"""

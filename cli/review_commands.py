@@ -1,0 +1,97 @@
+"""Commands about a quiz's questions: list them, approve them, export them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import render
+from cli.app import AsJson, QuizId, app, config_of, out, print_json, say
+from cli.client import CliError
+from quizgen.domain import QuestionType
+
+
+@app.command()
+def questions(
+    ctx: typer.Context,
+    quiz_id: QuizId,
+    module: Annotated[
+        str | None, typer.Option("--module", "-m", help="Only this module_id.")
+    ] = None,
+    question_type: Annotated[
+        QuestionType | None, typer.Option("--type", "-t", help="Only this question type.")
+    ] = None,
+    approved: Annotated[
+        bool | None,
+        typer.Option(
+            "--approved/--not-approved",
+            help="Only approved, or only not approved, questions.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """The quiz's questions (every page), as a table or a JSON array."""
+    with config_of(ctx).client() as client:
+        found = client.questions(
+            quiz_id, module_id=module, question_type=question_type, is_approved=approved
+        )
+    if as_json:
+        print_json(found)
+    else:
+        out.print(render.questions_table(found))
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    quiz_id: QuizId,
+    question_ids: Annotated[
+        list[uuid.UUID] | None,
+        typer.Argument(metavar="QUESTION_ID", help="The questions to approve.", show_default=False),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Approve every question not approved yet.")
+    ] = False,
+) -> None:
+    """Approve questions by id, or every question of the quiz with --all."""
+    if bool(question_ids) == every:
+        raise CliError("give question ids or --all, not both")
+    with config_of(ctx).client() as client:
+        if every:
+            pending = client.questions(quiz_id, is_approved=False)
+            question_ids = [uuid.UUID(str(q["id"])) for q in pending]
+        ids = question_ids or []
+        for question_id in ids:
+            client.approve(quiz_id, question_id)
+    say(f"approved {len(ids)} question(s)")
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    quiz_id: QuizId,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Every question of the quiz as one JSON array, as the API returns them."""
+    with config_of(ctx).client() as client:
+        found = client.questions(quiz_id)
+    text = json.dumps(found, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
+    say(f"exported {len(found)} question(s) to {output}")
