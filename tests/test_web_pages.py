@@ -445,11 +445,13 @@ async def test_the_quiz_list_pages_newest_first(settings: Settings, engine: Asyn
             )
         ],
     )
+    # A user of this test's own: other tests' quizzes share the database.
+    user = f"carol-{uuid.uuid4().hex[:8]}"
     ids = [
-        await repo.create_quiz(engine, "carol", spec.model_copy(update={"title": f"Carol {n}"}))
+        await repo.create_quiz(engine, user, spec.model_copy(update={"title": f"Carol {n}"}))
         for n in range(21)
     ]
-    carols = settings.model_copy(update={"api_tokens": SecretStr(f"carol:{CAROL}")})
+    carols = settings.model_copy(update={"api_tokens": SecretStr(f"{user}:{CAROL}")})
     async with api_client(carols) as carol:
         await sign_in(carol, CAROL)
         first = await carol.get("/ui/quizzes")

@@ -23,8 +23,11 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     port = sock.getsockname()[1]
     # log_config=None, and propagation on (an earlier uvicorn.run may have turned it
     # off): uvicorn's access log reaches the root logger, where tests can read it.
+    # An earlier server in this process (the fake OpenAI one) may have silenced them.
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        logger.propagate, logger.disabled = True, False
+        logger.setLevel(logging.INFO)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
