@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
@@ -18,6 +17,7 @@ from tests.support.flows import (
     keys_of,
     make_quiz,
     question_rows,
+    saved_batch_count,
     wait_for_attempts,
     wait_until,
 )
@@ -29,14 +29,6 @@ EIGHT_BATCHES: list[Batch] = [
     for question_type in (QuestionType.MULTIPLE_CHOICE, QuestionType.TRUE_FALSE)
 ]
 GENERATING = re.compile(r"generating batch_key=(\S+)")
-
-
-async def _saved_count(engine: AsyncEngine, quiz_id: object) -> int:
-    async with engine.connect() as conn:
-        result = await conn.execute(
-            sa.text("SELECT count(*) FROM saved_batch WHERE quiz_id = :q"), {"q": quiz_id}
-        )
-        return int(result.scalar_one())
 
 
 async def test_sigkilled_worker_mid_round_is_replaced_without_loss_or_duplicates(
@@ -57,7 +49,7 @@ async def test_sigkilled_worker_mid_round_is_replaced_without_loss_or_duplicates
         await orchestration.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=config
         )
-        await wait_until(lambda: _saved_count(engine, quiz_id), at_least=2)
+        await wait_until(lambda: saved_batch_count(engine, quiz_id), at_least=2)
         # Leaving the block SIGKILLs the worker, in the middle of the round.
     saved_before_kill = await repo.saved_batch_keys(engine, quiz_id)
     assert 2 <= len(saved_before_kill) < len(keys), "the kill must land mid-round"

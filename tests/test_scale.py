@@ -16,7 +16,6 @@ import signal
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,7 +23,13 @@ from quizgen import orchestration
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, BatchSpec, ModuleSpec, QuestionType, QuizSpec, QuizStatus
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
-from tests.support.flows import TEST_CONFIG, question_rows, wait_for_attempts, wait_until
+from tests.support.flows import (
+    TEST_CONFIG,
+    question_rows,
+    saved_batch_count,
+    wait_for_attempts,
+    wait_until,
+)
 from tests.support.processes import worker_process
 
 # From the kill to the recorded round, on a 2-core machine (measured: 2-13 s).
@@ -55,14 +60,6 @@ def _spec() -> QuizSpec:
     )
 
 
-async def _saved_batches(engine: AsyncEngine, quiz_id: object) -> int:
-    async with engine.connect() as conn:
-        result = await conn.execute(
-            sa.text("SELECT count(*) FROM saved_batch WHERE quiz_id = :q"), {"q": quiz_id}
-        )
-        return int(result.scalar_one())
-
-
 async def test_three_workers_one_killed_mid_round_lose_nothing(
     temporal_env: WorkflowEnvironment,
     engine: AsyncEngine,
@@ -88,8 +85,8 @@ async def test_three_workers_one_killed_mid_round_lose_nothing(
         await orchestration.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=config
         )
-        await wait_until(lambda: _saved_batches(engine, quiz_id), at_least=2)
-        saved_at_kill = await _saved_batches(engine, quiz_id)
+        await wait_until(lambda: saved_batch_count(engine, quiz_id), at_least=2)
+        saved_at_kill = await saved_batch_count(engine, quiz_id)
         assert saved_at_kill < len(keys), "the kill must land mid-round"
         workers[0].send_signal(signal.SIGKILL)
         killed_at = asyncio.get_running_loop().time()

@@ -110,7 +110,13 @@ async def quiz_list(request: Request, signed: Signed, page: int = 1) -> HTMLResp
         limit=QUIZZES_PER_PAGE,
     )
     pages = max(1, -(-count // QUIZZES_PER_PAGE))
-    context = {"quizzes": summaries, "page": page, "pages": pages, "count": count}
+    context = {
+        "quizzes": summaries,
+        "page": page,
+        "pages": pages,
+        "count": count,
+        "page_url": lambda n: f"{PREFIX}/quizzes?page={n}",
+    }
     return render(request, "quizzes.html", context, visit=signed)
 
 

@@ -156,6 +156,15 @@ async def wait_for_attempts(
         await asyncio.sleep(0.2)
 
 
+async def saved_batch_count(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
+    """How many of the quiz's batches PostgreSQL has saved."""
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            sa.text("SELECT count(*) FROM saved_batch WHERE quiz_id = :q"), {"q": quiz_id}
+        )
+        return int(result.scalar_one())
+
+
 async def question_rows(engine: AsyncEngine, quiz_id: uuid.UUID) -> list[Any]:
     async with engine.connect() as conn:
         result = await conn.execute(
