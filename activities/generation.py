@@ -34,12 +34,17 @@ from quizgen.db.outage import is_database_outage
 from quizgen.domain import TokenUsage
 from quizgen.errors import (
     MAX_REASON_CHARS,
+    NotFoundError,
     PermanentProviderError,
-    QuizNotFoundError,
     TransientProviderError,
     cap_message,
 )
-from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
+from quizgen.names import (
+    GENERATE_QUESTIONS_ACTIVITY,
+    PERMANENT_PROVIDER_ERROR,
+    QUIZ_NOT_FOUND_ERROR,
+    TRANSIENT_PROVIDER_ERROR,
+)
 from quizgen.questions import text_hash
 from quizgen.validation import DUPLICATE_REASON, ValidationReport, validate_output
 
@@ -68,8 +73,8 @@ class GenerationActivities:
             context = await _with_db_retries(
                 lambda: drafts.load_batch_context(self._engine, input.quiz_id, batch)
             )
-        except QuizNotFoundError as err:
-            raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        except NotFoundError as err:
+            raise ApplicationError(str(err), type=QUIZ_NOT_FOUND_ERROR, non_retryable=True) from err
         if context.saved:
             # An earlier attempt of this call saved the batch and died before reporting it.
             return GeneratedQuestions(
@@ -133,7 +138,7 @@ class GenerationActivities:
             # would push a retried failure over Temporal's size limit and hide the reason.
             raise ApplicationError(
                 cap_message(str(err), MAX_REASON_CHARS),
-                type="TransientProviderError",
+                type=TRANSIENT_PROVIDER_ERROR,
                 next_retry_delay=_retry_delay(err.retry_after_seconds, info.attempt),
             ) from None
         except PermanentProviderError as err:
@@ -145,7 +150,7 @@ class GenerationActivities:
             )
             raise ApplicationError(
                 cap_message(str(err), MAX_REASON_CHARS),
-                type="PermanentProviderError",
+                type=PERMANENT_PROVIDER_ERROR,
                 non_retryable=True,
             ) from None
         metrics.record_llm_call(
@@ -167,8 +172,8 @@ class GenerationActivities:
                     report.rejected[:count],
                 )
             )
-        except QuizNotFoundError as err:
-            raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        except NotFoundError as err:
+            raise ApplicationError(str(err), type=QUIZ_NOT_FOUND_ERROR, non_retryable=True) from err
         # Candidates that repeat another batch's question or draft: lost to a race,
         # not withheld by the provider (the next call has them on its avoid list).
         others = context.saved_hashes | {text_hash(t) for t in context.similar_texts}
@@ -201,8 +206,8 @@ class GenerationActivities:
             outcome = await _with_db_retries(
                 lambda: drafts.save_batch(self._engine, input.quiz_id, batch)
             )
-        except QuizNotFoundError as err:
-            raise ApplicationError(str(err), type="QuizNotFound", non_retryable=True) from err
+        except NotFoundError as err:
+            raise ApplicationError(str(err), type=QUIZ_NOT_FOUND_ERROR, non_retryable=True) from err
         metrics.record_questions_saved(outcome)
         if outcome.saved:
             return GeneratedQuestions(drafts=batch.count, saved=True, problem=None, tokens=tokens)

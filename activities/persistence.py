@@ -26,8 +26,14 @@ from quizgen.contracts import (
 )
 from quizgen.db import drafts, rounds
 from quizgen.domain import BatchStatus
-from quizgen.errors import QuizNotFoundError, QuizStateConflictError
-from quizgen.names import RECORD_ROUND_ACTIVITY, SAVE_BATCH_ACTIVITY, START_ROUND_ACTIVITY
+from quizgen.errors import NotFoundError, QuizStateConflictError
+from quizgen.names import (
+    QUIZ_NOT_FOUND_ERROR,
+    QUIZ_NOT_GENERATABLE_ERROR,
+    RECORD_ROUND_ACTIVITY,
+    SAVE_BATCH_ACTIVITY,
+    START_ROUND_ACTIVITY,
+)
 from quizgen.progress import progress_from_records
 
 __all__ = ["PersistenceActivities"]
@@ -35,9 +41,9 @@ __all__ = ["PersistenceActivities"]
 log = logging.getLogger(__name__)
 
 
-def _not_found(err: QuizNotFoundError) -> ApplicationError:
+def _not_found(err: NotFoundError) -> ApplicationError:
     # Retrying cannot make a deleted quiz appear.
-    return ApplicationError(str(err), type="QuizNotFound", non_retryable=True)
+    return ApplicationError(str(err), type=QUIZ_NOT_FOUND_ERROR, non_retryable=True)
 
 
 class PersistenceActivities:
@@ -49,11 +55,13 @@ class PersistenceActivities:
         """Mark the quiz `generating_questions`; say where each of its batches stands."""
         try:
             start = await rounds.begin_round(self._engine, quiz_id)
-        except QuizNotFoundError as err:
+        except NotFoundError as err:
             raise _not_found(err) from err
         except QuizStateConflictError as err:
             # E.g. the quiz was published meanwhile: generating again would be wrong.
-            raise ApplicationError(str(err), type="QuizNotGeneratable", non_retryable=True) from err
+            raise ApplicationError(
+                str(err), type=QUIZ_NOT_GENERATABLE_ERROR, non_retryable=True
+            ) from err
         quiz = start.quiz
         progress = progress_from_records(
             quiz.spec, quiz.status, quiz.generation_metadata, start.drafts
@@ -80,12 +88,11 @@ class PersistenceActivities:
     async def save_batch(self, input: SaveBatchInput) -> SaveBatchOutput:
         try:
             outcome = await drafts.save_batch(self._engine, input.quiz_id, input.batch)
-        except QuizNotFoundError as err:
+        except NotFoundError as err:
             raise _not_found(err) from err
         metrics.record_questions_saved(outcome)
         return SaveBatchOutput(
             saved=outcome.saved,
-            inserted=outcome.inserted,
             missing=outcome.missing,
             duplicates_dropped=outcome.duplicates_dropped,
         )
@@ -101,7 +108,7 @@ class PersistenceActivities:
                 results=input.results,
                 stopped=input.stopped,
             )
-        except QuizNotFoundError as err:
+        except NotFoundError as err:
             raise _not_found(err) from err
         metrics.record_batches(end.appended)
         return RoundRecorded(status=end.status, saved_batch_keys=end.saved_batch_keys)

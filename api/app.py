@@ -13,10 +13,10 @@ from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
 from api.routes import health, questions, quizzes
-from api.temporal import TemporalGateway
 from api.web import install_pages
 from api.web.errors import error_page
 from quizgen.db.engine import make_engine
+from quizgen.orchestration import TemporalGateway
 from quizgen.settings import Settings
 
 __all__ = ["create_app"]

@@ -11,12 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth import TokenRegistry
 from api.errors import NotFound, Unauthorized
-from api.temporal import TemporalGateway
 from quizgen.db import repository as repo
 from quizgen.errors import QuizNotFoundError
-from quizgen.settings import Settings
+from quizgen.orchestration import TemporalGateway
 
-__all__ = ["CurrentUser", "Engine", "OwnedQuiz", "SettingsDep", "Temporal"]
+__all__ = ["CurrentUser", "Engine", "OwnedQuiz", "Temporal"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from API_TOKENS")
 
@@ -29,11 +28,6 @@ def _engine(request: Request) -> AsyncEngine:
 def _temporal(request: Request) -> TemporalGateway:
     gateway: TemporalGateway = request.app.state.temporal
     return gateway
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _current_user(
@@ -51,7 +45,6 @@ def _current_user(
 
 Engine = Annotated[AsyncEngine, Depends(_engine)]
 Temporal = Annotated[TemporalGateway, Depends(_temporal)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
 CurrentUser = Annotated[str, Depends(_current_user)]
 
 

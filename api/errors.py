@@ -7,6 +7,7 @@
     ├── PayloadTooLarge   413     body over the limit (refused before it is read)
     ├── Unprocessable     422     a valid request the rules refuse (e.g. duplicate text)
     └── ServiceUnavailable 503    PostgreSQL or Temporal cannot be reached
+                                  (also TemporalUnavailableError from the gateway)
 
 Request validation errors (422), unknown routes (404) and unexpected
 exceptions (500, no stack trace) are rendered in the same shape.
@@ -28,6 +29,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from quizgen.db.outage import is_database_outage
+from quizgen.errors import TemporalUnavailableError
 
 __all__ = [
     "APIError",
@@ -180,6 +182,12 @@ def install_error_handlers(app: FastAPI, pages: PageErrors = lambda _r, _s: None
             # served by several routes (GET and POST /quizzes) allows them all.
             headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(TemporalUnavailableError)
+    async def _temporal_down(request: Request, exc: TemporalUnavailableError) -> Response:
+        if (page := pages(request, 503)) is not None:
+            return page
+        return error_response(503, ServiceUnavailable.code, str(exc))
 
     # asyncpg's refusals (57P03 starting up, 53300 too many clients, ...) reach us as a bare
     # DBAPIError, so the handler takes every DBAPIError and decides by SQLSTATE; the rest

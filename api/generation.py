@@ -18,12 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import Conflict
 from api.models import GenerationAccepted
-from api.temporal import TemporalGateway
 from quizgen.contracts import BatchRef, QuizProgress
 from quizgen.db import repository as repo
 from quizgen.db.drafts import count_drafts
 from quizgen.domain import GENERATABLE, QuizStatus
-from quizgen.orchestration import workflow_summary
+from quizgen.orchestration import TemporalGateway, workflow_summary
 from quizgen.progress import progress_from_records
 
 __all__ = ["current_progress", "delete_quiz", "trigger_generation"]

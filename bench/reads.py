@@ -7,7 +7,7 @@ a `python -m worker` subprocess (the real `openai` client against
 `FakeOpenAI`), so answering the live-progress query happens in another process,
 as in production. 200 sequential GETs (100 with --quick), alternating idle /
 generating; p50 and p95 of each. The API keeps live progress for a short
-while (`_PROGRESS_TTL` in `api/temporal.py`), so most of those generating GETs
+while (`_PROGRESS_TTL` in `quizgen/orchestration.py`), so most of those generating GETs
 are answered from that cache. A second, spaced series (one idle and one
 generating GET per TTL + 0.1 s, as a page polling once a second would) makes
 every generating GET ask the workflow through the worker.
@@ -22,7 +22,6 @@ from typing import Any
 
 import httpx
 
-from api import temporal as api_temporal
 from bench.harness import (
     Row,
     Stack,
@@ -34,6 +33,7 @@ from bench.harness import (
     quizgen_worker_process,
     ratio,
 )
+from quizgen import orchestration as api_temporal
 from tests.support.api import ALICE, api_client, api_settings, auth
 from tests.support.fake_openai import FakeOpenAI
 

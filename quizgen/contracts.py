@@ -24,11 +24,11 @@ from quizgen.domain import (
     BatchRef,
     BatchResult,
     BatchStatus,
+    Payload,
     QuizStatus,
     TokenUsage,
     progress_message,
 )
-from quizgen.settings import Settings
 
 __all__ = [
     "BatchFailure",
@@ -50,11 +50,7 @@ __all__ = [
 ]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class GenerationConfig(_Frozen):
+class GenerationConfig(Payload):
     """Behaviour knobs, read from settings by whoever starts the workflow."""
 
     max_concurrent_batches: Annotated[int, Field(ge=1)] = 20
@@ -91,23 +87,12 @@ class GenerationConfig(_Frozen):
         db = calls * (self.db_retry_window + self.db_call_timeout)
         return llm + db + timedelta(minutes=5)
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> GenerationConfig:
-        return cls(
-            max_concurrent_batches=settings.max_concurrent_batches,
-            repair_rounds=settings.batch_repair_rounds,
-            retry_wait=settings.retry_wait,
-            llm_call_timeout=settings.llm_call_timeout,
-            llm_heartbeat_timeout=settings.llm_heartbeat_timeout,
-            llm_max_attempts=settings.llm_max_attempts,
-            llm_retry_window=settings.llm_retry_window,
-        )
-
 
 class BatchState(BaseModel):
     """Where one batch stands: from `start_round`, then kept up to date by the quiz workflow."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Mutable (the quiz workflow updates it), otherwise a Payload.
+    model_config = ConfigDict(extra="ignore")
 
     ref: BatchRef
     status: BatchStatus = BatchStatus.PENDING
@@ -123,7 +108,7 @@ class BatchState(BaseModel):
         return self.drafts
 
 
-class QuizPlan(_Frozen):
+class QuizPlan(Payload):
     """Output of `start_round`: every batch of the quiz as PostgreSQL has it."""
 
     batches: list[BatchState]
@@ -131,21 +116,21 @@ class QuizPlan(_Frozen):
     title: str = ""
 
 
-class QuizWorkflowInput(_Frozen):
+class QuizWorkflowInput(Payload):
     quiz_id: uuid.UUID
     config: GenerationConfig = GenerationConfig()
     # Set by continue-as-new: a retry was asked for, so run a round at once.
     retry_requested: bool = False
 
 
-class QuizWorkflowResult(_Frozen):
+class QuizWorkflowResult(Payload):
     status: QuizStatus
     questions_saved: int
     questions_target: int
     failed_batches: list[str]
 
 
-class GenerateBatchInput(_Frozen):
+class GenerateBatchInput(Payload):
     quiz_id: uuid.UUID
     batch: BatchRef
     config: GenerationConfig
@@ -153,7 +138,7 @@ class GenerateBatchInput(_Frozen):
     drafts: int = 0
 
 
-class BatchFailure(_Frozen):
+class BatchFailure(Payload):
     """The details of a failed batch's `ApplicationError`: what it had achieved."""
 
     reason: str
@@ -162,7 +147,7 @@ class BatchFailure(_Frozen):
     llm_calls: int
 
 
-class GenerateQuestionsInput(_Frozen):
+class GenerateQuestionsInput(Payload):
     quiz_id: uuid.UUID
     batch: BatchRef
     # How many questions to ask for (the activity never asks for more than
@@ -171,7 +156,7 @@ class GenerateQuestionsInput(_Frozen):
     call_index: int
 
 
-class GeneratedQuestions(_Frozen):
+class GeneratedQuestions(Payload):
     # Valid drafts the batch has after this call.
     drafts: int
     # The drafts reached the target and the activity saved the batch.
@@ -185,21 +170,19 @@ class GeneratedQuestions(_Frozen):
     collisions: int = 0
 
 
-class SaveBatchInput(_Frozen):
+class SaveBatchInput(Payload):
     quiz_id: uuid.UUID
     batch: BatchRef
 
 
-class SaveBatchOutput(_Frozen):
+class SaveBatchOutput(Payload):
     saved: bool
-    # True only for the call that wrote the questions (a retried save finds them saved).
-    inserted: bool = False
     # Not saved: how many more valid questions the batch needs.
     missing: int = 0
     duplicates_dropped: int = 0
 
 
-class RecordRoundInput(_Frozen):
+class RecordRoundInput(Payload):
     quiz_id: uuid.UUID
     # Unique per round across all runs, so a retried record is recognised.
     round_id: str
@@ -209,14 +192,14 @@ class RecordRoundInput(_Frozen):
     stopped: str | None = None
 
 
-class RoundRecorded(_Frozen):
+class RoundRecorded(Payload):
     """The quiz after the round, as PostgreSQL settled it."""
 
     status: QuizStatus
     saved_batch_keys: list[str]
 
 
-class BatchProgress(_Frozen):
+class BatchProgress(Payload):
     batch_key: str
     status: BatchStatus
     target_count: int
@@ -225,7 +208,7 @@ class BatchProgress(_Frozen):
     last_error: str | None
 
 
-class QuizProgress(_Frozen):
+class QuizProgress(Payload):
     status: QuizStatus
     questions_saved: int
     questions_target: int

@@ -39,6 +39,7 @@ __all__ = [
     "Language",
     "ModuleSpec",
     "NoNul",
+    "Payload",
     "QuestionType",
     "QuizSpec",
     "QuizStatus",
@@ -137,8 +138,7 @@ class FailureReason(StrEnum):
     """Why a quiz ended a round as `failed` (stored next to the status)."""
 
     NO_BATCHES_SUCCEEDED = "no_batches_succeeded"
-    LLM_ERROR = "llm_error"
-    VALIDATION_ERROR = "validation_error"
+    # A round was stopped (cancelled, an activity gave up) before any batch saved.
     INTERNAL_ERROR = "internal_error"
 
 
@@ -184,7 +184,20 @@ def progress_message(saved: int, target: int) -> str:
 
 
 class _Frozen(BaseModel):
+    """What a teacher sends: unknown fields are a mistake, refused with a readable error."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Payload(BaseModel):
+    """What crosses Temporal (workflow and activity inputs and outputs) and is stored.
+
+    Unknown fields are ignored, so a field removed in a new release does not
+    break a running workflow whose history still carries it; a new field needs
+    a default (docs/architecture.md, "Compatibility").
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class BatchSpec(_Frozen):
@@ -261,7 +274,7 @@ class QuizSpec(_Frozen):
         return sum(batch.count for _, batch in self.batches())
 
 
-class TokenUsage(_Frozen):
+class TokenUsage(Payload):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     # Of prompt_tokens, those the provider served from its prompt cache (billed lower).
@@ -279,7 +292,7 @@ class TokenUsage(_Frozen):
         )
 
 
-class BatchResult(_Frozen):
+class BatchResult(Payload):
     """What one batch achieved in one round (the memo's `batch_results` entry)."""
 
     batch_key: str
@@ -294,7 +307,7 @@ class BatchResult(_Frozen):
     tokens: TokenUsage = TokenUsage()
 
 
-class GenerationAttempt(_Frozen):
+class GenerationAttempt(Payload):
     """One generation round: which batches ran and how each ended."""
 
     attempt_number: int
@@ -305,7 +318,7 @@ class GenerationAttempt(_Frozen):
     tokens: TokenUsage = TokenUsage()
 
 
-class GenerationMetadata(_Frozen):
+class GenerationMetadata(Payload):
     """Stored on the quiz; complete and true after every round."""
 
     generation_attempts: list[GenerationAttempt] = []
@@ -316,7 +329,7 @@ class GenerationMetadata(_Frozen):
     tokens: TokenUsage = TokenUsage()
 
 
-class BatchRef(_Frozen):
+class BatchRef(Payload):
     """A batch by identity and size: what workflows pass around instead of content."""
 
     batch_key: str

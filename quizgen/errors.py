@@ -5,12 +5,24 @@
     ├── ProviderError            the question generator (LLM) failed
     │   ├── TransientProviderError   worth retrying (rate limit, outage, timeout)
     │   └── PermanentProviderError   retrying cannot help (bad key, refused content)
-    └── PersistenceError         the database refused a write
-        ├── QuizNotFoundError        no quiz with that id
-        └── QuizStateConflictError   the quiz is not in a status that allows the change
+    ├── OutputFormatError        an LLM answer is not the JSON asked for (inside the validator)
+    ├── TemporalUnavailableError Temporal cannot be reached now (the API answers 503)
+    ├── PersistenceError         the database refused a read or write
+    │   ├── NotFoundError            what was asked for does not exist
+    │   │   ├── QuizNotFoundError        no quiz with that id
+    │   │   ├── QuizModuleNotFoundError  the quiz has no module with that id
+    │   │   └── QuestionNotFoundError    the quiz has no question with that id
+    │   └── QuizStateConflictError   the quiz is not in a status that allows the change
+    └── ReviewError              a teacher's edit is refused
+        ├── InvalidQuestionError     it breaks the question type's rules
+        └── DuplicateQuestionError   the quiz already has a question with that text
 
-Validation problems with LLM output are *not* exceptions: the validator returns
-the rejected questions with readable reasons, because a batch repairs them.
+Validation problems with LLM output are *not* exceptions to the caller: the
+validator returns the rejected questions with readable reasons, because a
+batch repairs them (`OutputFormatError` never leaves `validate_output`).
+
+Errors that cross into Temporal travel as `ApplicationError` types named in
+`quizgen.names` (`QUIZ_NOT_FOUND_ERROR`, `BATCH_FAILED_ERROR`, ...), never as literals.
 """
 
 from __future__ import annotations
@@ -18,12 +30,20 @@ from __future__ import annotations
 __all__ = [
     "MAX_REASON_CHARS",
     "ConfigurationError",
+    "DuplicateQuestionError",
+    "InvalidQuestionError",
+    "NotFoundError",
+    "OutputFormatError",
     "PermanentProviderError",
     "PersistenceError",
     "ProviderError",
+    "QuestionNotFoundError",
+    "QuizModuleNotFoundError",
     "QuizNotFoundError",
     "QuizStateConflictError",
     "QuizgenError",
+    "ReviewError",
+    "TemporalUnavailableError",
     "TransientProviderError",
     "cap_message",
 ]
@@ -57,16 +77,48 @@ class PermanentProviderError(ProviderError):
     """A failure that retrying cannot fix (bad credentials, unknown model, refusal)."""
 
 
+class OutputFormatError(QuizgenError):
+    """An LLM answer is not JSON of the expected shape (caught inside the validator)."""
+
+
+class TemporalUnavailableError(QuizgenError):
+    """Temporal cannot be reached now; nothing was started or changed."""
+
+
 class PersistenceError(QuizgenError):
-    """A database write could not be done."""
+    """A database read or write could not be done."""
 
 
-class QuizNotFoundError(PersistenceError):
+class NotFoundError(PersistenceError):
+    """What was asked for does not exist (or no longer: a quiz may be deleted meanwhile)."""
+
+
+class QuizNotFoundError(NotFoundError):
     """No quiz exists with the given id."""
+
+
+class QuizModuleNotFoundError(NotFoundError):
+    """The quiz has no module with the given id."""
+
+
+class QuestionNotFoundError(NotFoundError):
+    """The quiz has no question with the given id."""
 
 
 class QuizStateConflictError(PersistenceError):
     """The quiz's status does not allow the change (e.g. generating a published quiz)."""
+
+
+class ReviewError(QuizgenError):
+    """A teacher's change to a question is refused; the message says why."""
+
+
+class InvalidQuestionError(ReviewError):
+    """The edit breaks the question type's rules."""
+
+
+class DuplicateQuestionError(ReviewError):
+    """The edit would give the quiz two questions with the same text."""
 
 
 def cap_message(message: str, limit: int = 1000) -> str:

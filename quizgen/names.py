@@ -8,12 +8,16 @@ from temporalio.common import SearchAttributeKey
 
 __all__ = [
     "BATCHES_FAILED",
+    "BATCH_FAILED_ERROR",
     "BATCH_WORKFLOW",
     "GENERATE_QUESTIONS_ACTIVITY",
+    "PERMANENT_PROVIDER_ERROR",
     "PROGRESS_QUERY",
     "QUESTIONS_SAVED",
     "QUESTIONS_TARGET",
     "QUIZ_ID",
+    "QUIZ_NOT_FOUND_ERROR",
+    "QUIZ_NOT_GENERATABLE_ERROR",
     "QUIZ_STATUS",
     "QUIZ_WORKFLOW",
     "RECORD_ROUND_ACTIVITY",
@@ -21,6 +25,7 @@ __all__ = [
     "SAVE_BATCH_ACTIVITY",
     "SEARCH_ATTRIBUTES",
     "START_ROUND_ACTIVITY",
+    "TRANSIENT_PROVIDER_ERROR",
     "batch_workflow_id",
     "llm_task_queue",
     "quiz_workflow_id",
@@ -37,6 +42,14 @@ START_ROUND_ACTIVITY = "start_round"
 RECORD_ROUND_ACTIVITY = "record_round"
 GENERATE_QUESTIONS_ACTIVITY = "generate_questions"
 SAVE_BATCH_ACTIVITY = "save_batch"
+
+# Types of the ApplicationErrors that cross into Temporal (shown in the Web UI;
+# the retry policies name the non-retryable ones).
+QUIZ_NOT_FOUND_ERROR = "QuizNotFound"
+QUIZ_NOT_GENERATABLE_ERROR = "QuizNotGeneratable"
+BATCH_FAILED_ERROR = "BatchFailed"
+PERMANENT_PROVIDER_ERROR = "PermanentProviderError"
+TRANSIENT_PROVIDER_ERROR = "TransientProviderError"
 
 QUIZ_ID = SearchAttributeKey.for_keyword("QuizId")
 QUIZ_STATUS = SearchAttributeKey.for_keyword("QuizStatus")

@@ -1,17 +1,31 @@
-"""Talking to Temporal from outside a worker: connect, start, retry, ask for progress.
+"""The one place that talks to Temporal from outside a worker.
 
-The API, the demo and the tests use these, so every caller starts the quiz
-workflow the same way: one workflow id per quiz, and a start while one runs
-returns the running one instead of starting a second.
+- `connect`, `start_generation`, `request_retry`: every caller (the API, the
+  demo, the tests) starts the quiz workflow the same way: one workflow id per
+  quiz, and a start while one runs returns the running one.
+- `TemporalGateway`: the API's long-lived view (lazy connection, fail-fast
+  calls, a short progress cache); Temporal down raises `TemporalUnavailableError`,
+  which the API answers with 503.
+- `generation_config`: the settings that travel in a workflow's input.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
 from temporalio.common import (
+    QueryRejectCondition,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -19,9 +33,11 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
 from quizgen.contracts import GenerationConfig, QuizProgress, QuizWorkflowInput, QuizWorkflowResult
 from quizgen.domain import QuizSpec, QuizStatus
+from quizgen.errors import TemporalUnavailableError
 from quizgen.names import (
     PROGRESS_QUERY,
     QUIZ_ID,
@@ -32,9 +48,29 @@ from quizgen.names import (
 )
 from quizgen.settings import Settings
 
-__all__ = ["connect", "query_progress", "request_retry", "start_generation", "workflow_summary"]
+__all__ = [
+    "TemporalGateway",
+    "connect",
+    "generation_config",
+    "request_retry",
+    "start_generation",
+    "workflow_summary",
+]
 
 QuizHandle = WorkflowHandle[object, QuizWorkflowResult]
+
+
+def generation_config(settings: Settings) -> GenerationConfig:
+    """The settings that shape a workflow, read when its generation starts."""
+    return GenerationConfig(
+        max_concurrent_batches=settings.max_concurrent_batches,
+        repair_rounds=settings.batch_repair_rounds,
+        retry_wait=settings.retry_wait,
+        llm_call_timeout=settings.llm_call_timeout,
+        llm_heartbeat_timeout=settings.llm_heartbeat_timeout,
+        llm_max_attempts=settings.llm_max_attempts,
+        llm_retry_window=settings.llm_retry_window,
+    )
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
@@ -119,7 +155,147 @@ def workflow_summary(spec: QuizSpec) -> str:
     return f"Quiz “{title}”: {batches} batches, {spec.question_target} questions"
 
 
-async def query_progress(client: Client, quiz_id: uuid.UUID) -> QuizProgress:
-    handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
-    progress: QuizProgress = await handle.query(PROGRESS_QUERY, result_type=QuizProgress)
-    return progress
+T = TypeVar("T")
+_RPC_TIMEOUT = timedelta(seconds=5)
+# A progress query waits for a worker; without one, fall back to the database quickly.
+_QUERY_TIMEOUT = timedelta(seconds=1)
+_PROGRESS_TTL = 1.0
+_PROGRESS_CACHE_SIZE = 10_000
+
+
+class TemporalGateway:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+        # quiz id -> (when asked, answer): see live_progress.
+        self._progress: dict[uuid.UUID, tuple[float, QuizProgress | None]] = {}
+
+    async def client(self) -> Client:
+        if self._client is None:
+            try:
+                self._client = await Client.connect(
+                    self._settings.temporal_address,
+                    namespace=self._settings.temporal_namespace,
+                    data_converter=pydantic_data_converter,
+                    lazy=True,
+                    # Fail fast when Temporal is down: the caller answers 503 and may retry.
+                    retry_config=RetryConfig(max_retries=1, max_elapsed_time_millis=2000),
+                )
+            except (RuntimeError, OSError) as err:
+                raise _unavailable(err) from err
+        return self._client
+
+    async def _call(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except RPCError as err:
+            if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise _unavailable(err) from err
+            raise
+        except (RuntimeError, OSError) as err:
+            raise _unavailable(err) from err
+
+    def _config(self) -> GenerationConfig:
+        return generation_config(self._settings)
+
+    async def start(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
+        client = await self.client()
+        await self._call(
+            start_generation(
+                client,
+                quiz_id,
+                task_queue=self._settings.temporal_task_queue,
+                config=self._config(),
+                summary=summary,
+            )
+        )
+
+    async def retry(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
+        client = await self.client()
+        await self._call(
+            request_retry(
+                client,
+                quiz_id,
+                task_queue=self._settings.temporal_task_queue,
+                config=self._config(),
+                summary=summary,
+            )
+        )
+
+    async def close(self, quiz_id: uuid.UUID, *, reason: str) -> None:
+        """Terminate the quiz's workflow (and with it any batch children); gone already is fine."""
+        client = await self.client()
+        handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
+        try:
+            await self._call(handle.terminate(reason=reason, rpc_timeout=_RPC_TIMEOUT))
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+
+    async def is_running(self, quiz_id: uuid.UUID) -> bool:
+        client = await self.client()
+        handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
+        try:
+            description = await self._call(handle.describe(rpc_timeout=_RPC_TIMEOUT))
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return description.status is WorkflowExecutionStatus.RUNNING
+
+    async def live_progress(self, quiz_id: uuid.UUID) -> QuizProgress | None:
+        """The running round's progress, or None when the workflow cannot answer now.
+
+        Answers are kept for `_PROGRESS_TTL`: a page polling every second, or many
+        readers of one quiz, cost one query through a worker per interval, not one
+        per request. Progress a second old is still true enough to show.
+        """
+        cached = self._progress.get(quiz_id)
+        if cached is not None and time.monotonic() - cached[0] < _PROGRESS_TTL:
+            return cached[1]
+        progress = await self._query_progress(quiz_id)
+        if len(self._progress) > _PROGRESS_CACHE_SIZE:
+            self._progress.clear()
+        # Timed after the query: a query that waited its full timeout is still cached.
+        self._progress[quiz_id] = (time.monotonic(), progress)
+        return progress
+
+    async def _query_progress(self, quiz_id: uuid.UUID) -> QuizProgress | None:
+        try:
+            client = await self.client()
+            handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
+            progress: QuizProgress = await handle.query(
+                PROGRESS_QUERY,
+                result_type=QuizProgress,
+                rpc_timeout=_QUERY_TIMEOUT,
+                # A closed (e.g. terminated) run's frozen progress is not "live".
+                reject_condition=QueryRejectCondition.NOT_OPEN,
+            )
+        except (
+            RPCError,
+            RuntimeError,
+            OSError,
+            TemporalUnavailableError,
+            WorkflowQueryRejectedError,
+            WorkflowQueryFailedError,
+        ):
+            return None
+        # Before the round has read the quiz, the workflow still shows the last
+        # round (or nothing): the database tells that better.
+        if progress.status is not QuizStatus.GENERATING_QUESTIONS or not progress.batches:
+            return None
+        return progress
+
+    async def healthy(self) -> bool:
+        try:
+            client = await self.client()
+            await client.service_client.check_health(timeout=_RPC_TIMEOUT)
+        except (RPCError, RuntimeError, OSError, TemporalUnavailableError):
+            return False
+        return True
+
+
+def _unavailable(err: BaseException) -> TemporalUnavailableError:
+    return TemporalUnavailableError(
+        f"Temporal is unavailable ({type(err).__name__}); nothing was started. Try again shortly."
+    )

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from quizgen.domain import QuestionType
-from quizgen.errors import MAX_REASON_CHARS, cap_message
+from quizgen.errors import MAX_REASON_CHARS, OutputFormatError, cap_message
 from quizgen.questions import QUESTION_MODELS, normalize_text, text_hash
 
 __all__ = [
@@ -62,14 +62,6 @@ class ValidationReport(BaseModel):
     rejected: list[Rejection] = []
     # Set when the output as a whole was unusable (not JSON, too large, wrong shape).
     output_error: str | None = None
-
-    @property
-    def normalized_texts(self) -> list[str]:
-        return [normalize_text(q["question_text"]) for q in self.valid]
-
-
-class OutputFormatError(ValueError):
-    """The output as a whole is not a list of questions."""
 
 
 def parse_output(raw: str) -> list[Any]:

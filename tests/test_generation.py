@@ -33,6 +33,7 @@ from tests.support.flows import (
     keys_of,
     make_quiz,
     plan_breaking,
+    query_progress,
     question_rows,
     running_worker,
     wait_for_attempts,
@@ -86,7 +87,7 @@ async def test_one_failing_batch_leaves_the_quiz_partial_and_everything_agrees(
     quiz_id, provider = await _partial_round(temporal_env, engine, task_queue, broken)
     # Queries are answered by a worker: keep one polling while we ask.
     async with running_worker(temporal_env.client, engine, provider, task_queue):
-        progress = await orchestration.query_progress(temporal_env.client, quiz_id)
+        progress = await query_progress(temporal_env.client, quiz_id)
 
     record = await repo.get_quiz(engine, quiz_id)
     assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
@@ -253,7 +254,7 @@ async def test_a_signal_during_a_round_is_kept_for_after_it(
         await _retry(temporal_env, quiz_id, task_queue)
         # The signal came during round 1: round 2 follows by itself, and fails the same way.
         record = await wait_for_attempts(engine, quiz_id, 2)
-        progress = await orchestration.query_progress(temporal_env.client, quiz_id)
+        progress = await query_progress(temporal_env.client, quiz_id)
     assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
     assert list(record.generation_metadata.generation_attempts[1].batch_results) == [broken]
     assert {b.batch_key: b.attempts for b in progress.batches}[broken] == 2
@@ -444,7 +445,7 @@ async def test_continue_as_new_carries_the_batch_state(
             temporal_env.client, quiz_id, task_queue=task_queue, config=one_round_per_run
         )
         record = await wait_for_attempts(engine, quiz_id, 2)
-        progress = await orchestration.query_progress(temporal_env.client, quiz_id)
+        progress = await query_progress(temporal_env.client, quiz_id)
     description = await temporal_env.client.get_workflow_handle(
         quiz_workflow_id(quiz_id)
     ).describe()

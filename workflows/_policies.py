@@ -17,9 +17,14 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from quizgen.contracts import GenerationConfig
+    from quizgen.names import (
+        PERMANENT_PROVIDER_ERROR,
+        QUIZ_NOT_FOUND_ERROR,
+        QUIZ_NOT_GENERATABLE_ERROR,
+    )
 
 # Failures that no retry can fix (error types raised by the activities).
-_PERMANENT = ["PermanentProviderError", "QuizNotFound", "QuizNotGeneratable"]
+_PERMANENT = [PERMANENT_PROVIDER_ERROR, QUIZ_NOT_FOUND_ERROR, QUIZ_NOT_GENERATABLE_ERROR]
 
 
 def llm_activity(config: GenerationConfig) -> dict[str, Any]:

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from quizgen.domain import BatchResult, BatchStatus, TokenUsage
     from quizgen.errors import MAX_REASON_CHARS, cap_message
     from quizgen.names import (
+        BATCH_FAILED_ERROR,
         BATCH_WORKFLOW,
         GENERATE_QUESTIONS_ACTIVITY,
         SAVE_BATCH_ACTIVITY,
@@ -37,9 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._errors import root_message
     from workflows._policies import db_activity, llm_activity
 
-__all__ = ["BATCH_FAILED", "BatchGenerationWorkflow"]
-
-BATCH_FAILED = "BatchFailed"
+__all__ = ["BatchGenerationWorkflow"]
 
 
 @workflow.defn(name=BATCH_WORKFLOW)
@@ -145,4 +144,4 @@ class BatchGenerationWorkflow:
             tokens=self._tokens,
             llm_calls=self._calls,
         )
-        return ApplicationError(message, details, type=BATCH_FAILED, non_retryable=True)
+        return ApplicationError(message, details, type=BATCH_FAILED_ERROR, non_retryable=True)

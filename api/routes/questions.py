@@ -12,7 +12,7 @@ from api.errors import NotFound, Unprocessable, error_responses
 from api.models import QuestionPublic, QuestionsPage, QuestionUpdate
 from quizgen.db import review
 from quizgen.domain import MODULE_ID_PATTERN, QuestionType
-from quizgen.errors import QuizNotFoundError
+from quizgen.errors import QuestionNotFoundError, ReviewError
 
 router = APIRouter(prefix="/quizzes/{quiz_id}/questions", tags=["questions"])
 
@@ -51,9 +51,9 @@ async def _update(
             question_data=body.question_data,
             is_approved=body.is_approved,
         )
-    except QuizNotFoundError:
+    except QuestionNotFoundError:
         raise NotFound(f"question {question_id} not found") from None
-    except (review.InvalidQuestionError, review.DuplicateQuestionError) as err:
+    except ReviewError as err:
         raise Unprocessable(f"the question was not changed: {err}") from None
     return QuestionPublic.of(record)
 

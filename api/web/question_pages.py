@@ -16,7 +16,7 @@ from api.web.pages import PREFIX, Visit, language_of, owned_quiz, redirect, rend
 from api.web.presenters import blank_parts
 from quizgen.db import review
 from quizgen.domain import QuestionType
-from quizgen.errors import QuizNotFoundError
+from quizgen.errors import DuplicateQuestionError, InvalidQuestionError, QuestionNotFoundError
 
 router = APIRouter(prefix=f"{PREFIX}/quizzes/{{quiz_id}}/questions", include_in_schema=False)
 
@@ -100,7 +100,7 @@ async def approve_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> 
             await review.update_question(
                 request.app.state.engine, quiz.id, question_id, is_approved=True
             )
-        except (ValueError, QuizNotFoundError):
+        except (ValueError, QuestionNotFoundError):
             continue  # deleted meanwhile, or not this quiz's: nothing to approve
     return redirect(_back(quiz.id, posted.get("back")), "approved_page")
 
@@ -115,7 +115,7 @@ async def approve(
         await review.update_question(
             request.app.state.engine, quiz.id, question_id, is_approved=True
         )
-    except QuizNotFoundError:
+    except QuestionNotFoundError:
         raise NotFound(f"question {question_id} not found") from None
     return redirect(_back(quiz.id, posted.get("back")), "approved")
 
@@ -131,7 +131,7 @@ async def _edit_page(
     quiz = await owned_quiz(signed, quiz_id)
     try:
         question = await review.get_question(request.app.state.engine, quiz.id, question_id)
-    except QuizNotFoundError:
+    except QuestionNotFoundError:
         raise NotFound(f"question {question_id} not found") from None
     form = form or QuestionForm.of(question.question_type, question.question_data)
     context = {
@@ -170,7 +170,7 @@ async def edit(
     quiz = await owned_quiz(signed, quiz_id)
     try:
         question = await review.get_question(request.app.state.engine, quiz.id, question_id)
-    except QuizNotFoundError:
+    except QuestionNotFoundError:
         raise NotFound(f"question {question_id} not found") from None
     t = Translator(language_of(request, quiz.spec.language))
     form = read_question_form(posted, question.question_type)
@@ -180,9 +180,9 @@ async def edit(
             await review.update_question(
                 request.app.state.engine, quiz.id, question_id, question_data=data
             )
-        except review.DuplicateQuestionError as err:
+        except DuplicateQuestionError as err:
             form.errors["question_text"] = str(err)
-        except review.InvalidQuestionError as err:
+        except InvalidQuestionError as err:
             form.errors[FORM_ERROR] = str(err)
         else:
             return redirect(_back(quiz.id, posted.get("back")), "saved")

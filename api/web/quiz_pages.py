@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.errors import Conflict, ServiceUnavailable
+from api.errors import Conflict
 from api.generation import current_progress, trigger_generation
-from api.temporal import TemporalGateway
 from api.web.forms import FORM_ERROR, ModuleInput, QuizForm, read_quiz_form
 from api.web.i18n import Translator
 from api.web.pages import (
@@ -42,6 +41,8 @@ from quizgen.domain import (
     QuizStatus,
     Tone,
 )
+from quizgen.errors import TemporalUnavailableError
+from quizgen.orchestration import TemporalGateway
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -196,7 +197,7 @@ async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
         return False
     try:
         return not await temporal.is_running(quiz.id)
-    except ServiceUnavailable:
+    except TemporalUnavailableError:
         return False  # unknown while Temporal is down: keep showing the round
 
 
@@ -227,6 +228,6 @@ async def generate(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Resp
         current = await repo.get_quiz(request.app.state.engine, quiz_id)
         running = current.status is QuizStatus.GENERATING_QUESTIONS
         return redirect(page, "already_running" if running else "not_allowed")
-    except ServiceUnavailable:
+    except TemporalUnavailableError:
         return redirect(page, "unavailable")
     return redirect(page, "started")

@@ -28,7 +28,7 @@ from quizgen.domain import (
     QuizStatus,
     Tone,
 )
-from quizgen.errors import QuizNotFoundError, QuizStateConflictError
+from quizgen.errors import QuizModuleNotFoundError, QuizNotFoundError, QuizStateConflictError
 
 __all__ = [
     "ModuleContext",
@@ -187,7 +187,7 @@ async def load_module_in(
         )
     ).first()
     if row is None:
-        raise QuizNotFoundError(f"quiz {quiz_id} has no module {module_id!r}")
+        raise QuizModuleNotFoundError(f"quiz {quiz_id} has no module {module_id!r}")
     return ModuleContext(
         module=_module_spec(row),
         language=Language(row.language),

@@ -17,13 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.db.tables import QuestionRow, QuizModuleRow, QuizRow
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
-from quizgen.errors import QuizNotFoundError
+from quizgen.errors import DuplicateQuestionError, InvalidQuestionError, QuestionNotFoundError
 from quizgen.questions import QUESTION_MODELS, normalize_text, text_hash
 from quizgen.validation import describe_problems
 
 __all__ = [
-    "DuplicateQuestionError",
-    "InvalidQuestionError",
     "QuestionFilter",
     "QuestionRecord",
     "QuizSummary",
@@ -36,14 +34,6 @@ __all__ = [
 _quiz = QuizRow.__table__  # type: ignore[attr-defined]
 _question = QuestionRow.__table__  # type: ignore[attr-defined]
 _module = QuizModuleRow.__table__  # type: ignore[attr-defined]
-
-
-class InvalidQuestionError(ValueError):
-    """An edit breaks the question type's rules; the message says which."""
-
-
-class DuplicateQuestionError(ValueError):
-    """An edit would give the quiz two questions with the same text."""
 
 
 class QuizSummary(BaseModel):
@@ -197,7 +187,7 @@ async def get_question(
             )
         ).first()
     if row is None:
-        raise QuizNotFoundError(f"quiz {quiz_id} has no question {question_id}")
+        raise QuestionNotFoundError(f"quiz {quiz_id} has no question {question_id}")
     return _record(row)
 
 

@@ -17,7 +17,7 @@ from activities.generation import GenerationActivities
 from activities.llm.base import QuestionProvider
 from activities.llm.faults import FaultPlan
 from activities.persistence import PersistenceActivities
-from quizgen.contracts import GenerationConfig
+from quizgen.contracts import GenerationConfig, QuizProgress
 from quizgen.db import repository as repo
 from quizgen.domain import (
     BatchSpec,
@@ -28,6 +28,7 @@ from quizgen.domain import (
     QuizStatus,
     batch_key,
 )
+from quizgen.names import PROGRESS_QUERY, quiz_workflow_id
 from quizgen.settings import FaultKind, Settings
 from tests.support.samples import ENGLISH_SAMPLE
 from worker.app import build_workers, running_workers
@@ -154,6 +155,13 @@ async def wait_for_attempts(
                 f"quiz {quiz_id} did not finish round {attempts} in {within_seconds}s"
             )
         await asyncio.sleep(0.2)
+
+
+async def query_progress(client: Client, quiz_id: uuid.UUID) -> QuizProgress:
+    """The quiz workflow's `progress` query (answered by a running worker)."""
+    handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
+    progress: QuizProgress = await handle.query(PROGRESS_QUERY, result_type=QuizProgress)
+    return progress
 
 
 async def saved_batch_count(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
