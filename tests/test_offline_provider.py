@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from activities.llm._text import split_sentences
 from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
-from activities.llm.offline import OfflineProvider
+from activities.llm.offline import OfflineProvider, split_sentences
 from quizgen.domain import Difficulty, Language, QuestionType, Tone
 from quizgen.questions import normalize_text
 from quizgen.validation import Rejection, ValidationReport, validate_output
@@ -84,7 +83,7 @@ def assert_clean(report: ValidationReport) -> None:
 
 
 def texts(report: ValidationReport) -> set[str]:
-    return set(report.normalized_texts)
+    return {normalize_text(q["question_text"]) for q in report.valid}
 
 
 def in_module(statement: str, content: str) -> bool:
