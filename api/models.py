@@ -10,14 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from quizgen.contracts import QuizProgress
 from quizgen.db.repository import QuizRecord
-from quizgen.db.review import QuestionRecord, QuizSummary
+from quizgen.db.review import QuestionPublic, QuizSummary
 from quizgen.domain import (
     BatchSpec,
-    Difficulty,
     FailureReason,
     GenerationMetadata,
     Language,
-    QuestionType,
     QuizSpec,
     QuizStatus,
     Tone,
@@ -31,7 +29,6 @@ __all__ = [
     "QuestionsPage",
     "QuizCreate",
     "QuizPublic",
-    "QuizSummaryPublic",
     "QuizzesPage",
 ]
 
@@ -92,22 +89,8 @@ class QuizPublic(BaseModel):
         )
 
 
-class QuizSummaryPublic(BaseModel):
-    id: uuid.UUID
-    title: str
-    status: QuizStatus
-    questions_saved: int
-    questions_target: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, summary: QuizSummary) -> QuizSummaryPublic:
-        return cls.model_validate(summary.model_dump())
-
-
 class QuizzesPage(BaseModel):
-    data: list[QuizSummaryPublic]
+    data: list[QuizSummary]
     count: int
 
 
@@ -116,22 +99,6 @@ class GenerationAccepted(BaseModel):
     status: QuizStatus
     batch_keys: list[str]
     message: str
-
-
-class QuestionPublic(BaseModel):
-    id: uuid.UUID
-    module_id: str
-    batch_key: str
-    question_type: QuestionType
-    difficulty: Difficulty
-    question_data: dict[str, Any]
-    is_approved: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, record: QuestionRecord) -> QuestionPublic:
-        return cls.model_validate(record.model_dump(exclude={"quiz_id"}))
 
 
 class QuestionsPage(BaseModel):

@@ -21,7 +21,6 @@ from temporalio.testing import WorkflowEnvironment
 from activities.llm.faults import FaultInjectingProvider
 from activities.llm.offline import OfflineProvider
 from api.limits import MAX_BODY_BYTES
-from quizgen.db import repository as repo
 from quizgen.domain import (
     MAX_BATCHES_PER_MODULE,
     MAX_MODULE_CONTENT_CHARS,
@@ -44,7 +43,14 @@ from tests.support.api_flows import (
     quiz_body,
     wait_for_quiz,
 )
-from tests.support.flows import FOUR_BATCHES, Batch, keys_of, plan_breaking, running_worker
+from tests.support.flows import (
+    FOUR_BATCHES,
+    Batch,
+    force_status,
+    keys_of,
+    plan_breaking,
+    running_worker,
+)
 from tests.support.temporal import server_address
 
 KEYS = keys_of(FOUR_BATCHES)
@@ -302,7 +308,7 @@ async def _stuck_in_generating(engine: AsyncEngine, quiz_id: str) -> None:
     """What a trigger sees when the quiz says generating_questions but no workflow runs:
     the workflow was terminated, or another trigger has set the status and not yet
     started the workflow."""
-    await repo.update_quiz_status(
+    await force_status(
         engine,
         uuid.UUID(quiz_id),
         QuizStatus.GENERATING_QUESTIONS,

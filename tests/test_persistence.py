@@ -22,7 +22,6 @@ from quizgen.domain import (
     BatchSpec,
     BatchStatus,
     Difficulty,
-    FailureReason,
     ModuleSpec,
     QuestionType,
     QuizSpec,
@@ -176,21 +175,6 @@ async def test_quiz_round_trips_with_its_modules(engine: AsyncEngine) -> None:
     context = await repo.load_module(engine, quiz_id, "m1")
     assert context.module == spec.modules[0]
     assert (context.language, context.tone) == (spec.language, spec.tone)
-
-
-async def test_status_update_stores_the_failure_reason(engine: AsyncEngine) -> None:
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    await repo.update_quiz_status(
-        engine,
-        quiz_id,
-        QuizStatus.FAILED,
-        failure_reason=FailureReason.NO_BATCHES_SUCCEEDED,
-        failure_message="no batch reached its target",
-    )
-    record = await repo.get_quiz(engine, quiz_id)
-    assert record.status is QuizStatus.FAILED
-    assert record.failure_reason is FailureReason.NO_BATCHES_SUCCEEDED
-    assert record.failure_message == "no batch reached its target"
 
 
 async def test_saving_a_batch_twice_stores_its_questions_once(engine: AsyncEngine) -> None:

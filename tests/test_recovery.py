@@ -39,6 +39,7 @@ from tests.support.fake_openai import FakeOpenAI
 from tests.support.flows import (
     FOUR_BATCHES,
     TEST_CONFIG,
+    force_status,
     keys_of,
     make_quiz,
     plan_breaking,
@@ -196,7 +197,7 @@ async def test_a_run_stopped_before_it_read_a_quiz_left_generating_settles_it(
     cancelled before it has the plan: the status is settled from the database, not left."""
     quiz_id = await _partial_quiz_with_a_closed_workflow(temporal_env, engine, task_queue)
     before = await repo.get_quiz(engine, quiz_id)
-    await repo.update_quiz_status(engine, quiz_id, QuizStatus.GENERATING_QUESTIONS)
+    await force_status(engine, quiz_id, QuizStatus.GENERATING_QUESTIONS)
     await _cancel_a_new_run_before_it_reads_the_quiz(temporal_env, engine, task_queue, quiz_id)
     after = await repo.get_quiz(engine, quiz_id)
     assert after.status is QuizStatus.READY_FOR_REVIEW_PARTIAL

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 
 from api.deps import Engine, OwnedQuiz
 from api.errors import NotFound, Unprocessable, error_responses
-from api.models import QuestionPublic, QuestionsPage, QuestionUpdate
+from api.models import QuestionsPage, QuestionUpdate
 from quizgen.db import review
+from quizgen.db.review import QuestionPublic
 from quizgen.domain import MODULE_ID_PATTERN, QuestionType
 from quizgen.errors import QuestionNotFoundError, ReviewError
 
@@ -37,7 +38,7 @@ async def list_questions(
         is_approved=is_approved,
     )
     records, count = await review.list_questions(engine, quiz.id, where, offset=offset, limit=limit)
-    return QuestionsPage(data=[QuestionPublic.of(r) for r in records], count=count)
+    return QuestionsPage(data=records, count=count)
 
 
 async def _update(
@@ -55,7 +56,7 @@ async def _update(
         raise NotFound(f"question {question_id} not found") from None
     except ReviewError as err:
         raise Unprocessable(f"the question was not changed: {err}") from None
-    return QuestionPublic.of(record)
+    return record
 
 
 @router.patch("/{question_id}", responses=error_responses(400, 401, 404, 413, 422, 503))

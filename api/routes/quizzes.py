@@ -13,7 +13,6 @@ from api.models import (
     GenerationAccepted,
     QuizCreate,
     QuizPublic,
-    QuizSummaryPublic,
     QuizzesPage,
 )
 from quizgen.db import repository as repo
@@ -47,7 +46,7 @@ async def list_quizzes(
 ) -> QuizzesPage:
     """The caller's quizzes, newest first."""
     summaries, count = await review.list_quizzes(engine, user, offset=offset, limit=limit)
-    return QuizzesPage(data=[QuizSummaryPublic.of(s) for s in summaries], count=count)
+    return QuizzesPage(data=summaries, count=count)
 
 
 @router.get("/{quiz_id}", responses=_errors)

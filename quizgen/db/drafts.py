@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quizgen.db.repository import ModuleContext, load_module_in
-from quizgen.db.tables import DraftQuestionRow, QuestionRow, SavedBatchRow
+from quizgen.db.tables import DraftQuestionRow, QuestionRow, SavedBatchRow, utc_now
 from quizgen.domain import BatchRef
 from quizgen.errors import QuizNotFoundError
 from quizgen.questions import normalize_text, text_hash
@@ -73,10 +72,6 @@ class SaveOutcome(BaseModel):
     # drafts whose text another batch of the quiz saved first).
     missing: int = 0
     duplicates_dropped: int = 0
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _lock_batch(conn: AsyncConnection, quiz_id: uuid.UUID, batch_key: str) -> None:
@@ -173,7 +168,7 @@ async def add_drafts(
     The previous answer's rejections are replaced (they were just repaired or
     given up). Returns how many valid drafts the batch has now.
     """
-    now = _now()
+    now = utc_now()
     try:
         async with engine.begin() as conn:
             await _lock_batch(conn, quiz_id, batch.batch_key)
@@ -290,7 +285,7 @@ async def save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -
 
 
 async def _save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -> SaveOutcome:
-    now = _now()
+    now = utc_now()
     async with engine.begin() as conn:
         # No draft of this batch is written while it is being saved (and two
         # saves of one batch take turns).

@@ -7,9 +7,9 @@ function is one transaction, so a caller never sees half of a write.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quizgen.db.attempts import read_metadata, saved_counts
-from quizgen.db.tables import QuizModuleRow, QuizRow
+from quizgen.db.tables import QuizModuleRow, QuizRow, utc_now
 from quizgen.domain import (
     BatchSpec,
     FailureReason,
@@ -28,7 +28,7 @@ from quizgen.domain import (
     QuizStatus,
     Tone,
 )
-from quizgen.errors import QuizModuleNotFoundError, QuizNotFoundError, QuizStateConflictError
+from quizgen.errors import QuizModuleNotFoundError, QuizNotFoundError
 
 __all__ = [
     "ModuleContext",
@@ -41,7 +41,6 @@ __all__ = [
     "locked_status",
     "read_quiz",
     "saved_batch_keys",
-    "update_quiz_status",
 ]
 
 _quiz = QuizRow.__table__  # type: ignore[attr-defined]
@@ -78,13 +77,9 @@ class ModuleContext(BaseModel):
     temperature: float | None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def create_quiz(engine: AsyncEngine, owner_id: str, spec: QuizSpec) -> uuid.UUID:
     quiz_id = uuid.uuid4()
-    now = _now()
+    now = utc_now()
     async with engine.begin() as conn:
         await conn.execute(
             _quiz.insert().values(
@@ -216,7 +211,7 @@ class StatusLock:
             _quiz.update()
             .where(_quiz.c.id == self._quiz_id)
             .values(
-                status=status.value, failure_reason=None, failure_message=None, updated_at=_now()
+                status=status.value, failure_reason=None, failure_message=None, updated_at=utc_now()
             )
         )
         self.status = status
@@ -243,38 +238,3 @@ async def locked_status(engine: AsyncEngine, quiz_id: uuid.UUID) -> AsyncIterato
         if status is None:
             raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
         yield StatusLock(conn, quiz_id, QuizStatus(status))
-
-
-async def update_quiz_status(
-    engine: AsyncEngine,
-    quiz_id: uuid.UUID,
-    status: QuizStatus,
-    *,
-    failure_reason: FailureReason | None = None,
-    failure_message: str | None = None,
-    allowed_from: Collection[QuizStatus] | None = None,
-) -> None:
-    """Set the status; with `allowed_from`, only from those statuses.
-
-    Raises `QuizStateConflictError` when the quiz is in another status, so a
-    late or stray writer never overwrites a newer decision (e.g. `published`).
-    """
-    values: dict[str, Any] = {
-        "status": status.value,
-        "failure_reason": failure_reason.value if failure_reason else None,
-        "failure_message": failure_message,
-        "updated_at": _now(),
-    }
-    query = _quiz.update().where(_quiz.c.id == quiz_id).values(**values)
-    if allowed_from is not None:
-        query = query.where(_quiz.c.status.in_([s.value for s in allowed_from]))
-    async with engine.begin() as conn:
-        updated = await conn.execute(query.returning(_quiz.c.id))
-        if updated.first() is not None:
-            return
-        current = (
-            await conn.execute(sa.select(_quiz.c.status).where(_quiz.c.id == quiz_id))
-        ).scalar_one_or_none()
-    if current is None:
-        raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
-    raise QuizStateConflictError(f"quiz {quiz_id} is {current}; cannot change it to {status.value}")

@@ -23,7 +23,7 @@ from quizgen.validation import describe_problems
 
 __all__ = [
     "QuestionFilter",
-    "QuestionRecord",
+    "QuestionPublic",
     "QuizSummary",
     "get_question",
     "list_questions",
@@ -48,11 +48,12 @@ class QuizSummary(BaseModel):
     updated_at: datetime
 
 
-class QuestionRecord(BaseModel):
+class QuestionPublic(BaseModel):
+    """A saved question as reviewers see it (the API's shape; its quiz is the caller's)."""
+
     model_config = ConfigDict(frozen=True)
 
     id: uuid.UUID
-    quiz_id: uuid.UUID
     module_id: str
     batch_key: str
     question_type: QuestionType
@@ -72,10 +73,9 @@ class QuestionFilter(BaseModel):
     is_approved: bool | None = None
 
 
-def _record(row: Any) -> QuestionRecord:
-    return QuestionRecord(
+def _record(row: Any) -> QuestionPublic:
+    return QuestionPublic(
         id=row.id,
-        quiz_id=row.quiz_id,
         module_id=row.module_id,
         batch_key=row.batch_key,
         question_type=QuestionType(row.question_type),
@@ -151,7 +151,7 @@ async def list_questions(
     *,
     offset: int,
     limit: int,
-) -> tuple[list[QuestionRecord], int]:
+) -> tuple[list[QuestionPublic], int]:
     conditions = [_question.c.quiz_id == quiz_id]
     if where.module_id is not None:
         conditions.append(_question.c.module_id == where.module_id)
@@ -177,7 +177,7 @@ async def list_questions(
 
 async def get_question(
     engine: AsyncEngine, quiz_id: uuid.UUID, question_id: uuid.UUID
-) -> QuestionRecord:
+) -> QuestionPublic:
     async with engine.connect() as conn:
         row = (
             await conn.execute(
@@ -198,7 +198,7 @@ async def update_question(
     *,
     question_data: dict[str, Any] | None = None,
     is_approved: bool | None = None,
-) -> QuestionRecord:
+) -> QuestionPublic:
     """Change a question's data (validated like LLM output) and/or its approval."""
     current = await get_question(engine, quiz_id, question_id)
     values: dict[str, Any] = {"updated_at": datetime.now(UTC)}

@@ -22,17 +22,19 @@ __all__ = [
     "QuizRow",
     "SavedBatchRow",
     "metadata",
+    "utc_now",
 ]
 
 metadata = SQLModel.metadata
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """The time rows are stamped with (timezone-aware UTC)."""
     return datetime.now(UTC)
 
 
 def _timestamp() -> Any:
-    return Field(default_factory=_now, sa_type=sa.DateTime(timezone=True), nullable=False)
+    return Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True), nullable=False)
 
 
 class QuizRow(SQLModel, table=True):

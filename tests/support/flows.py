@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from activities.llm.faults import FaultPlan
 from activities.persistence import PersistenceActivities
 from quizgen.contracts import GenerationConfig, QuizProgress
 from quizgen.db import repository as repo
+from quizgen.db.tables import QuizRow
 from quizgen.domain import (
     BatchSpec,
     Difficulty,
@@ -155,6 +156,26 @@ async def wait_for_attempts(
                 f"quiz {quiz_id} did not finish round {attempts} in {within_seconds}s"
             )
         await asyncio.sleep(0.2)
+
+
+async def force_status(
+    engine: AsyncEngine,
+    quiz_id: uuid.UUID,
+    status: QuizStatus,
+    *,
+    allowed_from: Collection[QuizStatus] | None = None,
+) -> None:
+    """Put a quiz in a status directly (a state the tests need, e.g. stuck generating)."""
+    query = (
+        sa.update(QuizRow.__table__)  # type: ignore[attr-defined]
+        .where(sa.column("id") == quiz_id)
+        .values(status=status.value)
+    )
+    if allowed_from is not None:
+        query = query.where(sa.column("status").in_([s.value for s in allowed_from]))
+    async with engine.begin() as conn:
+        updated = await conn.execute(query)
+    assert updated.rowcount == 1, f"quiz {quiz_id} was not in {allowed_from}"
 
 
 async def query_progress(client: Client, quiz_id: uuid.UUID) -> QuizProgress:
