@@ -52,6 +52,7 @@ __all__ = ["GenerationActivities"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_NO_TOKENS = TokenUsage()
 
 # A batch holds at most 20 questions: its own drafts always fit.
 MAX_AVOID_TEXTS = 40
@@ -125,15 +126,16 @@ class GenerationActivities:
             count,
         )
         started = time.monotonic()
+
+        def measure(outcome: metrics.CallOutcome, tokens: TokenUsage = _NO_TOKENS) -> None:
+            metrics.record_llm_call(
+                batch.question_type, outcome, time.monotonic() - started, tokens
+            )
+
         try:
             response = await _heartbeating(self._provider.generate(request))
         except TransientProviderError as err:
-            metrics.record_llm_call(
-                batch.question_type,
-                metrics.CallOutcome.TRANSIENT_ERROR,
-                time.monotonic() - started,
-                TokenUsage(),
-            )
+            measure(metrics.CallOutcome.TRANSIENT_ERROR)
             # `from None`: the message says why; the client library's exception chain
             # would push a retried failure over Temporal's size limit and hide the reason.
             raise ApplicationError(
@@ -142,20 +144,13 @@ class GenerationActivities:
                 next_retry_delay=_retry_delay(err.retry_after_seconds, info.attempt),
             ) from None
         except PermanentProviderError as err:
-            metrics.record_llm_call(
-                batch.question_type,
-                metrics.CallOutcome.PERMANENT_ERROR,
-                time.monotonic() - started,
-                TokenUsage(),
-            )
+            measure(metrics.CallOutcome.PERMANENT_ERROR)
             raise ApplicationError(
                 cap_message(str(err), MAX_REASON_CHARS),
                 type=PERMANENT_PROVIDER_ERROR,
                 non_retryable=True,
             ) from None
-        metrics.record_llm_call(
-            batch.question_type, metrics.CallOutcome.OK, time.monotonic() - started, response.usage
-        )
+        measure(metrics.CallOutcome.OK, response.usage)
         report = validate_output(
             batch.question_type,
             response.raw,

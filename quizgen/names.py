@@ -36,8 +36,13 @@ BATCH_WORKFLOW = "BatchGenerationWorkflow"
 RETRY_SIGNAL = "retry_failed_batches"
 PROGRESS_QUERY = "progress"
 
-# Activity names: workflows call activities by name so that they never import
-# the activity modules (and with them SQLAlchemy or openai).
+# Activity and child-workflow names. Workflows call both by name (with
+# `result_type=`) rather than in the SDK's typed form (`execute_activity_method`,
+# `execute_child_workflow(BatchGenerationWorkflow.run, ...)`): the typed form
+# needs the callee's class imported into the workflow sandbox, which would pull
+# the activity modules (SQLAlchemy, openai) into every workflow, and the batch
+# workflow's module into the quiz workflow's. The typed inputs and outputs in
+# `quizgen/contracts.py` keep mypy checking both sides.
 START_ROUND_ACTIVITY = "start_round"
 RECORD_ROUND_ACTIVITY = "record_round"
 GENERATE_QUESTIONS_ACTIVITY = "generate_questions"

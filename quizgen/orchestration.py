@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -156,6 +156,8 @@ def workflow_summary(spec: QuizSpec) -> str:
 
 
 T = TypeVar("T")
+# `start_generation` or `request_retry`.
+_Begin = Callable[..., Awaitable[QuizHandle]]
 _RPC_TIMEOUT = timedelta(seconds=5)
 # A progress query waits for a worker; without one, fall back to the database quickly.
 _QUERY_TIMEOUT = timedelta(seconds=1)
@@ -199,27 +201,18 @@ class TemporalGateway:
         return generation_config(self._settings)
 
     async def start(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
-        client = await self.client()
-        await self._call(
-            start_generation(
-                client,
-                quiz_id,
-                task_queue=self._settings.temporal_task_queue,
-                config=self._config(),
-                summary=summary,
-            )
-        )
+        """Start the quiz's first round."""
+        await self._begin(start_generation, quiz_id, summary)
 
     async def retry(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
+        """Retry the batches that are not saved (a new run if the workflow has closed)."""
+        await self._begin(request_retry, quiz_id, summary)
+
+    async def _begin(self, how: _Begin, quiz_id: uuid.UUID, summary: str | None) -> None:
         client = await self.client()
+        task_queue, config = self._settings.temporal_task_queue, self._config()
         await self._call(
-            request_retry(
-                client,
-                quiz_id,
-                task_queue=self._settings.temporal_task_queue,
-                config=self._config(),
-                summary=summary,
-            )
+            how(client, quiz_id, task_queue=task_queue, config=config, summary=summary)
         )
 
     async def close(self, quiz_id: uuid.UUID, *, reason: str) -> None:

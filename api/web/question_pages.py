@@ -105,18 +105,24 @@ async def approve_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> 
     return redirect(_back(quiz.id, posted.get("back")), "approved_page")
 
 
+async def _question(
+    request: Request, quiz_id: uuid.UUID, question_id: uuid.UUID
+) -> review.QuestionPublic:
+    """The quiz's question, or the 404 page."""
+    try:
+        return await review.get_question(request.app.state.engine, quiz_id, question_id)
+    except QuestionNotFoundError:
+        raise NotFound(f"question {question_id} not found") from None
+
+
 @router.post("/{question_id}/approve")
 async def approve(
     request: Request, signed: Signed, quiz_id: uuid.UUID, question_id: uuid.UUID
 ) -> Response:
     posted = await signed.form()
     quiz = await owned_quiz(signed, quiz_id)
-    try:
-        await review.update_question(
-            request.app.state.engine, quiz.id, question_id, is_approved=True
-        )
-    except QuestionNotFoundError:
-        raise NotFound(f"question {question_id} not found") from None
+    await _question(request, quiz.id, question_id)
+    await review.update_question(request.app.state.engine, quiz.id, question_id, is_approved=True)
     return redirect(_back(quiz.id, posted.get("back")), "approved")
 
 
@@ -129,10 +135,7 @@ async def _edit_page(
     back: object,
 ) -> HTMLResponse:
     quiz = await owned_quiz(signed, quiz_id)
-    try:
-        question = await review.get_question(request.app.state.engine, quiz.id, question_id)
-    except QuestionNotFoundError:
-        raise NotFound(f"question {question_id} not found") from None
+    question = await _question(request, quiz.id, question_id)
     form = form or QuestionForm.of(question.question_type, question.question_data)
     context = {
         "quiz_id": quiz.id,
@@ -168,10 +171,7 @@ async def edit(
 ) -> Response:
     posted = await signed.form()
     quiz = await owned_quiz(signed, quiz_id)
-    try:
-        question = await review.get_question(request.app.state.engine, quiz.id, question_id)
-    except QuestionNotFoundError:
-        raise NotFound(f"question {question_id} not found") from None
+    question = await _question(request, quiz.id, question_id)
     t = Translator(language_of(request, quiz.spec.language))
     form = read_question_form(posted, question.question_type)
     data = form.check(bad_json=t("edit.bad_json"))
