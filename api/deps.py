@@ -13,6 +13,7 @@ from api.auth import TokenRegistry
 from api.errors import NotFound, Unauthorized
 from quizgen.db import repository as repo
 from quizgen.errors import QuizNotFoundError
+from quizgen.logs import bind_quiz
 from quizgen.orchestration import TemporalGateway
 
 __all__ = ["CurrentUser", "Engine", "OwnedQuiz", "Temporal"]
@@ -56,6 +57,7 @@ async def _owned_quiz(quiz_id: uuid.UUID, user: CurrentUser, engine: Engine) -> 
     # Another user's quiz is indistinguishable from a missing one.
     if quiz is None or quiz.owner_id != user:
         raise NotFound(f"quiz {quiz_id} not found")
+    bind_quiz(quiz_id)
     return quiz
 
 

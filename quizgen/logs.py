@@ -3,8 +3,10 @@
 Every record about a quiz carries `quiz_id`, and about a batch `batch_key`,
 plus the Temporal `workflow_id` and `run_id` when it is written inside an
 activity (taken from the activity's context) or a workflow (from the fields
-the SDK's `workflow.logger` attaches). In text format they are appended as
-`key=value`; with `LOG_FORMAT=json` each line is one JSON object.
+the SDK's `workflow.logger` attaches). In the API, a request about a quiz
+binds its id (`bind_quiz`), so its lines, the access log's included, carry it.
+In text format they are appended as `key=value`; with `LOG_FORMAT=json` each
+line is one JSON object.
 
 Nothing here logs settings: tokens, keys and database passwords never reach a
 log line from this module.
@@ -12,20 +14,31 @@ log line from this module.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import sys
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
 
-__all__ = ["JsonFormatter", "QuizContext", "configure_logging"]
+__all__ = ["JsonFormatter", "QuizContext", "bind_quiz", "configure_logging"]
 
 _WORKFLOW_ID = re.compile(r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+))?$")
 _CONTEXT_FIELDS = ("quiz_id", "batch_key", "workflow_id", "run_id", "activity", "attempt")
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# The quiz an API request is about (set once the request's quiz is known).
+_request_quiz: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "quizgen_request_quiz", default=None
+)
+
+
+def bind_quiz(quiz_id: uuid.UUID) -> None:
+    """Mark the rest of this request's log lines as being about this quiz."""
+    _request_quiz.set(str(quiz_id))
 
 
 class QuizContext(logging.Filter):
@@ -47,6 +60,8 @@ class QuizContext(logging.Filter):
                 record.quiz_id = match["quiz"]
                 if match["batch"]:
                     record.batch_key = match["batch"]
+        elif (quiz_id := _request_quiz.get()) is not None:
+            record.quiz_id = quiz_id
         return True
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
+import logging
 import os
 import re
 import socket
@@ -23,13 +26,17 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.llm.faults import FaultInjectingProvider
 from activities.llm.offline import OfflineProvider
+from api import create_app
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef
+from quizgen.logs import JsonFormatter, QuizContext
 from quizgen.names import batch_workflow_id, quiz_workflow_id
 from quizgen.orchestration import workflow_summary
+from quizgen.settings import Settings
 from tests.support.api import ALICE, auth
 from tests.support.api_flows import create_quiz, wait_for_quiz
 from tests.support.flows import FOUR_BATCHES, keys_of, plan_breaking, quiz_spec, running_worker
+from tests.support.serve import serving
 from tests.support.temporal import TEMPORAL_CLI, server_address
 from worker.app import metrics_runtime
 from workflows.quiz import batch_summary
@@ -247,3 +254,31 @@ async def test_summaries_cookbook_and_metrics_after_a_real_round(
         assert await repo.saved_batch_keys(engine, uuid.UUID(cancelled)) == {
             k for k in KEYS if k != BROKEN
         }
+
+
+async def test_the_apis_log_lines_about_a_quiz_carry_its_id(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    """The real access log (uvicorn on a port), formatted as `LOG_FORMAT=json` does it."""
+    quiz = await create_quiz(client, ALICE, FOUR_BATCHES)
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(QuizContext())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        async with serving(create_app(settings)) as base, httpx.AsyncClient() as http:
+            shown = await http.get(f"{base}/quizzes/{quiz['id']}", headers=auth(ALICE))
+            assert shown.status_code == 200
+            listed = await http.get(f"{base}/quizzes", headers=auth(ALICE))
+            assert listed.status_code == 200
+    finally:
+        root.removeHandler(handler)
+    entries = [json.loads(line) for line in lines.getvalue().splitlines()]
+    [about_quiz] = [e for e in entries if f"/quizzes/{quiz['id']}" in e["message"]]
+    assert about_quiz["logger"] == "uvicorn.access"
+    assert about_quiz["quiz_id"] == quiz["id"]
+    [listing] = [e for e in entries if '"GET /quizzes HTTP' in e["message"]]
+    assert "quiz_id" not in listing
+    assert ALICE not in lines.getvalue()

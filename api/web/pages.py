@@ -24,6 +24,7 @@ from api.web.session import SESSION_COOKIE, Session, SessionSigner
 from quizgen.db import repository as repo
 from quizgen.domain import Language
 from quizgen.errors import QuizNotFoundError
+from quizgen.logs import bind_quiz
 
 __all__ = [
     "PREFIX",
@@ -134,6 +135,7 @@ async def owned_quiz(visit: Visit, quiz_id: uuid.UUID) -> repo.QuizRecord:
     # Another teacher's quiz is indistinguishable from a missing one.
     if quiz is None or quiz.owner_id != visit.user_id:
         raise NotFound(f"quiz {quiz_id} not found")
+    bind_quiz(quiz_id)
     return quiz
 
 
