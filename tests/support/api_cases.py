@@ -1,0 +1,44 @@
+"""Shared by the HTTP API tests (tests/test_api_*.py): a one-batch quiz, triggering a
+generation, and a quiz generated completely through the API by a worker of the test's own
+running the offline LLM."""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.testing import WorkflowEnvironment
+
+from activities.llm.offline import OfflineProvider
+from quizgen.domain import Difficulty, QuestionType
+from tests.support.api import ALICE, auth
+from tests.support.api_flows import all_questions, create_quiz, wait_for_quiz
+from tests.support.flows import Batch, running_worker
+
+ONE_BATCH: list[Batch] = [("cells", QuestionType.TRUE_FALSE, 3, Difficulty.EASY)]
+
+Json = dict[str, Any]
+
+
+def generate(
+    client: httpx.AsyncClient, quiz_id: str, token: str = ALICE
+) -> Coroutine[Any, Any, httpx.Response]:
+    return client.post(f"/quizzes/{quiz_id}/generate-questions", headers=auth(token))
+
+
+async def generated_quiz(
+    client: httpx.AsyncClient,
+    temporal_env: WorkflowEnvironment,
+    engine: AsyncEngine,
+    task_queue: str,
+    batches: Sequence[Batch],
+) -> tuple[Json, list[Json]]:
+    """A quiz of Alice's, generated completely through the API; with its questions."""
+    quiz = await create_quiz(client, ALICE, batches)
+    async with running_worker(temporal_env.client, engine, OfflineProvider(), task_queue):
+        assert (await generate(client, quiz["id"])).status_code == 202
+        quiz = await wait_for_quiz(client, ALICE, quiz["id"])
+    assert quiz["status"] == "ready_for_review"
+    return quiz, await all_questions(client, ALICE, quiz["id"])

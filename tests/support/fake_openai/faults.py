@@ -1,0 +1,119 @@
+"""The misbehaviour a test scripts for `FakeOpenAI`: a queue of `Fault`s, each taken by the
+first request it matches (by question type, when the fault names one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from quizgen.domain import QuestionType
+
+Kind = Literal[
+    "status",  # an HTTP error with an OpenAI-style error body
+    "malformed",  # 200, but the content is not JSON
+    "short",  # 200 with fewer questions than asked for
+    "invalid",  # 200 with some questions broken
+    "slow",  # the right answer, after a delay (abandoned if the client hangs up)
+    "refusal",  # 200, the model refuses (message.refusal)
+    "content_filter",  # 200, finish_reason content_filter
+    "no_choices",  # 200 with an empty choices list
+    "raw",  # any status with this body text, e.g. a proxy's HTML page
+]
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: Kind
+    status: int = 200
+    message: str = ""
+    error_type: str = "server_error"
+    error_code: str | None = None
+    retry_after: str | None = None
+    # More response headers of a status fault, e.g. (("retry-after-ms", "1500"),).
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0
+    keep: int = 0
+    broken: int = 0
+    # A `raw` fault's body, as is.
+    body: str = ""
+    content_type: str = "text/html"
+    # Only requests for this question type take the fault (None: any request).
+    question_type: QuestionType | None = None
+
+    def only_for(self, question_type: QuestionType) -> Fault:
+        return replace(self, question_type=question_type)
+
+    @classmethod
+    def rate_limited(
+        cls, retry_after: str | None = "1", headers: dict[str, str] | None = None
+    ) -> Fault:
+        return cls(
+            "status",
+            status=429,
+            message="Rate limit reached for requests. Please try again later.",
+            error_type="requests",
+            error_code="rate_limit_exceeded",
+            retry_after=retry_after,
+            headers=tuple((headers or {}).items()),
+        )
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> Fault:
+        return cls(
+            "status",
+            status=status,
+            message="The server had an error while processing your request. Sorry about that!",
+        )
+
+    @classmethod
+    def unauthorized(cls) -> Fault:
+        return cls(
+            "status",
+            status=401,
+            message="Incorrect API key provided: sk-***. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            error_type="invalid_request_error",
+            error_code="invalid_api_key",
+        )
+
+    @classmethod
+    def error(cls, status: int, message: str, code: str | None = None) -> Fault:
+        return cls(
+            "status",
+            status=status,
+            message=message,
+            error_type="invalid_request_error",
+            error_code=code,
+        )
+
+    @classmethod
+    def malformed(cls) -> Fault:
+        return cls("malformed")
+
+    @classmethod
+    def short(cls, keep: int) -> Fault:
+        return cls("short", keep=keep)
+
+    @classmethod
+    def invalid(cls, broken: int) -> Fault:
+        return cls("invalid", broken=broken)
+
+    @classmethod
+    def slow(cls, seconds: float) -> Fault:
+        return cls("slow", delay=seconds)
+
+    @classmethod
+    def refusal(cls) -> Fault:
+        return cls("refusal", message="I'm sorry, but I can't help with that request.")
+
+    @classmethod
+    def content_filter(cls) -> Fault:
+        return cls("content_filter")
+
+    @classmethod
+    def no_choices(cls) -> Fault:
+        return cls("no_choices")
+
+    @classmethod
+    def raw(cls, status: int, body: str, content_type: str = "text/html") -> Fault:
+        return cls("raw", status=status, body=body, content_type=content_type)

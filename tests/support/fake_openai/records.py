@@ -1,0 +1,77 @@
+"""What `FakeOpenAI` saw: every request recorded, when it arrived and was answered, what it
+asked for, what it got, and whether the client hung up first."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from quizgen.domain import QuestionType, TokenUsage
+from tests.support.fake_openai.faults import Fault
+from tests.support.fake_openai.prompts import ParsedPrompt, parse_prompt
+
+# --- what the server saw ----------------------------------------------------------------------
+
+
+@dataclass
+class RecordedRequest:
+    index: int
+    received_at: float  # time.monotonic()
+    body: dict[str, Any]
+    authorization: str | None
+    answered_at: float | None = None
+    status: int | None = None
+    fault: Fault | None = None
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    usage: TokenUsage | None = None
+    # The client hung up before the answer was sent: it never saw it.
+    abandoned: bool = False
+
+    @property
+    def model(self) -> str | None:
+        return self.body.get("model")
+
+    @property
+    def temperature(self) -> float | None:
+        return self.body.get("temperature")
+
+    @property
+    def response_format_type(self) -> str | None:
+        return (self.body.get("response_format") or {}).get("type")
+
+    @property
+    def schema_name(self) -> str | None:
+        return ((self.body.get("response_format") or {}).get("json_schema") or {}).get("name")
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.body.get("messages") or [])
+
+    def _message(self, role: str) -> str:
+        return "\n".join(str(m.get("content", "")) for m in self.messages if m.get("role") == role)
+
+    @property
+    def system(self) -> str:
+        return self._message("system")
+
+    @property
+    def user(self) -> str:
+        return self._message("user")
+
+    @property
+    def prompt(self) -> ParsedPrompt:
+        return parse_prompt(self.user)
+
+    @property
+    def question_type(self) -> QuestionType | None:
+        """From the schema name when there is one, else from the prompt text."""
+        name = self.schema_name
+        if name and name.endswith("_questions"):
+            with contextlib.suppress(ValueError):
+                return QuestionType(name.removesuffix("_questions"))
+        return self.prompt.question_type
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == 200 and not self.abandoned and self.usage is not None
