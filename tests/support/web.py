@@ -1,13 +1,32 @@
-"""Driving the review pages over HTTP in tests: signing in, reading CSRF tokens and errors."""
+"""Driving the review pages over HTTP in tests: signing in, reading CSRF tokens and
+errors, posting the new-quiz form, and quizzes with one saved question of each type."""
 
 from __future__ import annotations
 
 import html
 import re
+import uuid
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["QUESTIONS", "csrf_of", "error_for", "sign_in"]
+from quizgen.db import repository as repo
+from quizgen.domain import BatchSpec, Language, ModuleSpec, QuestionType, QuizSpec
+from tests.support.batches import ref, save_questions
+
+__all__ = [
+    "CAROL",
+    "QUESTIONS",
+    "SAMPLE",
+    "client_engine",
+    "create_through_form",
+    "csrf_of",
+    "error_for",
+    "new_quiz_page",
+    "quiz_form",
+    "quiz_with_questions",
+    "sign_in",
+]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -79,3 +98,77 @@ QUESTIONS = {
         ],
     },
 }
+
+
+CAROL = "carol-token-0123456789"
+
+SAMPLE = "Photosynthesis turns light into chemical energy. Chloroplasts hold chlorophyll."
+
+
+def quiz_form(csrf: str, **overrides: str) -> dict[str, str]:
+    form = {
+        "csrf_token": csrf,
+        "title": "Plants",
+        "language": "en",
+        "tone": "academic",
+        "modules-0-name": "Cell biology",
+        "modules-0-content": SAMPLE,
+        "modules-0-batches-0-question_type": "multiple_choice",
+        "modules-0-batches-0-count": "3",
+        "modules-0-batches-0-difficulty": "easy",
+        "modules-0-batches-1-question_type": "true_false",
+        "modules-0-batches-1-count": "2",
+        "modules-0-batches-1-difficulty": "medium",
+        "action": "create",
+    }
+    return {**form, **overrides}
+
+
+async def new_quiz_page(client: httpx.AsyncClient) -> httpx.Response:
+    page = await client.get("/ui/quizzes/new")
+    assert page.status_code == 200, page.text
+    return page
+
+
+async def create_through_form(client: httpx.AsyncClient, **overrides: str) -> str:
+    csrf = csrf_of(await new_quiz_page(client))
+    response = await client.post("/ui/quizzes/new", data=quiz_form(csrf, **overrides))
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(
+        r"/ui/quizzes/([0-9a-f-]{36})\?notice=created", response.headers["location"]
+    )
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+def client_engine(client: httpx.AsyncClient) -> AsyncEngine:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    engine: AsyncEngine = transport.app.state.engine  # type: ignore[attr-defined]
+    return engine
+
+
+async def quiz_with_questions(
+    engine: AsyncEngine, owner: str, language: Language = Language.ENGLISH
+) -> uuid.UUID:
+    # Two modules (a module holds at most four batches), one question of each type.
+    modules = {"m1": list(QUESTIONS)[:3], "m2": list(QUESTIONS)[3:]}
+    spec = QuizSpec(
+        title="Reviewed",
+        language=language,
+        modules=[
+            ModuleSpec(
+                module_id=module_id,
+                name=f"Module {module_id}",
+                content=SAMPLE,
+                batches=[BatchSpec(question_type=QuestionType(t), count=1) for t in types],
+            )
+            for module_id, types in modules.items()
+        ],
+    )
+    quiz_id = await repo.create_quiz(engine, owner, spec)
+    for module_id, types in modules.items():
+        for question_type in types:
+            batch = ref(module_id, QuestionType(question_type), count=1)
+            await save_questions(engine, quiz_id, batch, [QUESTIONS[question_type]])
+    return quiz_id

@@ -1,0 +1,152 @@
+"""The review pages over HTTP: questions rendered per type, filtered, approved and
+edited; languages; a quiz left generating without a workflow.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from quizgen.db import repository as repo
+from quizgen.db import review
+from quizgen.domain import Language, QuizStatus
+from tests.support.api import ALICE
+from tests.support.web import (
+    QUESTIONS,
+    csrf_of,
+    error_for,
+    quiz_with_questions,
+    sign_in,
+)
+
+
+async def test_questions_are_rendered_per_type_filtered_and_approved(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice")
+    await sign_in(client, ALICE)
+    page = await client.get(f"/ui/quizzes/{quiz_id}/questions")
+    assert page.status_code == 200
+    text = page.text
+    assert "5 questions" in text
+    assert "Chloroplast <strong>✓ correct</strong>" in text
+    assert "Answer: <strong>True</strong>" in text
+    assert 'Plants take in <span class="blank">____ (1)</span>' in text
+    assert "Blank 1: <strong>carbon dioxide</strong> (also accepted: CO2)" in text
+    assert "<td>Calvin cycle</td>" in text and "<strong>Stroma</strong>" in text
+    assert "<dt>Inputs</dt>" in text and "<dd>Carbon dioxide, Water</dd>" in text
+
+    only_tf = await client.get(f"/ui/quizzes/{quiz_id}/questions", params={"type": "true_false"})
+    assert "1 questions" in only_tf.text
+    assert "Photosynthesis releases oxygen." in only_tf.text
+    assert "Chloroplast" not in only_tf.text
+
+    questions, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    first = questions[0]
+    back = f"/ui/quizzes/{quiz_id}/questions?type=true_false&page=1"
+    approved = await client.post(
+        f"/ui/quizzes/{quiz_id}/questions/{first.id}/approve",
+        data={"csrf_token": csrf_of(page), "back": back},
+    )
+    assert approved.status_code == 303
+    assert approved.headers["location"] == back + "&notice=approved"
+    assert (await review.get_question(engine, quiz_id, first.id)).is_approved
+    # A "back" that leads elsewhere is not followed.
+    elsewhere = await client.post(
+        f"/ui/quizzes/{quiz_id}/questions/{first.id}/approve",
+        data={"csrf_token": csrf_of(page), "back": "https://evil.example/"},
+    )
+    assert elsewhere.headers["location"] == f"/ui/quizzes/{quiz_id}/questions?notice=approved"
+
+    not_yet = await client.get(f"/ui/quizzes/{quiz_id}/questions", params={"approved": "no"})
+    ids = re.findall(r'name="question_id" value="([^"]+)"', not_yet.text)
+    assert len(ids) == 4 and str(first.id) not in ids
+    all_page = await client.post(
+        f"/ui/quizzes/{quiz_id}/questions/approve",
+        data={"csrf_token": csrf_of(not_yet), "question_id": ids},
+    )
+    assert all_page.status_code == 303
+    questions, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    assert all(q.is_approved for q in questions)
+
+
+async def test_an_edit_is_checked_like_the_api_and_errors_are_shown_inline(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice")
+    await sign_in(client, ALICE)
+    questions, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    by_type = {q.question_type.value: q for q in questions}
+    mc = by_type["multiple_choice"]
+    url = f"/ui/quizzes/{quiz_id}/questions/{mc.id}/edit"
+    form = await client.get(url)
+    assert 'value="Chloroplast"' in form.text
+    fields: dict[str, Any] = {
+        "csrf_token": csrf_of(form),
+        **{k: v for k, v in QUESTIONS["multiple_choice"].items()},
+    }
+
+    same_options = await client.post(url, data={**fields, "option_b": "chloroplast"})
+    assert same_options.status_code == 422
+    assert "options must be distinct" in same_options.text
+    empty_text = await client.post(url, data={**fields, "question_text": ""})
+    assert "at least 1 character" in (error_for(empty_text, "question_text") or "")
+    duplicate = await client.post(
+        url, data={**fields, "question_text": QUESTIONS["true_false"]["question_text"]}
+    )
+    assert "already has this text" in (error_for(duplicate, "question_text") or "")
+    assert (await review.get_question(engine, quiz_id, mc.id)).question_data == mc.question_data
+
+    saved = await client.post(url, data={**fields, "option_d": "Golgi body"})
+    assert saved.status_code == 303
+    assert (await review.get_question(engine, quiz_id, mc.id)).question_data[
+        "option_d"
+    ] == "Golgi body"
+
+    matching = by_type["matching"]
+    url = f"/ui/quizzes/{quiz_id}/questions/{matching.id}/edit"
+    form = await client.get(url)
+    base = {"csrf_token": csrf_of(form), "question_text": "Match them.", "explanation": ""}
+    not_json = await client.post(url, data={**base, "details": "{pairs: "})
+    assert "This is not a JSON object" in (error_for(not_json, "details") or "")
+    too_few = await client.post(url, data={**base, "details": '{"pairs": []}'})
+    assert "at least 3 items" in (error_for(too_few, "details") or "")
+
+
+async def test_the_page_speaks_the_quizs_language_unless_the_reader_switches(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice", language=Language.NORWEGIAN)
+    await sign_in(client, ALICE)
+    page = await client.get(f"/ui/quizzes/{quiz_id}")
+    assert '<html lang="no">' in page.text
+    assert "5 spørsmål generert (0 gjenstår)" in page.text
+    switched = await client.get(f"/ui/quizzes/{quiz_id}", params={"lang": "en"})
+    assert '<html lang="en">' in switched.text
+    assert "5 questions generated successfully (0 remaining)" in switched.text
+    # The choice is remembered.
+    again = await client.get(f"/ui/quizzes/{quiz_id}/questions")
+    assert '<html lang="en">' in again.text
+
+
+async def test_a_quiz_left_generating_without_a_workflow_offers_the_restart(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice")
+    async with repo.locked_status(engine, quiz_id) as lock:
+        await lock.set(QuizStatus.GENERATING_QUESTIONS)
+    await sign_in(client, ALICE)
+    page = await client.get(f"/ui/quizzes/{quiz_id}")
+    assert ">Generating</span>" in page.text
+    # Nothing runs, so the page neither polls forever nor hides the way out.
+    assert 'data-generating="false"' in page.text
+    assert ">Retry Question Generation</button>" in page.text
