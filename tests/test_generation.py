@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.llm.faults import FaultInjectingProvider
 from activities.llm.offline import OfflineProvider
 from quizgen import orchestration
-from quizgen.contracts import GenerationConfig, QuizWorkflowResult
+from quizgen.contracts import QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.domain import BatchStatus, FailureReason, QuizStatus
 from quizgen.names import (
@@ -38,53 +34,18 @@ from tests.support.flows import (
     running_worker,
     wait_for_attempts,
     wait_for_status,
-    wait_until,
 )
+from tests.support.generation_cases import KEYS, TARGETS, partial_round, retry, start
 from tests.support.histories import record_histories
 from tests.support.recording import CommitThenFailOnce, RecordingProvider
 from tests.support.temporal import TEMPORAL_CLI, server_address
-
-KEYS = keys_of(FOUR_BATCHES)
-TARGETS = {key: batch[2] for key, batch in zip(KEYS, FOUR_BATCHES, strict=True)}
-
-
-async def _start(env: WorkflowEnvironment, quiz_id: uuid.UUID, task_queue: str) -> None:
-    await orchestration.start_generation(
-        env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
-    )
-
-
-async def _retry(env: WorkflowEnvironment, quiz_id: uuid.UUID, task_queue: str) -> None:
-    await orchestration.request_retry(
-        env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
-    )
-
-
-async def _partial_round(
-    env: WorkflowEnvironment,
-    engine: AsyncEngine,
-    task_queue: str,
-    broken: str,
-    config: GenerationConfig = TEST_CONFIG,
-) -> tuple[uuid.UUID, RecordingProvider]:
-    """Run a 4-batch quiz whose batch `broken` fails; return after round 1 settled."""
-    quiz_id = await make_quiz(engine, FOUR_BATCHES)
-    faulty = RecordingProvider(
-        FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [broken]))
-    )
-    async with running_worker(env.client, engine, faulty, task_queue):
-        await orchestration.start_generation(
-            env.client, quiz_id, task_queue=task_queue, config=config
-        )
-        await wait_for_attempts(engine, quiz_id, 1)
-    return quiz_id, faulty
 
 
 async def test_one_failing_batch_leaves_the_quiz_partial_and_everything_agrees(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:
     broken = KEYS[2]
-    quiz_id, provider = await _partial_round(temporal_env, engine, task_queue, broken)
+    quiz_id, provider = await partial_round(temporal_env, engine, task_queue, broken)
     # Queries are answered by a worker: keep one polling while we ask.
     async with running_worker(temporal_env.client, engine, provider, task_queue):
         progress = await query_progress(temporal_env.client, quiz_id)
@@ -131,12 +92,12 @@ async def test_retry_by_signal_regenerates_only_the_failed_batch(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:
     broken = KEYS[1]
-    quiz_id, first = await _partial_round(temporal_env, engine, task_queue, broken)
+    quiz_id, first = await partial_round(temporal_env, engine, task_queue, broken)
     before = {r.id: r.batch_key for r in await question_rows(engine, quiz_id)}
 
     healthy = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
-        await _retry(temporal_env, quiz_id, task_queue)
+        await retry(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 2)
         # The workflow completes just after recording the round: let this worker see it through.
         async with asyncio.timeout(60):
@@ -168,7 +129,7 @@ async def test_all_batches_failing_fails_the_quiz_and_a_retry_completes_it(
     quiz_id = await make_quiz(engine, FOUR_BATCHES)
     everything_broken = FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, KEYS))
     async with running_worker(temporal_env.client, engine, everything_broken, task_queue):
-        await _start(temporal_env, quiz_id, task_queue)
+        await start(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 1)
     assert record.status is QuizStatus.FAILED
     assert record.failure_reason is FailureReason.NO_BATCHES_SUCCEEDED
@@ -176,7 +137,7 @@ async def test_all_batches_failing_fails_the_quiz_and_a_retry_completes_it(
     assert await question_rows(engine, quiz_id) == []
 
     async with running_worker(temporal_env.client, engine, OfflineProvider(), task_queue):
-        await _retry(temporal_env, quiz_id, task_queue)
+        await retry(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 2)
     assert record.status is QuizStatus.READY_FOR_REVIEW
     assert len(await question_rows(engine, quiz_id)) == sum(TARGETS.values())
@@ -210,7 +171,7 @@ async def test_retry_from_the_temporal_cli_regenerates_only_the_failed_batch(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:
     broken = KEYS[3]
-    quiz_id, _ = await _partial_round(temporal_env, engine, task_queue, broken)
+    quiz_id, _ = await partial_round(temporal_env, engine, task_queue, broken)
     before = {r.id for r in await question_rows(engine, quiz_id) if r.batch_key != broken}
 
     healthy = RecordingProvider(OfflineProvider())
@@ -249,9 +210,9 @@ async def test_a_signal_during_a_round_is_kept_for_after_it(
         OfflineProvider(latency_seconds=0.5), plan_breaking(KEYS, [broken])
     )
     async with running_worker(temporal_env.client, engine, slow_and_broken, task_queue):
-        await _start(temporal_env, quiz_id, task_queue)
+        await start(temporal_env, quiz_id, task_queue)
         await wait_for_status(engine, quiz_id, {QuizStatus.GENERATING_QUESTIONS})
-        await _retry(temporal_env, quiz_id, task_queue)
+        await retry(temporal_env, quiz_id, task_queue)
         # The signal came during round 1: round 2 follows by itself, and fails the same way.
         record = await wait_for_attempts(engine, quiz_id, 2)
         progress = await query_progress(temporal_env.client, quiz_id)
@@ -267,7 +228,7 @@ async def test_a_save_that_committed_before_failing_is_not_repeated(
     recording = RecordingProvider(OfflineProvider())
     flaky = CommitThenFailOnce(engine, recording)
     async with running_worker(temporal_env.client, engine, recording, task_queue, generation=flaky):
-        await _start(temporal_env, quiz_id, task_queue)
+        await start(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 1)
     assert record.status is QuizStatus.READY_FOR_REVIEW
     # Every batch's first attempt saved and then "lost its connection"; the retry
@@ -292,7 +253,7 @@ async def test_invalid_and_missing_questions_are_repaired_and_topped_up(
     )
     malformed = FaultInjectingProvider(invalid, plan_breaking(keys, [keys[1]], FaultKind.MALFORMED))
     async with running_worker(temporal_env.client, engine, malformed, task_queue):
-        await _start(temporal_env, quiz_id, task_queue)
+        await start(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 1)
     assert record.status is QuizStatus.READY_FOR_REVIEW
     [attempt] = record.generation_metadata.generation_attempts
@@ -323,7 +284,7 @@ async def test_a_batch_that_falls_short_saves_nothing_and_its_retry_asks_only_fo
         FaultInjectingProvider(OfflineProvider(), plan_breaking(keys, [short_key], FaultKind.SHORT))
     )
     async with running_worker(temporal_env.client, engine, short, task_queue):
-        await _start(temporal_env, quiz_id, task_queue)
+        await start(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 1)
     assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
     result = record.generation_metadata.generation_attempts[0].batch_results[short_key]
@@ -339,7 +300,7 @@ async def test_a_batch_that_falls_short_saves_nothing_and_its_retry_asks_only_fo
 
     healthy = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
-        await _retry(temporal_env, quiz_id, task_queue)
+        await retry(temporal_env, quiz_id, task_queue)
         record = await wait_for_attempts(engine, quiz_id, 2)
     assert record.status is QuizStatus.READY_FOR_REVIEW
     [retry_call] = healthy.requests
@@ -350,95 +311,12 @@ async def test_a_batch_that_falls_short_saves_nothing_and_its_retry_asks_only_fo
     await record_histories(temporal_env.client, quiz_id, keys, "short-then-retry")
 
 
-async def test_a_retry_after_the_workflow_closed_starts_a_run_that_continues_the_quiz(
-    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
-) -> None:
-    broken = KEYS[2]
-    impatient = TEST_CONFIG.model_copy(update={"retry_wait": timedelta(seconds=1)})
-    quiz_id, _ = await _partial_round(temporal_env, engine, task_queue, broken, impatient)
-    handle = temporal_env.client.get_workflow_handle(
-        quiz_workflow_id(quiz_id), result_type=QuizWorkflowResult
-    )
-    async with running_worker(temporal_env.client, engine, OfflineProvider(), task_queue):
-        async with asyncio.timeout(60):
-            closed = await handle.result()  # nobody asked for a retry within retry_wait
-    assert closed.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
-    assert closed.failed_batches == [broken]
-
-    healthy = RecordingProvider(OfflineProvider())
-    async with running_worker(temporal_env.client, engine, healthy, task_queue):
-        await _retry(temporal_env, quiz_id, task_queue)
-        record = await wait_for_attempts(engine, quiz_id, 2)
-    assert record.status is QuizStatus.READY_FOR_REVIEW
-    assert set(healthy.calls_per_batch()) == {broken}
-    # The new run extended the stored metadata instead of starting it afresh.
-    assert [a.attempt_number for a in record.generation_metadata.generation_attempts] == [1, 2]
-    assert record.generation_metadata.total_questions_saved == sum(TARGETS.values())
-
-
-async def test_starting_a_finished_quiz_again_changes_nothing(
-    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
-) -> None:
-    quiz_id = await make_quiz(engine, FOUR_BATCHES)
-    recording = RecordingProvider(OfflineProvider())
-    async with running_worker(temporal_env.client, engine, recording, task_queue):
-        first = await orchestration.start_generation(
-            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
-        )
-        async with asyncio.timeout(60):
-            await first.result()
-        before = await repo.get_quiz(engine, quiz_id)
-        again = await orchestration.start_generation(
-            temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
-        )
-        async with asyncio.timeout(60):
-            result = await again.result()
-    after = await repo.get_quiz(engine, quiz_id)
-    assert again.result_run_id != first.result_run_id
-    assert result.status is QuizStatus.READY_FOR_REVIEW
-    assert after.status is QuizStatus.READY_FOR_REVIEW
-    assert after.generation_metadata == before.generation_metadata
-    assert sum(recording.calls_per_batch().values()) == len(KEYS)
-    assert len(await question_rows(engine, quiz_id)) == sum(TARGETS.values())
-
-
-async def test_cancelling_mid_round_never_leaves_the_quiz_generating(
-    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
-) -> None:
-    quiz_id = await make_quiz(engine, FOUR_BATCHES)
-    slow = OfflineProvider(latency_seconds=1.0)
-    one_at_a_time = TEST_CONFIG.model_copy(update={"max_concurrent_batches": 1})
-    async with running_worker(temporal_env.client, engine, slow, task_queue):
-        handle = await orchestration.start_generation(
-            temporal_env.client, quiz_id, task_queue=task_queue, config=one_at_a_time
-        )
-        await wait_until(lambda: _saved_batches(engine, quiz_id), at_least=1)
-        await handle.cancel()
-        with pytest.raises(WorkflowFailureError):
-            async with asyncio.timeout(60):
-                await handle.result()
-    record = await repo.get_quiz(engine, quiz_id)
-    saved = await repo.saved_batch_keys(engine, quiz_id)
-    assert 1 <= len(saved) < len(KEYS)
-    assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
-    assert {r.batch_key for r in await question_rows(engine, quiz_id)} == saved
-    # The stopped round is recorded like any other: status, metadata and rows agree.
-    meta = record.generation_metadata
-    [attempt] = meta.generation_attempts
-    assert set(attempt.batch_results) == set(KEYS)
-    assert set(meta.successful_batches) == saved
-    assert set(meta.failed_batches) == set(KEYS) - saved
-    assert meta.total_questions_saved == len(await question_rows(engine, quiz_id))
-    stopped = [attempt.batch_results[k] for k in set(KEYS) - saved]
-    assert all(r.error and "generation stopped" in r.error for r in stopped)
-
-
 async def test_continue_as_new_carries_the_batch_state(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:
     broken = KEYS[0]
     one_round_per_run = TEST_CONFIG.model_copy(update={"rounds_per_run": 1})
-    quiz_id, _ = await _partial_round(temporal_env, engine, task_queue, broken, one_round_per_run)
+    quiz_id, _ = await partial_round(temporal_env, engine, task_queue, broken, one_round_per_run)
     healthy = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
         await orchestration.request_retry(
@@ -455,7 +333,3 @@ async def test_continue_as_new_carries_the_batch_state(
     assert {b.batch_key: b.attempts for b in progress.batches}[broken] == 2
     assert [a.attempt_number for a in record.generation_metadata.generation_attempts] == [1, 2]
     await record_histories(temporal_env.client, quiz_id, [], "continue-as-new")
-
-
-async def _saved_batches(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
-    return len(await repo.saved_batch_keys(engine, quiz_id))
