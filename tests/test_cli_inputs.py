@@ -1,0 +1,152 @@
+"""The `quizgen` command line's inputs and mistakes, against the real API where one is
+needed: a quiz from stdin, an unreachable API, a bad quiz file (refused before any
+request), usage mistakes, the shipped sample and quiz-file parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import yaml
+
+from api import create_app
+from cli.quizfile import derive_module_ids, load_quiz_file
+from quizgen.domain import Language, QuizStatus, batch_key
+from quizgen.settings import Settings
+from tests.support.api import ALICE, BOB
+from tests.support.cli_runs import (
+    KEYS,
+    SAMPLE,
+    TARGET,
+    WATCH,
+    closed_port_api,
+    quizgen,
+)
+from tests.support.serve import serving
+
+
+async def test_a_quiz_from_stdin_that_never_ran_is_unsettled_and_deleted_without_a_prompt(
+    settings: Settings,
+) -> None:
+    document = derive_module_ids(yaml.safe_load(SAMPLE.read_text(encoding="utf-8")))
+    async with serving(create_app(settings)) as api:
+        created = await quizgen(api, "create", "-", "--json", stdin=json.dumps(document).encode())
+        assert created.code == 0, created
+        quiz = json.loads(created.stdout)
+        assert quiz["status"] == QuizStatus.CREATED
+        assert (
+            quiz["progress"]["message"]
+            == f"0 questions generated successfully ({TARGET} remaining)"
+        )
+
+        status = await quizgen(api, "status", quiz["id"])
+        assert status.code == 3, status
+        assert "created" in status.stdout and "pending" in status.stdout
+
+        # No terminal on stdin: a script is not stopped by the confirmation prompt.
+        deleted = await quizgen(api, "delete", quiz["id"])
+        assert deleted.code == 0, deleted
+        assert "not found (HTTP 404)" in (await quizgen(api, "status", quiz["id"])).one_error_line()
+
+
+async def test_an_unreachable_api_is_one_line() -> None:
+    api = closed_port_api()
+    run = await quizgen(api, "list")
+    assert run.one_error_line().startswith(f"error: cannot reach the quizgen API at {api}: ")
+    watch = await quizgen(api, "generate", str(uuid.uuid4()), *WATCH)
+    assert watch.one_error_line().startswith(f"error: cannot reach the quizgen API at {api}")
+
+
+async def test_a_bad_quiz_file_is_explained_field_by_field_before_any_request(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "title: Cells\n"
+        "language: de\n"
+        "modules:\n"
+        "  - name: Cell biology\n"
+        "    batches:\n"
+        "      - {question_type: essay, count: 3}\n"
+        "      - {question_type: true_false, count: 50}\n",
+        encoding="utf-8",
+    )
+    # The API "address" is a closed port: any request would end in "cannot reach".
+    run = await quizgen(closed_port_api(), "create", str(bad))
+    assert run.code == 1 and "Traceback" not in run.stderr
+    assert run.stdout == ""
+    assert run.stderr.splitlines() == [
+        f"error: {bad}: not a valid quiz (4 problem(s))",
+        "  language: Input should be 'en' or 'no'",
+        "  modules[0].content: Field required",
+        "  modules[0].batches[0].question_type: Input should be 'multiple_choice', "
+        "'true_false', 'fill_in_blank', 'matching' or 'categorization'",
+        "  modules[0].batches[1].count: Input should be less than or equal to 20",
+    ]
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: [unclosed\n", encoding="utf-8")
+    syntax = (await quizgen(closed_port_api(), "create", str(broken))).one_error_line()
+    assert syntax.startswith(f"error: {broken}: invalid YAML: ") and "line 2" in syntax
+    stdin = await quizgen(closed_port_api(), "create", "-", stdin=b"{not json")
+    assert stdin.one_error_line().startswith("error: stdin: invalid JSON: ")
+    text = tmp_path / "quiz.txt"
+    text.write_text("title: x\n", encoding="utf-8")
+    assert (
+        ".yaml, .yml or .json"
+        in (await quizgen(closed_port_api(), "create", str(text))).one_error_line()
+    )
+
+
+async def test_usage_mistakes_exit_1_and_the_token_never_shows() -> None:
+    api = closed_port_api()
+    not_an_id = await quizgen(api, "status", "not-a-uuid")
+    assert "valid UUID" in not_an_id.one_error_line()
+    unknown = await quizgen(api, "retry", str(uuid.uuid4()), "--bogus")
+    assert "No such option" in unknown.one_error_line()
+    no_token = await quizgen(api, "list", token="")
+    assert no_token.one_error_line() == "error: no API token: set QUIZGEN_TOKEN or pass --token"
+    helped = await quizgen(api, "--help")
+    assert helped.code == 0 and "generate" in helped.stdout and ALICE not in helped.stdout
+    # --api/--token given as flags win over the environment.
+    flags = await quizgen("http://127.0.0.1:1", "--api", api, "--token", BOB, "list", token=ALICE)
+    assert f"cannot reach the quizgen API at {api}" in flags.one_error_line()
+
+
+def test_the_shipped_sample_is_a_valid_quiz() -> None:
+    spec = load_quiz_file(str(SAMPLE))
+    assert [m.module_id for m in spec.modules] == ["cell-biology", "photosynthesis"]
+    assert [
+        batch_key(m.module_id, b.question_type, b.count, b.difficulty) for m, b in spec.batches()
+    ] == KEYS
+    assert spec.question_target == TARGET
+    assert all(len(m.content) > 500 for m in spec.modules)
+
+
+def test_quiz_files_read_no_as_norwegian_and_derive_unique_module_ids(tmp_path: Path) -> None:
+    path = tmp_path / "quiz.yml"
+    path.write_text(
+        "title: Vikingtiden\n"
+        "language: no\n"
+        "modules:\n"
+        "  - {name: Vikingtiden, content: Vikingene bygde langskip.,"
+        " batches: [{question_type: true_false, count: 2}]}\n"
+        "  - {name: Vikingtiden!, content: Tinget laget lover.,"
+        " batches: [{question_type: true_false, count: 2}]}\n"
+        "  - {module_id: vikingtiden-2, name: Æsir og vaner, content: Odin og Tor.,"
+        " batches: [{question_type: true_false, count: 2}]}\n"
+        "  - {name: På Østlandet, content: Kaupang i Vestfold.,"
+        " batches: [{question_type: true_false, count: 2}]}\n",
+        encoding="utf-8",
+    )
+    spec = load_quiz_file(str(path))
+    assert spec.language is Language.NORWEGIAN
+    # An id written in the file is never handed out again, even to a module before it.
+    assert [m.module_id for m in spec.modules] == [
+        "vikingtiden",
+        "vikingtiden-3",
+        "vikingtiden-2",
+        "pa-stlandet",
+    ]
