@@ -29,7 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Row, Stack, kill_all_processes, log, open_stack
+from bench.harness import (
+    Row,
+    Stack,
+    log,
+    open_stack,
+)
+from bench.processes import kill_all_processes
 
 Part = Callable[[Stack], Awaitable[list[Row]]]
 

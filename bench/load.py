@@ -30,18 +30,16 @@ from temporalio.client import WorkflowHandle
 from bench.harness import (
     Row,
     Stack,
-    WorkerProcess,
     log,
     median,
     millis,
     new_queue,
     percentile,
     quiz_spec,
-    quizgen_worker_process,
     ratio,
     seconds,
-    skeleton_worker_process,
 )
+from bench.processes import WorkerProcess, quizgen_worker_process, skeleton_worker_process
 from bench.skeleton import SkeletonInput, SkeletonParent
 from tests.support.api import ALICE, api_client, api_settings, auth
 

@@ -30,9 +30,9 @@ from bench.harness import (
     new_queue,
     percentile,
     quiz_spec,
-    quizgen_worker_process,
     ratio,
 )
+from bench.processes import quizgen_worker_process
 from quizgen import orchestration as api_temporal
 from tests.support.api import ALICE, api_client, api_settings, auth
 from tests.support.fake_openai import FakeOpenAI

@@ -33,11 +33,11 @@ from bench.harness import (
     new_queue,
     pair_ratios,
     quiz_spec,
-    quizgen_worker_process,
     ratio,
     seconds,
     spread,
 )
+from bench.processes import quizgen_worker_process
 from quizgen import orchestration
 from quizgen.contracts import BatchRef, GenerationConfig
 from quizgen.domain import QuizStatus
