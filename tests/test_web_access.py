@@ -115,3 +115,18 @@ async def test_the_json_api_keeps_its_json_errors(client: httpx.AsyncClient) -> 
     response = await client.get(f"/quizzes/{uuid.uuid4()}", headers=auth(ALICE))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_guessing_tokens_is_slowed_down_even_for_a_right_guess(
+    client: httpx.AsyncClient,
+) -> None:
+    for n in range(10):
+        refused = await sign_in(client, f"guess-{n:02d}-0123456789abcdef")
+        assert refused.status_code == 401
+    # Past the limit even the right token is answered 429, so a guesser learns nothing.
+    throttled = await sign_in(client, ALICE)
+    assert throttled.status_code == 429
+    assert "Too many failed sign-ins from here" in throttled.text
+    assert "quizgen_session" not in client.cookies
+    # The JSON API, with its bearer token, is not affected.
+    assert (await client.get("/quizzes", headers=auth(ALICE))).status_code == 200

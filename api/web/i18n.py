@@ -30,6 +30,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "signin.submit": ("Sign in", "Logg inn"),
     "signin.refused": ("That token is not valid.", "Den nøkkelen er ikke gyldig."),
+    "signin.throttled": (
+        "Too many failed sign-ins from here; wait a minute and try again.",
+        "For mange mislykkede innlogginger herfra; vent et minutt og prøv igjen.",
+    ),
     "signin.expired": (
         "The form expired; please sign in again.",
         "Skjemaet er utløpt; logg inn på nytt.",

@@ -27,6 +27,7 @@ from api.web.pages import (
 )
 from api.web.presenters import quiz_view
 from api.web.session import PRE_SESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
+from api.web.throttle import SignInThrottle
 from quizgen.db import repository as repo
 from quizgen.db import review
 from quizgen.domain import (
@@ -67,6 +68,15 @@ def _sign_in_page(request: Request, *, error: str | None, status_code: int = 200
     return response
 
 
+def _throttle(request: Request) -> SignInThrottle:
+    """The app's sign-in throttle (one per API process)."""
+    state = request.app.state
+    if not hasattr(state, "sign_in_throttle"):
+        state.sign_in_throttle = SignInThrottle()
+    throttle: SignInThrottle = state.sign_in_throttle
+    return throttle
+
+
 @router.get("/sign-in")
 async def sign_in_form(request: Request) -> Response:
     return _sign_in_page(request, error=None)
@@ -80,8 +90,13 @@ async def sign_in(request: Request) -> Response:
     signer = signer_of(request)
     if not signer.csrf_ok(request.cookies.get(PRE_SESSION_COOKIE), str(form.get("csrf_token"))):
         return _sign_in_page(request, error=t("signin.expired"), status_code=403)
+    throttle = _throttle(request)
+    client = request.client.host if request.client else "unknown"
+    if throttle.blocked(client):
+        return _sign_in_page(request, error=t("signin.throttled"), status_code=429)
     user = request.app.state.tokens.user_for(str(form.get("token") or "").strip())
     if user is None:
+        throttle.failed(client)
         return _sign_in_page(request, error=t("signin.refused"), status_code=401)
     _, cookie = signer.issue(user)
     response = redirect(f"{PREFIX}/quizzes")
