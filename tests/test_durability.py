@@ -23,7 +23,7 @@ from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
 from quizgen.db import drafts
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
-from quizgen.names import RETRY_SIGNAL, quiz_workflow_id
+from quizgen.names import QUIZ_STATUS, RETRY_SIGNAL, quiz_workflow_id
 from quizgen.settings import FaultKind
 from tests.support.bulk import BulkProvider
 from tests.support.flows import (
@@ -176,9 +176,17 @@ async def test_the_cli_retry_signal_reaches_a_partial_quiz_after_its_worker_rest
             temporal_env.client, quiz_id, task_queue=task_queue, config=GenerationConfig()
         )
         record = await wait_for_attempts(engine, quiz_id, 1)
+        workflow_id = quiz_workflow_id(quiz_id)
+        handle = temporal_env.client.get_workflow_handle(workflow_id)
+        # The database settles first; the workflow upserts `QuizStatus` in the
+        # workflow task that follows, which needs this worker: wait for it here.
+        async with asyncio.timeout(30):
+            while (  # noqa: ASYNC110 - polling the server
+                (await handle.describe()).typed_search_attributes.get(QUIZ_STATUS)
+                != QuizStatus.READY_FOR_REVIEW_PARTIAL.value
+            ):
+                await asyncio.sleep(0.1)
     assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
-    workflow_id = quiz_workflow_id(quiz_id)
-    handle = temporal_env.client.get_workflow_handle(workflow_id)
     assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
 
     address = server_address(temporal_env)
