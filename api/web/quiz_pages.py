@@ -210,6 +210,10 @@ async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
     """Generating on paper, with no workflow running: the page offers the restart."""
     if quiz.status is not QuizStatus.GENERATING_QUESTIONS:
         return False
+    # A workflow that answered the progress query is running: the answer is cached
+    # (current_progress just asked), so a polling page costs no extra Temporal call.
+    if await temporal.live_progress(quiz.id) is not None:
+        return False
     try:
         return not await temporal.is_running(quiz.id)
     except TemporalUnavailableError:
