@@ -181,7 +181,12 @@ class GenerationActivities:
             and text_hash(r.question["question_text"]) in others
         )
         problem = _problem(report, count)
-        return await self._save(input, total, problem, response.usage, collisions)
+        # Rules broken (duplicates aside: a model repeating itself has run dry) or
+        # no readable output: what a repair call is for.
+        repairable = bool(report.output_error) or any(
+            r.reason != DUPLICATE_REASON for r in report.rejected[:count]
+        )
+        return await self._save(input, total, problem, response.usage, collisions, repairable)
 
     async def _save(
         self,
@@ -190,12 +195,17 @@ class GenerationActivities:
         problem: str | None,
         tokens: TokenUsage,
         collisions: int = 0,
+        repairable: bool = False,
     ) -> GeneratedQuestions:
         """Save the batch here once its drafts are complete: one activity less per batch."""
         batch = input.batch
         if drafts_now < batch.count:
             return GeneratedQuestions(
-                drafts=drafts_now, problem=problem, tokens=tokens, collisions=collisions
+                drafts=drafts_now,
+                problem=problem,
+                tokens=tokens,
+                collisions=collisions,
+                repairable=repairable,
             )
         try:
             outcome = await _with_db_retries(

@@ -168,6 +168,10 @@ class GeneratedQuestions(Payload):
     # first (batches of modules with overlapping content race for the same
     # texts): the provider delivered them, so they do not make the call futile.
     collisions: int = 0
+    # The answer was unreadable or some of its questions broke a rule: a repair
+    # call can fix that, so a short first answer of this kind is not futile.
+    # True when absent (answers from workers older than this field).
+    repairable: bool = True
 
 
 class SaveBatchInput(Payload):

@@ -10,6 +10,7 @@ __all__ = [
     "BATCHES_FAILED",
     "BATCH_FAILED_ERROR",
     "BATCH_WORKFLOW",
+    "FUTILE_FIRST_CALL_PATCH",
     "GENERATE_QUESTIONS_ACTIVITY",
     "PERMANENT_PROVIDER_ERROR",
     "PROGRESS_QUERY",
@@ -55,6 +56,11 @@ QUIZ_NOT_GENERATABLE_ERROR = "QuizNotGeneratable"
 BATCH_FAILED_ERROR = "BatchFailed"
 PERMANENT_PROVIDER_ERROR = "PermanentProviderError"
 TRANSIENT_PROVIDER_ERROR = "TransientProviderError"
+
+# `workflow.patched` ids: each marks, in the histories of runs started after a
+# change of workflow logic, that the run follows the new logic; older runs replay
+# the old. Never reuse or rename one.
+FUTILE_FIRST_CALL_PATCH = "futile-first-call"
 
 QUIZ_ID = SearchAttributeKey.for_keyword("QuizId")
 QUIZ_STATUS = SearchAttributeKey.for_keyword("QuizStatus")

@@ -162,17 +162,18 @@ async def test_malformed_json_is_recovered_by_a_top_up_call(
 async def test_too_few_questions_top_up_asks_only_for_the_rest_and_lists_the_accepted(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str, server: FakeOpenAI
 ) -> None:
-    server.add_faults(Fault.short(keep=2))
+    # Three of five: short, but not so short that topping up is futile (under half is).
+    server.add_faults(Fault.short(keep=3))
     quiz_id, record = await run_quiz(
         temporal_env, engine, task_queue, server, spec({"m1": [B(MC, 5)]})
     )
 
     assert_all_succeeded(record, 5)
     first, second = server.requests
-    assert len(first.questions) == 2
+    assert len(first.questions) == 3
     topup = second.prompt
     assert topup.kind == "topup"
-    assert topup.count == 3
+    assert topup.count == 2
     assert topup.avoid_texts == texts(first.questions)
     rows = await question_rows(engine, quiz_id)
     assert len(rows) == 5

@@ -3,9 +3,10 @@
 generate → validate (inside the activity, which keeps valid questions as
 drafts in PostgreSQL, and saves the batch itself once they reach the target)
 → repair invalid questions and top up missing ones (at most `repair_rounds`
-extra calls, and none after a repair or top-up call that brought less than
-half of what it asked for, counting questions another batch saved first as
-brought) → when drafts from an earlier run are complete, save
+extra calls, and none after a call that brought less than half of what it
+asked for, counting questions another batch saved first as brought; a first
+answer that was unreadable or broke rules is repaired all the same) → when
+drafts from an earlier run are complete, save
 them all in one transaction → return the result. This workflow only ever
 sees counts. A batch that cannot reach its target saves nothing and fails with
 an `ApplicationError` (type `BatchFailed`, details `BatchFailure`); its drafts
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from quizgen.names import (
         BATCH_FAILED_ERROR,
         BATCH_WORKFLOW,
+        FUTILE_FIRST_CALL_PATCH,
         GENERATE_QUESTIONS_ACTIVITY,
         SAVE_BATCH_ACTIVITY,
         llm_task_queue,
@@ -50,7 +52,7 @@ class BatchGenerationWorkflow:
         self._problems: list[str] = []
         self._tokens = TokenUsage()
         self._calls = 0
-        # Set when a repair/top-up call brought less than half of what it asked for.
+        # Set when a call brought less than half of what it asked for.
         self._futile = False
         # Set when the generate activity saved the batch (its drafts were complete).
         self._saved = False
@@ -102,9 +104,10 @@ class BatchGenerationWorkflow:
         gained = answer.drafts - self._drafts
         self._drafts = answer.drafts
         self._saved = answer.saved
-        # The first call may fail wholesale (bad JSON, broken questions) and be repaired.
         # Questions lost to another batch's save were delivered, so they count here.
-        self._futile = request.call_index > 0 and (gained + answer.collisions) * 2 < missing
+        self._futile = (gained + answer.collisions) * 2 < missing and self._gives_up_after(
+            request, answer
+        )
         if answer.problem:
             self._problems.append(answer.problem)
         # The Web UI's "current details" of this child (`temporal workflow metadata`).
@@ -112,6 +115,21 @@ class BatchGenerationWorkflow:
             f"{self._drafts} of {self._input.batch.count} questions after {self._calls} "
             f"LLM call(s)" + (f"; last problem: {answer.problem}" if answer.problem else "")
         )
+
+    def _gives_up_after(self, request: GenerateQuestionsInput, answer: GeneratedQuestions) -> bool:
+        """Whether a call that brought under half of what it asked for ends the batch's round.
+
+        A top-up that comes back short shows the model has run dry. So does a
+        first answer that was well-formed and followed the rules but simply
+        held too few questions: asking again in this round would pay for the
+        whole prompt to get little or nothing (the drafts are kept, and a retry
+        asks only for what is missing). A first answer that was unreadable or
+        broke rules is repaired instead: that is what repair calls are for.
+        """
+        if request.call_index > 0:
+            return True
+        # Runs recorded before this rule existed topped up after any first answer.
+        return not answer.repairable and workflow.patched(FUTILE_FIRST_CALL_PATCH)
 
     async def _save(self) -> bool:
         """Move the drafts into the quiz's questions; False if some must be replaced first."""

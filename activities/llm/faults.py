@@ -11,6 +11,8 @@ batches, on every worker. The kinds:
 - `malformed`: the batch's first answer of a round is not JSON; top-up recovers.
 - `short`: every answer holds only half the questions asked for (rounded
   down), so the batch cannot reach its target and fails, keeping what it has.
+  The provider is asked for that half (at least one), so usage is what a model
+  that writes fewer questions bills, not the price of questions thrown away.
 - `invalid`: in the batch's first answer of a round every other question
   breaks a rule; repair recovers.
 """
@@ -85,9 +87,11 @@ class FaultInjectingProvider:
             )
         if kind is FaultKind.MALFORMED and first_call:
             return GenerationResponse(raw='{"questions": [{"question_text": "unterminated')
-        response = await self._inner.generate(request)
         if kind is FaultKind.SHORT:
-            return _rewrite(response, lambda qs: qs[: len(qs) // 2])
+            half = request.count // 2
+            response = await self._inner.generate(request.model_copy(update={"count": half or 1}))
+            return _rewrite(response, lambda qs: qs[:half])
+        response = await self._inner.generate(request)
         if kind is FaultKind.INVALID and first_call:
             return _rewrite(response, _break_every_other)
         return response

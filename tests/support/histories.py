@@ -4,6 +4,14 @@ Run the integration tests with `QUIZGEN_RECORD_HISTORIES=1` to (re)record
 `tests/histories/*.json` after an intended workflow change; commit the files.
 Replaying them (tests/test_replay.py) makes any change that breaks determinism
 for workflows already running in production fail CI.
+
+Files named `before-<patch id>.*` are histories recorded before the change that
+`workflow.patched(<patch id>)` guards, and are never re-recorded: they prove that
+runs begun under the old logic still replay on the new code. In
+`before-futile-first-call.batch-1.json` (old workflow code topping up after a
+short first answer) that answer's payload was edited to carry
+`"repairable": false`, as an answer from an already-updated activity worker does
+during a rolling deploy: without the patch check the replay fails.
 """
 
 from __future__ import annotations
