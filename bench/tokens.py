@@ -18,6 +18,15 @@ prompt tokens the fake server reports as `prompt_tokens_details.cached_tokens`
 blocks); totals are prompt + completion, cached included. All-or-nothing (a design that regenerates
 the whole quiz when any batch fails) is computed, not run: ideal x (1 + f),
 with f the share of whole-quiz attempts (first rounds) that had a failure.
+
+Two more figures per fault scenario, both computed from the runs:
+- the floor: what any design that keeps good questions must spend at least,
+  ideal + one more call's prompt per faulty batch (the model has to be asked
+  again, with the module's content, for what it did not deliver; its answer
+  replaces questions the ideal run also paid for);
+- the billed cost, with tokens weighted as providers price them: cached
+  prompt tokens at 0.5x an uncached one and completion tokens at 4x
+  (OpenAI's list prices for gpt-4o-mini: $0.15, $0.075 and $0.60 per million).
 """
 
 from __future__ import annotations
@@ -70,9 +79,13 @@ class Outcome:
     failed_rounds: int
 
 
+def _keys() -> list[str]:
+    return [BatchRef.of(m, b).batch_key for m, b in quiz_spec(BATCHES, QUESTIONS).batches()]
+
+
 def exact_plan(share: float, kind: FaultKind) -> FaultPlan:
     """A fault plan (found by trying seeds) that breaks exactly `share` of the batches."""
-    keys = [BatchRef.of(m, b).batch_key for m, b in quiz_spec(BATCHES, QUESTIONS).batches()]
+    keys = _keys()
     target = round(share * len(keys))
     for n in range(10_000):
         plan = FaultPlan(rate=share, seed=f"bench-{n}", kinds=(kind,))
@@ -114,6 +127,52 @@ async def scenario(stack: Stack, plan: FaultPlan | None) -> Outcome:
             rounds=len(attempts),
             failed_rounds=failed,
         )
+
+
+# Price of a token relative to an uncached prompt token (see the module docstring).
+CACHED_PRICE, COMPLETION_PRICE = 0.5, 4.0
+
+
+def billed(usage: TokenUsage) -> float:
+    """Tokens weighted by price, in uncached-prompt-token units."""
+    uncached = usage.prompt_tokens - usage.cached_prompt_tokens
+    cached = usage.cached_prompt_tokens * CACHED_PRICE
+    return uncached + cached + usage.completion_tokens * COMPLETION_PRICE
+
+
+def _cost_rows(name: str, plan: FaultPlan, o: Outcome, ideal: Outcome) -> list[Row]:
+    """The floor (for short batches) and the billed cost of a fault scenario."""
+    rows: list[Row] = []
+    if FaultKind.SHORT in plan.kinds:
+        # Batches that fail before their call (permanent) cost nothing: their floor is ideal.
+        faulty = len(plan.faulty_batches(_keys()))
+        prompt_per_call = ideal.delivered.prompt_tokens / ideal.calls
+        floor = ideal.delivered.total_tokens + faulty * prompt_per_call
+        rows.append(
+            Row(
+                part=PART,
+                measure=f"floor (computed) for: {name}",
+                result=f"{floor:,.0f} = ideal + {faulty} x {prompt_per_call:,.0f}"
+                " (one more prompt per faulty batch)",
+                baseline=f"ideal {ideal.delivered.total_tokens:,}",
+                ratio=ratio(floor, ideal.delivered.total_tokens),
+                ratio_label="floor / ideal",
+                notes=f"the scenario spent {o.delivered.total_tokens / floor:.2f}x the floor",
+            )
+        )
+    rows.append(
+        Row(
+            part=PART,
+            measure=f"billed cost for: {name}",
+            result=f"{billed(o.delivered):,.0f} token-price units",
+            baseline=f"ideal {billed(ideal.delivered):,.0f}",
+            ratio=ratio(billed(o.delivered), billed(ideal.delivered)),
+            ratio_label="scenario / ideal, priced",
+            notes=f"cached prompt tokens at {CACHED_PRICE}x, completion at "
+            f"{COMPLETION_PRICE:.0f}x an uncached prompt token",
+        )
+    )
+    return rows
 
 
 def _tokens(usage: TokenUsage) -> str:
@@ -166,6 +225,7 @@ async def run(stack: Stack) -> list[Row]:
             )
         )
         if plan is not None:
+            rows += _cost_rows(name, plan, o, ideal)
             # One whole-quiz attempt per scenario here, and it had a failure: f = 1.
             share = min(o.failed_rounds, 1) / 1
             all_or_nothing = ideal.delivered.total_tokens * (1 + share)
