@@ -12,10 +12,15 @@ A 10-batch x 3-question quiz against `FakeOpenAI` (real `openai` client), at
   `heartbeat()` work, heartbeats go nowhere), so the database, provider and
   validation work is exactly the real one;
 - real: the same quiz through Temporal with quizgen's workers (in this process,
-  default `GenerationConfig` and worker settings).
+  default `GenerationConfig` and worker settings);
+- skeleton: the least any design of one workflow per quiz and one child per
+  batch costs on this server: a bare parent starting 10 children at once, each
+  running one activity that sleeps the LLM latency (no database, no LLM).
 
 real / in-process is what durability (workflows, task queues, history, retries)
 costs in wall time; at 0 s the gap per batch is its fixed price per batch.
+skeleton / in-process is the part of it that Temporal itself takes here, and
+real / skeleton what quizgen adds on top.
 """
 
 from __future__ import annotations
@@ -44,9 +49,12 @@ from bench.harness import (
     ratio,
     real_workers,
     run_quiz,
+    run_skeleton,
     seconds,
+    skeleton_worker,
     spread,
 )
+from bench.skeleton import SkeletonInput
 from quizgen.contracts import (
     BatchState,
     GenerateQuestionsInput,
@@ -136,11 +144,13 @@ async def run(stack: Stack) -> list[Row]:
         provider = fake_provider(server)
         baseline = InProcess(stack, provider, config)
         q_default, q_open = new_queue("dur"), new_queue("dur-open")
+        q_skeleton = new_queue("dur-skel")
         capped = GenerationConfig(max_concurrent_batches=BATCHES)
         try:
             async with (
                 real_workers(stack, provider, q_default),
                 real_workers(stack, provider, q_open, llm_max_concurrency=BATCHES),
+                skeleton_worker(stack, q_skeleton),
             ):
 
                 async def in_process() -> float:
@@ -162,7 +172,17 @@ async def run(stack: Stack) -> list[Row]:
 
                     return case
 
-                cases = [("in-process", in_process), ("real", real(q_default, config))]
+                async def skeleton() -> float:
+                    shape = SkeletonInput(
+                        children=BATCHES, activities=1, max_concurrent=BATCHES, latency=server.delay
+                    )
+                    return await run_skeleton(stack, q_skeleton, shape)
+
+                cases = [
+                    ("in-process", in_process),
+                    ("real", real(q_default, config)),
+                    ("skeleton", skeleton),
+                ]
                 if slots < BATCHES:
                     # The defaults queue batches behind each other: show Temporal without that.
                     cases.append(("real, no cap", real(q_open, capped)))
@@ -204,4 +224,17 @@ def _rows(latency: float, times: dict[str, list[float]], rounds: int, slots: int
                 data={"latency": latency, name: times[name], "in_process": times["in-process"]},
             )
         )
+    real, skeleton = median(times["real"]), median(times["skeleton"])
+    out.append(
+        Row(
+            part=PART,
+            measure=f"{BATCHES} batches x {QUESTIONS} q, LLM {latency:.0f} s/call: "
+            "real vs skeleton (what quizgen adds to Temporal's own cost)",
+            result=f"real {seconds(real)}",
+            baseline=f"skeleton {seconds(skeleton)}",
+            ratio=ratio(real, skeleton),
+            ratio_label="real / skeleton",
+            notes=f"per-round {pair_ratios(times['real'], times['skeleton'])}",
+        )
+    )
     return out
