@@ -89,7 +89,7 @@ async def test_token_totals_are_exactly_what_the_server_reported(
     batches = [B(MC, 3), B(TF, 4), B(FIB, 2), B(MATCHING, 2)]
     server.add_faults(
         Fault.malformed().only_for(MC),  # tokens spent on an unusable answer still count
-        Fault.short(keep=1).only_for(TF),
+        Fault.short(keep=2).only_for(TF),  # half: topped up (under half would end the batch)
         Fault.slow(6).only_for(FIB),  # abandoned: never delivered, never counted
         Fault.server_error(503).only_for(MATCHING),  # no usage at all
     )
@@ -201,7 +201,7 @@ async def test_per_quiz_model_and_temperature_with_settings_defaults_otherwise(
 async def test_a_norwegian_quiz_sends_norwegian_prompts(
     temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str, server: FakeOpenAI
 ) -> None:
-    server.add_faults(Fault.short(keep=1).only_for(TF))
+    server.add_faults(Fault.short(keep=2).only_for(TF))
     quiz_id, record = await run_quiz(
         temporal_env,
         engine,
