@@ -303,3 +303,49 @@ async def test_a_question_cannot_exist_outside_a_saved_batch(engine: AsyncEngine
                 ),
                 {"id": uuid.uuid4(), "q": quiz_id},
             )
+
+
+async def test_a_quiz_is_read_in_one_statement_with_modules_saves_and_attempts(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """The API reads the quiz on every request about it: one round trip, not one per table."""
+    first, second = _spec().modules[0], _spec().modules[0].model_copy(update={"module_id": "m0"})
+    spec = _spec().model_copy(update={"modules": [first, second]})
+    quiz_id = await repo.create_quiz(engine, "teacher-1", spec)
+    await rounds.begin_round(engine, quiz_id)
+    await save_questions(engine, quiz_id, _ref(), _questions("A"))
+    other = batch_ref("m0", QuestionType.TRUE_FALSE, 3, Difficulty.MEDIUM)
+    tokens = TokenUsage(prompt_tokens=10, completion_tokens=5, cached_prompt_tokens=2)
+    started = datetime(2026, 11, 28, 9, 30, 1, 123456, tzinfo=UTC)
+    await rounds.record_round(
+        engine,
+        quiz_id,
+        round_id="r1",
+        started_at=started,
+        results=[
+            _ref().result(BatchStatus.SUCCEEDED, generated_count=3, llm_calls=1, tokens=tokens),
+            other.result(
+                BatchStatus.FAILED, generated_count=1, llm_calls=2, tokens=tokens, error="short"
+            ),
+        ],
+    )
+
+    statements: list[str] = []
+    reader = make_engine(database_url)
+    sa.event.listen(reader.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        record = await repo.get_quiz(reader, quiz_id)
+    finally:
+        await reader.dispose()
+
+    assert len(statements) == 1, statements
+    assert [m.module_id for m in record.spec.modules] == ["m1", "m0"]  # the order created
+    assert record.spec == spec
+    meta = record.generation_metadata
+    assert meta.successful_batches == [_ref().batch_key]
+    assert meta.failed_batches == [other.batch_key]
+    assert meta.total_questions_saved == 3 and meta.total_questions_target == 6
+    [attempt] = meta.generation_attempts
+    assert attempt.started_at == started
+    assert attempt.batch_results[other.batch_key].error == "short"
+    assert meta.tokens == tokens + tokens

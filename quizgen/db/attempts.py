@@ -11,10 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from quizgen.db.json_rows import json_rows
 from quizgen.db.tables import GenerationAttemptRow, SavedBatchRow
 from quizgen.domain import (
     BatchResult,
@@ -27,7 +29,7 @@ from quizgen.domain import (
     batch_key,
 )
 
-__all__ = ["append_attempt", "read_metadata", "saved_counts"]
+__all__ = ["append_attempt", "attempts_json", "metadata_from", "saved_counts", "saved_json"]
 
 _attempt = GenerationAttemptRow.__table__  # type: ignore[attr-defined]
 _saved = SavedBatchRow.__table__  # type: ignore[attr-defined]
@@ -41,28 +43,41 @@ async def saved_counts(conn: AsyncConnection, quiz_id: uuid.UUID) -> dict[str, i
     return {key: count for key, count in rows}
 
 
-async def read_metadata(
-    conn: AsyncConnection, quiz_id: uuid.UUID, spec: QuizSpec, saved: Mapping[str, int]
+def attempts_json(quiz_id: sa.ColumnElement[Any]) -> Any:
+    """The quiz's attempt rows, oldest first, for `metadata_from` (in the same statement)."""
+    columns = [c for c in _attempt.c if c.name != "quiz_id"]
+    return json_rows(columns, _attempt.c.quiz_id == quiz_id, _attempt.c.attempt_number)
+
+
+def saved_json(quiz_id: sa.ColumnElement[Any]) -> Any:
+    """The quiz's saved batches, for `metadata_from` (in the same statement)."""
+    return json_rows([_saved.c.batch_key, _saved.c.question_count], _saved.c.quiz_id == quiz_id)
+
+
+def metadata_from(
+    attempt_rows: Sequence[Mapping[str, Any]],
+    saved_rows: Sequence[Mapping[str, Any]],
+    spec: QuizSpec,
 ) -> GenerationMetadata:
-    rows = await conn.execute(
-        sa.select(_attempt).where(_attempt.c.quiz_id == quiz_id).order_by(_attempt.c.attempt_number)
-    )
+    """A quiz's metadata from its attempt and saved-batch rows (`attempts_json`, `saved_json`)."""
+    saved: dict[str, int] = {r["batch_key"]: r["question_count"] for r in saved_rows}
     attempts = [
         GenerationAttempt(
-            attempt_number=row.attempt_number,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            overall_status=row.overall_status,
+            attempt_number=row["attempt_number"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            overall_status=row["overall_status"],
             batch_results={
-                key: BatchResult.model_validate(value) for key, value in row.batch_results.items()
+                key: BatchResult.model_validate(value)
+                for key, value in row["batch_results"].items()
             },
             tokens=TokenUsage(
-                prompt_tokens=row.prompt_tokens,
-                completion_tokens=row.completion_tokens,
-                cached_prompt_tokens=row.cached_prompt_tokens,
+                prompt_tokens=row["prompt_tokens"],
+                completion_tokens=row["completion_tokens"],
+                cached_prompt_tokens=row["cached_prompt_tokens"],
             ),
         )
-        for row in rows
+        for row in attempt_rows
     ]
     attempted = {key for attempt in attempts for key in attempt.batch_results}
     keys = [

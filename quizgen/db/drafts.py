@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from quizgen.db.engine import single_statement
 from quizgen.db.repository import ModuleContext, load_module_in
 from quizgen.db.tables import DraftQuestionRow, QuestionRow, SavedBatchRow, utc_now
 from quizgen.domain import BatchRef
@@ -237,7 +238,7 @@ async def add_drafts(
 
 
 async def count_drafts(engine: AsyncEngine, quiz_id: uuid.UUID) -> dict[str, int]:
-    async with engine.connect() as conn:
+    async with single_statement(engine) as conn:
         return await draft_counts(conn, quiz_id)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from quizgen.settings import normalize_database_url
 
-__all__ = ["make_engine"]
+__all__ = ["make_engine", "single_statement"]
 
 
 def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True) -> AsyncEngine:
@@ -20,3 +23,17 @@ def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True)
     return create_async_engine(
         normalize_database_url(database_url), pool_size=pool_size, pool_pre_ping=pre_ping
     )
+
+
+@asynccontextmanager
+async def single_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for a read of one statement, outside any transaction.
+
+    One statement sees one snapshot by itself; a transaction around it would
+    only add a BEGIN and a ROLLBACK, two round trips on reads the API makes on
+    every request. (The isolation level is reset when the connection returns to
+    the pool.)
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from quizgen.db.attempts import read_metadata, saved_counts
+from quizgen.db.attempts import attempts_json, metadata_from, saved_counts, saved_json
+from quizgen.db.engine import single_statement
+from quizgen.db.json_rows import json_rows
 from quizgen.db.tables import QuizModuleRow, QuizRow, utc_now
 from quizgen.domain import (
     BatchSpec,
@@ -122,34 +124,43 @@ def _module_spec(row: Any) -> ModuleSpec:
 
 
 async def get_quiz(engine: AsyncEngine, quiz_id: uuid.UUID) -> QuizRecord:
-    async with engine.connect() as conn:
+    async with single_statement(engine) as conn:
         return await read_quiz(conn, quiz_id)
+
+
+# The quiz with its modules, saved batches and attempts, as one statement: a
+# quiz is read on every API request about it, and four queries cost four round trips.
+_MODULE_COLUMNS = [_module.c.module_id, _module.c.name, _module.c.content, _module.c.batches]
+_modules = json_rows(_MODULE_COLUMNS, _module.c.quiz_id == _quiz.c.id, _module.c.position)
+_READ_QUIZ = sa.select(
+    _quiz,
+    _modules.label("modules"),
+    saved_json(_quiz.c.id).label("saved"),
+    attempts_json(_quiz.c.id).label("attempts"),
+)
 
 
 async def read_quiz(
     conn: AsyncConnection, quiz_id: uuid.UUID, *, for_update: bool = False
 ) -> QuizRecord:
     """The quiz in the caller's transaction; `for_update` locks its row until commit."""
-    query = sa.select(_quiz).where(_quiz.c.id == quiz_id)
+    query = _READ_QUIZ.where(_quiz.c.id == quiz_id)
     if for_update:
         # NO KEY UPDATE: enough to serialise status changes, and it leaves
-        # draft writers (KEY SHARE, for their foreign key) unblocked.
-        query = query.with_for_update(key_share=True)
+        # draft writers (KEY SHARE, for their foreign key) unblocked. Only the
+        # quiz row is locked: the subqueries in the select list lock nothing.
+        query = query.with_for_update(of=_quiz, key_share=True)
     quiz = (await conn.execute(query)).first()
     if quiz is None:
         raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
-    modules = await conn.execute(
-        sa.select(_module).where(_module.c.quiz_id == quiz_id).order_by(_module.c.position)
-    )
     spec = QuizSpec(
         title=quiz.title,
         language=Language(quiz.language),
         tone=Tone(quiz.tone),
-        modules=[_module_spec(row) for row in modules],
+        modules=[ModuleSpec.model_validate(m) for m in quiz.modules],
         llm_model=quiz.llm_model,
         temperature=quiz.temperature,
     )
-    saved = await saved_counts(conn, quiz_id)
     return QuizRecord(
         id=quiz.id,
         owner_id=quiz.owner_id,
@@ -157,7 +168,7 @@ async def read_quiz(
         status=QuizStatus(quiz.status),
         failure_reason=FailureReason(quiz.failure_reason) if quiz.failure_reason else None,
         failure_message=quiz.failure_message,
-        generation_metadata=await read_metadata(conn, quiz_id, spec, saved),
+        generation_metadata=metadata_from(quiz.attempts, quiz.saved, spec),
         created_at=quiz.created_at,
         updated_at=quiz.updated_at,
     )
@@ -165,7 +176,7 @@ async def read_quiz(
 
 async def load_module(engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str) -> ModuleContext:
     """One module with the quiz-wide settings a generator needs (not the whole quiz)."""
-    async with engine.connect() as conn:
+    async with single_statement(engine) as conn:
         return await load_module_in(conn, quiz_id, module_id)
 
 
@@ -193,7 +204,7 @@ async def load_module_in(
 
 
 async def saved_batch_keys(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
-    async with engine.connect() as conn:
+    async with single_statement(engine) as conn:
         return set(await saved_counts(conn, quiz_id))
 
 

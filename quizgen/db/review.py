@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from quizgen.db.engine import single_statement
 from quizgen.db.tables import QuestionRow, QuizModuleRow, QuizRow
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.errors import DuplicateQuestionError, InvalidQuestionError, QuestionNotFoundError
@@ -178,7 +179,7 @@ async def list_questions(
 async def get_question(
     engine: AsyncEngine, quiz_id: uuid.UUID, question_id: uuid.UUID
 ) -> QuestionPublic:
-    async with engine.connect() as conn:
+    async with single_statement(engine) as conn:
         row = (
             await conn.execute(
                 sa.select(_question).where(
