@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.generation import MAX_AVOID_TEXTS
+from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen import orchestration
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.questions import normalize_text
@@ -29,12 +30,27 @@ TF, MC = QuestionType.TRUE_FALSE, QuestionType.MULTIPLE_CHOICE
 ONE_AT_A_TIME = TEST_CONFIG.model_copy(update={"max_concurrent_batches": 1})
 
 
+class SharedTexts:
+    """Bulk questions whose texts do not depend on the batch: a second module repeats
+    the first's, as modules with overlapping content make a model do."""
+
+    def __init__(self) -> None:
+        self._bulk = BulkProvider(question_bytes=600)
+
+    async def generate(self, request: GenerationRequest) -> GenerationResponse:
+        return await self._bulk.generate(request.model_copy(update={"batch_key": "shared"}))
+
+
 async def _run(
-    env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str, batches: list[Batch]
+    env: WorkflowEnvironment,
+    engine: AsyncEngine,
+    task_queue: str,
+    batches: list[Batch],
+    inner: QuestionProvider | None = None,
 ) -> tuple[RecordingProvider, dict[str, set[str]]]:
     """Run the batches one after the other; return the calls and each batch's saved texts."""
     quiz_id = await make_quiz(engine, batches)
-    provider = RecordingProvider(BulkProvider(question_bytes=600))
+    provider = RecordingProvider(inner or BulkProvider(question_bytes=600))
     async with running_worker(env.client, engine, provider, task_queue):
         await orchestration.start_generation(
             env.client, quiz_id, task_queue=task_queue, config=ONE_AT_A_TIME
@@ -80,3 +96,20 @@ async def test_the_avoid_list_is_capped(
     [last] = [r for r in provider.requests if r.batch_key == hard]
     assert len(last.avoid_texts) == MAX_AVOID_TEXTS == 40
     assert {normalize_text(t) for t in last.avoid_texts} <= saved[easy] | saved[medium]
+
+
+async def test_after_repeating_another_module_the_avoid_list_widens_to_the_quiz(
+    temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    # m1 saves five texts; m2's first answer repeats three of them.
+    batches: list[Batch] = [("m1", TF, 5, Difficulty.EASY), ("m2", TF, 3, Difficulty.EASY)]
+    first, second = keys_of(batches)
+    provider, saved = await _run(temporal_env, engine, task_queue, batches, SharedTexts())
+    calls = [r for r in provider.requests if r.batch_key == second]
+    # Another module's questions are not listed at first; the answer repeats them all.
+    assert calls[0].avoid_texts == []
+    assert {normalize_text(t) for t in saved[second]}.isdisjoint(saved[first])
+    # Having repeated some, the batch is told to avoid the type's questions quiz-wide,
+    # not only the ones it repeated.
+    assert len(calls) == 2
+    assert saved[first] <= {normalize_text(t) for t in calls[1].avoid_texts}

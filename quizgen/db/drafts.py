@@ -16,15 +16,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quizgen.db.engine import single_statement
-from quizgen.db.repository import ModuleContext, load_module_in
+from quizgen.db.json_rows import json_rows
+from quizgen.db.repository import ModuleContext, module_context, module_query
 from quizgen.db.tables import DraftQuestionRow, QuestionRow, SavedBatchRow, utc_now
 from quizgen.domain import BatchRef
-from quizgen.errors import QuizNotFoundError
+from quizgen.errors import QuizModuleNotFoundError, QuizNotFoundError
 from quizgen.questions import normalize_text, text_hash
 from quizgen.validation import DUPLICATE_REASON, Rejection
 
@@ -88,21 +89,40 @@ async def _lock_batch(conn: AsyncConnection, quiz_id: uuid.UUID, batch_key: str)
 async def load_batch_context(
     engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef
 ) -> BatchContext:
+    """Read before every LLM call: one statement (two after a repeat, see below)."""
     module_id, batch_key = batch.module_id, batch.batch_key
-    async with engine.connect() as conn:
-        module = await load_module_in(conn, quiz_id, module_id)
-        drafts = await conn.execute(
-            sa.select(_draft.c.question_data, _draft.c.rejection)
-            .where(_draft.c.quiz_id == quiz_id, _draft.c.batch_key == batch_key)
-            .order_by(_draft.c.position)
-        )
+    same_type = [
+        _question.c.quiz_id == quiz_id,
+        _question.c.question_type == batch.question_type.value,
+    ]
+    query = module_query(quiz_id, module_id).add_columns(
+        json_rows(
+            [_draft.c.question_data, _draft.c.rejection],
+            sa.and_(_draft.c.quiz_id == quiz_id, _draft.c.batch_key == batch_key),
+            _draft.c.position,
+        ).label("drafts"),
+        _similar_texts(*same_type, _question.c.module_id == module_id).label("similar"),
+        sa.select(sa.func.array_agg(_question.c.text_hash))
+        .where(_question.c.quiz_id == quiz_id)
+        .scalar_subquery()
+        .label("hashes"),
+        sa.exists()
+        .where(_saved.c.quiz_id == quiz_id, _saved.c.batch_key == batch_key)
+        .label("saved"),
+    )
+    async with single_statement(engine) as conn:
+        row = (await conn.execute(query)).first()
+        if row is None:
+            raise QuizModuleNotFoundError(f"quiz {quiz_id} has no module {module_id!r}")
         draft_texts: list[str] = []
         rejected: list[Rejection] = []
-        for data, rejection in drafts:
+        for draft in row.drafts:
+            data, rejection = draft["question_data"], draft["rejection"]
             if rejection is None:
                 draft_texts.append(data["question_text"])
             else:
                 rejected.append(Rejection(index=len(rejected), reason=rejection, question=data))
+        similar_texts: list[str] = row.similar or []
         # Only questions of the same module and type can plausibly repeat this
         # batch's; a rarer cross-batch duplicate is caught by the duplicate check
         # (all the quiz's hashes) or the save's unique index. Once the batch's
@@ -110,51 +130,39 @@ async def load_batch_context(
         # whole quiz are listed (modules with overlapping content do that), and
         # so are the drafts of the batches still running beside it: batches of
         # such modules would otherwise keep racing for the same next texts.
-        widen = any(r.reason == DUPLICATE_REASON for r in rejected)
-        scope = [
-            _question.c.quiz_id == quiz_id,
-            _question.c.question_type == batch.question_type.value,
-        ]
-        if not widen:
-            scope.append(_question.c.module_id == module_id)
-        similar = await conn.execute(
-            sa.select(_question.c.question_data["question_text"].astext)
-            .where(*scope)
-            .order_by(_question.c.created_at, _question.c.position)
-        )
-        similar_texts = [text for (text,) in similar]
-        if widen:
+        if any(r.reason == DUPLICATE_REASON for r in rejected):
             # Batch keys are `{module}_{type}_{count}_{difficulty}`; module ids hold no "_".
-            same_type = "%\\_" + batch.question_type.value.replace("_", "\\_") + "\\_%"
-            running = await conn.execute(
-                sa.select(_draft.c.question_data["question_text"].astext)
+            like_type = "%\\_" + batch.question_type.value.replace("_", "\\_") + "\\_%"
+            running = (
+                sa.select(sa.func.array_agg(aggregate_order_by(_draft_text, _draft.c.created_at)))
                 .where(
                     _draft.c.quiz_id == quiz_id,
                     _draft.c.batch_key != batch_key,
-                    _draft.c.batch_key.like(same_type, escape="\\"),
+                    _draft.c.batch_key.like(like_type, escape="\\"),
                     _draft.c.rejection.is_(None),
                 )
-                .order_by(_draft.c.created_at)
+                .scalar_subquery()
             )
-            similar_texts += [text for (text,) in running]
-        hashes = await conn.execute(
-            sa.select(_question.c.text_hash).where(_question.c.quiz_id == quiz_id)
-        )
-        saved_hashes = {h for (h,) in hashes}
-        done = await conn.execute(
-            sa.select(_saved.c.batch_key).where(
-                _saved.c.quiz_id == quiz_id, _saved.c.batch_key == batch_key
-            )
-        )
-        saved = done.first() is not None
+            widened = (await conn.execute(sa.select(_similar_texts(*same_type), running))).one()
+            similar_texts = (widened[0] or []) + (widened[1] or [])
     return BatchContext(
-        module=module,
+        module=module_context(row),
         draft_texts=draft_texts,
         rejected=rejected,
         similar_texts=similar_texts,
-        saved_hashes=saved_hashes,
-        saved=saved,
+        saved_hashes=set(row.hashes or ()),
+        saved=row.saved,
     )
+
+
+_question_text = _question.c.question_data["question_text"].astext
+_draft_text = _draft.c.question_data["question_text"].astext
+
+
+def _similar_texts(*where: sa.ColumnElement[bool]) -> sa.ScalarSelect[Any]:
+    """Saved question texts matching `where`, oldest first, as one array (NULL if none)."""
+    ordered = aggregate_order_by(_question_text, _question.c.created_at, _question.c.position)
+    return sa.select(sa.func.array_agg(ordered)).where(*where).scalar_subquery()
 
 
 async def add_drafts(

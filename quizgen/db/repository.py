@@ -41,6 +41,8 @@ __all__ = [
     "load_module",
     "load_module_in",
     "locked_status",
+    "module_context",
+    "module_query",
     "read_quiz",
     "saved_batch_keys",
 ]
@@ -183,17 +185,23 @@ async def load_module(engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str) -
 async def load_module_in(
     conn: AsyncConnection, quiz_id: uuid.UUID, module_id: str
 ) -> ModuleContext:
-    row = (
-        await conn.execute(
-            sa.select(
-                _module, _quiz.c.language, _quiz.c.tone, _quiz.c.llm_model, _quiz.c.temperature
-            )
-            .join(_quiz, _quiz.c.id == _module.c.quiz_id)
-            .where(_module.c.quiz_id == quiz_id, _module.c.module_id == module_id)
-        )
-    ).first()
+    row = (await conn.execute(module_query(quiz_id, module_id))).first()
     if row is None:
         raise QuizModuleNotFoundError(f"quiz {quiz_id} has no module {module_id!r}")
+    return module_context(row)
+
+
+def module_query(quiz_id: uuid.UUID, module_id: str) -> sa.Select[Any]:
+    """The module's row with the quiz-wide settings (callers may add columns)."""
+    return (
+        sa.select(_module, _quiz.c.language, _quiz.c.tone, _quiz.c.llm_model, _quiz.c.temperature)
+        .join(_quiz, _quiz.c.id == _module.c.quiz_id)
+        .where(_module.c.quiz_id == quiz_id, _module.c.module_id == module_id)
+    )
+
+
+def module_context(row: Any) -> ModuleContext:
+    """A `module_query` row as the generator's view of the module."""
     return ModuleContext(
         module=_module_spec(row),
         language=Language(row.language),
