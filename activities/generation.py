@@ -30,6 +30,7 @@ from activities import metrics
 from activities.llm.base import GenerationRequest, QuestionProvider
 from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
 from quizgen.db import drafts
+from quizgen.db.batch_context import load_batch_context
 from quizgen.db.outage import is_database_outage
 from quizgen.domain import TokenUsage
 from quizgen.errors import (
@@ -72,7 +73,7 @@ class GenerationActivities:
         info = activity.info()
         try:
             context = await _with_db_retries(
-                lambda: drafts.load_batch_context(self._engine, input.quiz_id, batch)
+                lambda: load_batch_context(self._engine, input.quiz_id, batch)
             )
         except NotFoundError as err:
             raise ApplicationError(str(err), type=QUIZ_NOT_FOUND_ERROR, non_retryable=True) from err
@@ -157,14 +158,21 @@ class GenerationActivities:
             existing_texts=known,
             existing_hashes=context.saved_hashes,
         )
+        valid = report.valid[:count]
         try:
+            if have + len(valid) >= batch.count:
+                # The answer completes the batch: save it without storing it as drafts first.
+                outcome = await _with_db_retries(
+                    lambda: drafts.save_with_answer(self._engine, input.quiz_id, batch, valid)
+                )
+                if outcome.saved:
+                    metrics.record_questions_saved(outcome)
+                    return GeneratedQuestions(
+                        drafts=batch.count, saved=True, problem=None, tokens=response.usage
+                    )
             total = await _with_db_retries(
                 lambda: drafts.add_drafts(
-                    self._engine,
-                    input.quiz_id,
-                    batch,
-                    report.valid[:count],
-                    report.rejected[:count],
+                    self._engine, input.quiz_id, batch, valid, report.rejected[:count]
                 )
             )
         except NotFoundError as err:

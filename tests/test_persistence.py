@@ -28,7 +28,7 @@ from quizgen.domain import (
     QuizStatus,
     TokenUsage,
 )
-from quizgen.validation import validate_output
+from quizgen.validation import Rejection, validate_output
 from tests.conftest import create_database, drop_database
 from tests.support.batches import ref as batch_ref
 from tests.support.batches import save_questions
@@ -349,3 +349,52 @@ async def test_a_quiz_is_read_in_one_statement_with_modules_saves_and_attempts(
     assert attempt.started_at == started
     assert attempt.batch_results[other.batch_key].error == "short"
     assert meta.tokens == tokens + tokens
+
+
+async def test_an_answer_completing_its_batch_is_saved_with_the_drafts_unless_a_text_collides(
+    engine: AsyncEngine,
+) -> None:
+    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    await save_questions(engine, quiz_id, _ref(), _questions("A"))
+    hard, easy = _ref(Difficulty.HARD), _ref(Difficulty.EASY)
+
+    # One stored draft and an answer of two complete the batch: saved in one transaction.
+    await drafts.add_drafts(engine, quiz_id, hard, _questions("B", 1), [_rejection()])
+    outcome = await drafts.save_with_answer(engine, quiz_id, hard, _questions("C", 2))
+    assert outcome.saved and len(outcome.question_ids) == 3
+    async with engine.connect() as conn:
+        texts = await conn.execute(
+            sa.text(
+                "SELECT question_data->>'question_text' FROM question"
+                " WHERE quiz_id = :q AND batch_key = :b ORDER BY position"
+            ),
+            {"q": quiz_id, "b": hard.batch_key},
+        )
+        assert [t for (t,) in texts] == ["B statement 0", "C statement 0", "C statement 1"]
+    # A batch with only a rejected draft, completed by the repair's answer.
+    two = batch_ref("m1", QuestionType.TRUE_FALSE, 2, Difficulty.EASY)
+    await drafts.add_drafts(engine, quiz_id, two, [], [_rejection()])
+    assert (await drafts.save_with_answer(engine, quiz_id, two, _questions("E", 2))).saved
+    assert await _draft_rows(engine, quiz_id) == 0  # rejected drafts are not left behind
+
+    # An answer repeating another batch's saved text writes nothing at all: the caller
+    # stores it as drafts and saves the usual way, which drops and replaces the repeat.
+    repeat = [*_questions("D", 2), _questions("A")[0]]
+    assert not (await drafts.save_with_answer(engine, quiz_id, easy, repeat)).saved
+    assert await _draft_rows(engine, quiz_id) == 0
+    saved = {_ref().batch_key, hard.batch_key, two.batch_key}
+    assert await repo.saved_batch_keys(engine, quiz_id) == saved
+    assert await _count(engine, quiz_id) == 8
+
+
+def _rejection() -> Rejection:
+    return Rejection(index=0, reason="bad", question={"question_text": "?"})
+
+
+async def _draft_rows(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
+    """Every draft row of the quiz, rejected ones included (count_drafts counts valid ones)."""
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            sa.text("SELECT count(*) FROM draft_question WHERE quiz_id = :q"), {"q": quiz_id}
+        )
+        return int(result.scalar_one())

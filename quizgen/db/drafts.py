@@ -2,7 +2,8 @@
 
 The generate activity writes each answer's valid questions here (and its
 rejected ones, for the next repair prompt); `save_batch` moves a complete
-batch into `question` in one transaction. Workflows only ever see counts, so
+batch into `question` in one transaction. An answer that completes its batch
+skips the drafts: `save_with_answer` saves it with the stored ones directly. Workflows only ever see counts, so
 no question body enters Temporal history, and drafts outlive any workflow run:
 a later run (after continue-as-new, a termination, a closed run) asks the LLM
 only for what is missing.
@@ -12,55 +13,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quizgen.db.engine import single_statement
-from quizgen.db.json_rows import json_rows
-from quizgen.db.repository import ModuleContext, module_context, module_query
 from quizgen.db.tables import DraftQuestionRow, QuestionRow, SavedBatchRow, utc_now
 from quizgen.domain import BatchRef
-from quizgen.errors import QuizModuleNotFoundError, QuizNotFoundError
+from quizgen.errors import QuizNotFoundError
 from quizgen.questions import normalize_text, text_hash
-from quizgen.validation import DUPLICATE_REASON, Rejection
+from quizgen.validation import Rejection
 
 __all__ = [
-    "BatchContext",
     "SaveOutcome",
     "add_drafts",
     "count_drafts",
     "draft_counts",
-    "load_batch_context",
     "save_batch",
+    "save_with_answer",
 ]
 
 _draft = DraftQuestionRow.__table__  # type: ignore[attr-defined]
 _saved = SavedBatchRow.__table__  # type: ignore[attr-defined]
 _question = QuestionRow.__table__  # type: ignore[attr-defined]
-
-
-class BatchContext(BaseModel):
-    """Everything one LLM call of a batch needs, read in one transaction."""
-
-    model_config = ConfigDict(frozen=True)
-
-    module: ModuleContext
-    # Question texts of the batch's valid drafts, oldest first.
-    draft_texts: list[str]
-    # Rejected candidates of the batch's last answer, for the repair prompt.
-    rejected: list[Rejection]
-    # Saved question texts of the same module (or, after a repeat, the quiz) and type,
-    # oldest first.
-    similar_texts: list[str]
-    # text_hash of every saved question of the quiz (for the duplicate check).
-    saved_hashes: set[str]
-    # The batch itself is saved already (e.g. by an attempt that died after its commit).
-    saved: bool
 
 
 class SaveOutcome(BaseModel):
@@ -84,85 +63,6 @@ async def _lock_batch(conn: AsyncConnection, quiz_id: uuid.UUID, batch_key: str)
             sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{quiz_id}/{batch_key}", 0))
         )
     )
-
-
-async def load_batch_context(
-    engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef
-) -> BatchContext:
-    """Read before every LLM call: one statement (two after a repeat, see below)."""
-    module_id, batch_key = batch.module_id, batch.batch_key
-    same_type = [
-        _question.c.quiz_id == quiz_id,
-        _question.c.question_type == batch.question_type.value,
-    ]
-    query = module_query(quiz_id, module_id).add_columns(
-        json_rows(
-            [_draft.c.question_data, _draft.c.rejection],
-            sa.and_(_draft.c.quiz_id == quiz_id, _draft.c.batch_key == batch_key),
-            _draft.c.position,
-        ).label("drafts"),
-        _similar_texts(*same_type, _question.c.module_id == module_id).label("similar"),
-        sa.select(sa.func.array_agg(_question.c.text_hash))
-        .where(_question.c.quiz_id == quiz_id)
-        .scalar_subquery()
-        .label("hashes"),
-        sa.exists()
-        .where(_saved.c.quiz_id == quiz_id, _saved.c.batch_key == batch_key)
-        .label("saved"),
-    )
-    async with single_statement(engine) as conn:
-        row = (await conn.execute(query)).first()
-        if row is None:
-            raise QuizModuleNotFoundError(f"quiz {quiz_id} has no module {module_id!r}")
-        draft_texts: list[str] = []
-        rejected: list[Rejection] = []
-        for draft in row.drafts:
-            data, rejection = draft["question_data"], draft["rejection"]
-            if rejection is None:
-                draft_texts.append(data["question_text"])
-            else:
-                rejected.append(Rejection(index=len(rejected), reason=rejection, question=data))
-        similar_texts: list[str] = row.similar or []
-        # Only questions of the same module and type can plausibly repeat this
-        # batch's; a rarer cross-batch duplicate is caught by the duplicate check
-        # (all the quiz's hashes) or the save's unique index. Once the batch's
-        # last answer did repeat another module, its type's questions from the
-        # whole quiz are listed (modules with overlapping content do that), and
-        # so are the drafts of the batches still running beside it: batches of
-        # such modules would otherwise keep racing for the same next texts.
-        if any(r.reason == DUPLICATE_REASON for r in rejected):
-            # Batch keys are `{module}_{type}_{count}_{difficulty}`; module ids hold no "_".
-            like_type = "%\\_" + batch.question_type.value.replace("_", "\\_") + "\\_%"
-            running = (
-                sa.select(sa.func.array_agg(aggregate_order_by(_draft_text, _draft.c.created_at)))
-                .where(
-                    _draft.c.quiz_id == quiz_id,
-                    _draft.c.batch_key != batch_key,
-                    _draft.c.batch_key.like(like_type, escape="\\"),
-                    _draft.c.rejection.is_(None),
-                )
-                .scalar_subquery()
-            )
-            widened = (await conn.execute(sa.select(_similar_texts(*same_type), running))).one()
-            similar_texts = (widened[0] or []) + (widened[1] or [])
-    return BatchContext(
-        module=module_context(row),
-        draft_texts=draft_texts,
-        rejected=rejected,
-        similar_texts=similar_texts,
-        saved_hashes=set(row.hashes or ()),
-        saved=row.saved,
-    )
-
-
-_question_text = _question.c.question_data["question_text"].astext
-_draft_text = _draft.c.question_data["question_text"].astext
-
-
-def _similar_texts(*where: sa.ColumnElement[bool]) -> sa.ScalarSelect[Any]:
-    """Saved question texts matching `where`, oldest first, as one array (NULL if none)."""
-    ordered = aggregate_order_by(_question_text, _question.c.created_at, _question.c.position)
-    return sa.select(sa.func.array_agg(ordered)).where(*where).scalar_subquery()
 
 
 async def add_drafts(
@@ -293,34 +193,66 @@ async def save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -
         )
 
 
-async def _save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) -> SaveOutcome:
+async def save_with_answer(
+    engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef, answer: Sequence[dict[str, Any]]
+) -> SaveOutcome:
+    """Save the batch's stored drafts and an answer's valid questions (not stored as
+    drafts) together, in one transaction, when together they complete it.
+
+    The common case, a call that completes its batch, then costs one transaction
+    instead of two (drafts, then the save). Anything short of a save (fewer
+    drafts than the caller read, a text another batch holds) writes nothing and
+    returns `saved=False`: the caller stores the answer as drafts and saves the
+    usual way, which replaces what collided.
+    """
+    try:
+        return await _save_batch(engine, quiz_id, batch, answer)
+    except _Collision:
+        return SaveOutcome(saved=False)
+
+
+class _Draft(NamedTuple):
+    question_data: dict[str, Any]
+    text_hash: str
+
+
+async def _save_batch(
+    engine: AsyncEngine,
+    quiz_id: uuid.UUID,
+    batch: BatchRef,
+    answer: Sequence[dict[str, Any]] = (),
+) -> SaveOutcome:
     now = utc_now()
     async with engine.begin() as conn:
         # No draft of this batch is written while it is being saved (and two
         # saves of one batch take turns).
         await _lock_batch(conn, quiz_id, batch.batch_key)
-        earlier = await conn.execute(
-            sa.select(_question.c.id)
-            .where(_question.c.quiz_id == quiz_id, _question.c.batch_key == batch.batch_key)
-            .order_by(_question.c.position)
-        )
         already = await conn.execute(
             sa.select(_saved.c.batch_key).where(
                 _saved.c.quiz_id == quiz_id, _saved.c.batch_key == batch.batch_key
             )
         )
         if already.first() is not None:
+            earlier = await conn.execute(
+                sa.select(_question.c.id)
+                .where(_question.c.quiz_id == quiz_id, _question.c.batch_key == batch.batch_key)
+                .order_by(_question.c.position)
+            )
             return SaveOutcome(saved=True, question_ids=[qid for (qid,) in earlier])
 
         mine = (_draft.c.quiz_id == quiz_id) & (_draft.c.batch_key == batch.batch_key)
-        drafts = list(
+        # All the batch's drafts, rejected ones too: whether any exist tells
+        # whether there is anything to delete once the batch is saved.
+        stored = list(
             await conn.execute(
-                sa.select(_draft.c.id, _draft.c.question_data, _draft.c.text_hash)
-                .where(mine, _draft.c.rejection.is_(None))
+                sa.select(_draft.c.question_data, _draft.c.text_hash, _draft.c.rejection)
+                .where(mine)
                 .order_by(_draft.c.position)
-                .limit(batch.count)
             )
         )
+        drafts = [_Draft(data, hashed) for data, hashed, rejection in stored if rejection is None]
+        drafts += [_Draft(q, text_hash(q["question_text"])) for q in answer]
+        drafts = drafts[: batch.count]
         if len(drafts) < batch.count:
             return SaveOutcome(saved=False, missing=batch.count - len(drafts))
         try:
@@ -372,5 +304,6 @@ async def _save_batch(engine: AsyncEngine, quiz_id: uuid.UUID, batch: BatchRef) 
         if len(written) < len(drafts):
             # Raising rolls back everything this save wrote.
             raise _Collision({d.text_hash for d in drafts} - written)
-        await conn.execute(_draft.delete().where(mine))
+        if stored:
+            await conn.execute(_draft.delete().where(mine))
     return SaveOutcome(saved=True, inserted=True, question_ids=ids)
