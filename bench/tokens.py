@@ -5,11 +5,16 @@ usage reported per answer, prompt tokens = prompt characters / 4). Scenarios:
 
 - ideal: no faults, one round;
 - short 10% / 30%: exactly that share of batches gets answers holding half
-  the questions asked for (`FaultInjectingProvider`, kind `short`), so they
-  spend their repair calls and fail keeping their drafts; then a worker with
-  a healthy provider runs the retry round, which asks only for what is missing;
+  the questions asked for, rounded down (`FaultInjectingProvider`, kind
+  `short`: 2 of 5), so they stop after that call (under half is futile) and
+  fail keeping their drafts; then a worker with a healthy provider runs the
+  retry round, which asks only for what is missing;
 - failed 10%: exactly 10% of batches fail at once (kind `permanent`, no
-  tokens spent), then the retry round generates them.
+  tokens spent), then the retry round generates them;
+- ideal and short 10% again with modules of one sample text (~1.3 KB, ~330
+  tokens, about what the issue measured at): the share of the prompt in a
+  call, and with it the price of the one more call a short batch needs,
+  depends on the module's length.
 
 Tokens are what the server delivered (`delivered_usage()`), checked against
 the quiz's own `generation_metadata.tokens`; cached tokens are the part of the
@@ -94,10 +99,10 @@ def exact_plan(share: float, kind: FaultKind) -> FaultPlan:
     raise RuntimeError(f"no seed breaks exactly {target} batches")
 
 
-async def scenario(stack: Stack, plan: FaultPlan | None) -> Outcome:
+async def scenario(stack: Stack, plan: FaultPlan | None, parts: int) -> Outcome:
     config = GenerationConfig()
     queue = new_queue("tokens")
-    quiz_id: uuid.UUID = await make_quiz(stack.engine, BATCHES, QUESTIONS, CONTENT_PARTS)
+    quiz_id: uuid.UUID = await make_quiz(stack.engine, BATCHES, QUESTIONS, parts)
     async with FakeOpenAI() as server:
         healthy = fake_provider(server)
         first: QuestionProvider = FaultInjectingProvider(healthy, plan) if plan else healthy
@@ -183,17 +188,37 @@ def _tokens(usage: TokenUsage) -> str:
 
 
 async def run(stack: Stack) -> list[Row]:
-    scenarios: list[tuple[str, FaultPlan | None]] = [
-        ("ideal (no faults)", None),
-        (SHORT_10, exact_plan(0.10, FaultKind.SHORT)),
-        (SHORT_30, exact_plan(0.30, FaultKind.SHORT)),
-        (FAILED_10, exact_plan(0.10, FaultKind.PERMANENT)),
-    ]
+    short_10 = exact_plan(0.10, FaultKind.SHORT)
+    rows = await _scenarios(
+        stack,
+        CONTENT_PARTS,
+        [
+            (SHORT_10, short_10),
+            (SHORT_30, exact_plan(0.30, FaultKind.SHORT)),
+            (FAILED_10, exact_plan(0.10, FaultKind.PERMANENT)),
+        ],
+    )
+    # The same at modules of one sample text (~330 tokens, the size the issue measured
+    # at): the shorter the module, the less the one more prompt a short batch needs.
+    small = f" (modules of ~1.3 KB, {CONTENT_PARTS}x shorter)"
+    return rows + await _scenarios(stack, 1, [(SHORT_10, short_10)], small)
+
+
+async def _scenarios(
+    stack: Stack,
+    parts: int,
+    faulty: list[tuple[str, FaultPlan]],
+    label: str = "",
+) -> list[Row]:
+    scenarios: list[tuple[str, FaultPlan | None]] = [("ideal (no faults)", None), *faulty]
     outcomes: dict[str, Outcome] = {}
     for name, plan in scenarios:
-        outcomes[name] = await scenario(stack, plan)
+        outcomes[name] = await scenario(stack, plan, parts)
         o = outcomes[name]
-        log(f"tokens {name}: {o.delivered.total_tokens} tokens, {o.calls} calls, {o.rounds} rounds")
+        log(
+            f"tokens {name}{label}: {o.delivered.total_tokens} tokens, {o.calls} calls, "
+            f"{o.rounds} rounds"
+        )
     ideal = outcomes[scenarios[0][0]]
     rows: list[Row] = []
     for name, plan in scenarios:
@@ -209,7 +234,8 @@ async def run(stack: Stack) -> list[Row]:
         rows.append(
             Row(
                 part=PART,
-                measure=f"{BATCHES} batches x {QUESTIONS} q, tokens to a complete quiz: {name}",
+                measure=f"{BATCHES} batches x {QUESTIONS} q, tokens to a complete quiz: "
+                f"{name}{label}",
                 result=_tokens(o.delivered),
                 baseline=f"ideal {ideal.delivered.total_tokens:,}",
                 ratio=ratio(o.delivered.total_tokens, ideal.delivered.total_tokens),
@@ -225,14 +251,14 @@ async def run(stack: Stack) -> list[Row]:
             )
         )
         if plan is not None:
-            rows += _cost_rows(name, plan, o, ideal)
+            rows += _cost_rows(f"{name}{label}", plan, o, ideal)
             # One whole-quiz attempt per scenario here, and it had a failure: f = 1.
             share = min(o.failed_rounds, 1) / 1
             all_or_nothing = ideal.delivered.total_tokens * (1 + share)
             rows.append(
                 Row(
                     part=PART,
-                    measure=f"all-or-nothing (computed) for: {name}",
+                    measure=f"all-or-nothing (computed) for: {name}{label}",
                     result=f"{all_or_nothing:,.0f} = ideal x (1 + {share:.2f})",
                     baseline=f"ideal {ideal.delivered.total_tokens:,}",
                     ratio=ratio(all_or_nothing, ideal.delivered.total_tokens),
