@@ -3,10 +3,10 @@
 The generate activity writes each answer's valid questions here (and its
 rejected ones, for the next repair prompt); `save_batch` moves a complete
 batch into `question` in one transaction. An answer that completes its batch
-skips the drafts: `save_with_answer` saves it with the stored ones directly. Workflows only ever see counts, so
-no question body enters Temporal history, and drafts outlive any workflow run:
-a later run (after continue-as-new, a termination, a closed run) asks the LLM
-only for what is missing.
+skips the drafts: `save_with_answer` saves it with the stored ones directly.
+Workflows only ever see counts, so no question body enters Temporal history,
+and drafts outlive any workflow run: a later run (after continue-as-new, a
+termination, a closed run) asks the LLM only for what is missing.
 """
 
 from __future__ import annotations
