@@ -1,6 +1,6 @@
 """The state changes that must agree with Temporal: the generate/retry trigger, and deletion.
 
-A trigger locks the quiz row, decides, moves the status to
+A trigger reads the quiz with its row locked, decides, moves the status to
 `generating_questions` and asks Temporal, all in one transaction: of two
 simultaneous calls one wins and the other gets 409; if Temporal is down the
 transaction rolls back, so nothing is half-written and a later call works.
@@ -13,15 +13,19 @@ trigger, even when every batch is saved: the new run settles the true status.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.errors import Conflict
+from api.errors import Conflict, NotFound
 from api.models import GenerationAccepted
 from quizgen.contracts import BatchRef, QuizProgress
 from quizgen.db import repository as repo
 from quizgen.db.drafts import count_drafts
 from quizgen.domain import GENERATABLE, QuizStatus
+from quizgen.errors import QuizNotFoundError
+from quizgen.logs import bind_quiz
 from quizgen.orchestration import TemporalGateway, workflow_summary
 from quizgen.progress import progress_from_records
 
@@ -41,26 +45,22 @@ async def current_progress(
 
 
 async def trigger_generation(
-    engine: AsyncEngine, temporal: TemporalGateway, quiz: repo.QuizRecord
+    engine: AsyncEngine, temporal: TemporalGateway, owner: str, quiz_id: uuid.UUID
 ) -> GenerationAccepted:
-    # The common conflict (a round is running) is answered without taking the lock.
-    if quiz.status is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
-        raise await _already_running(engine, temporal, quiz.id)
-    saved = set(quiz.generation_metadata.successful_batches)
-    to_run = [
-        ref.batch_key
-        for ref in (BatchRef.of(m, b) for m, b in quiz.spec.batches())
-        if ref.batch_key not in saved
-    ]
-    # The quiz row stays locked until Temporal has accepted the start or retry,
-    # so of two triggers one wins; inside, only fast decisions and one Temporal call.
-    async with repo.locked_status(engine, quiz.id) as lock:
-        previous = lock.status
-        if previous is QuizStatus.GENERATING_QUESTIONS and (
-            quiz.status is not previous or await temporal.is_running(quiz.id)
-        ):
-            # Another request claimed (or restarted) the quiz while we were reading it.
-            conflict: Conflict | None = Conflict("generation was just started by another request")
+    # The quiz is read once, under its row lock, which stays held until Temporal
+    # has accepted the start or retry: of two triggers one wins; inside, only
+    # fast decisions and one Temporal call.
+    async with _owned_and_locked(engine, owner, quiz_id) as lock:
+        quiz = lock.quiz
+        previous = quiz.status
+        saved = set(quiz.generation_metadata.successful_batches)
+        to_run = [
+            ref.batch_key
+            for ref in (BatchRef.of(m, b) for m, b in quiz.spec.batches())
+            if ref.batch_key not in saved
+        ]
+        if previous is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
+            conflict: Conflict | None = Conflict("generation is already running for this quiz")
         elif previous not in GENERATABLE:
             raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
         elif not to_run and previous is not QuizStatus.GENERATING_QUESTIONS:
@@ -85,7 +85,7 @@ async def trigger_generation(
 
 
 async def delete_quiz(
-    engine: AsyncEngine, temporal: TemporalGateway, quiz: repo.QuizRecord
+    engine: AsyncEngine, temporal: TemporalGateway, owner: str, quiz_id: uuid.UUID
 ) -> None:
     """Close the quiz's workflow and remove the quiz with everything it owns.
 
@@ -93,14 +93,29 @@ async def delete_quiz(
     the teacher may not mean to throw that work away. Between rounds the
     workflow only waits for a retry, so terminating it loses nothing.
     """
-    async with repo.locked_status(engine, quiz.id) as lock:
-        if lock.status is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
+    async with _owned_and_locked(engine, owner, quiz_id) as lock:
+        if lock.status is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz_id):
             raise Conflict(
                 "generation is running for this quiz; delete it when the round has ended"
             )
         # Temporal down raises here and the quiz stays: nothing is half-deleted.
-        await temporal.close(quiz.id, reason="quiz deleted")
+        await temporal.close(quiz_id, reason="quiz deleted")
         await lock.delete()
+
+
+@asynccontextmanager
+async def _owned_and_locked(
+    engine: AsyncEngine, owner: str, quiz_id: uuid.UUID
+) -> AsyncIterator[repo.QuizLock]:
+    """The caller's quiz, locked (404 for a missing quiz or another user's, as `OwnedQuiz`)."""
+    try:
+        async with repo.locked_quiz(engine, quiz_id) as lock:
+            if lock.quiz.owner_id != owner:
+                raise QuizNotFoundError(f"quiz {quiz_id} is not the caller's")
+            bind_quiz(quiz_id)
+            yield lock
+    except QuizNotFoundError:
+        raise NotFound(f"quiz {quiz_id} not found") from None
 
 
 async def _already_running(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -61,9 +62,11 @@ async def get_quiz(quiz: OwnedQuiz, engine: Engine, temporal: Temporal) -> QuizP
     response_class=Response,
     responses=error_responses(401, 404, 409, 422, 503),
 )
-async def remove_quiz(quiz: OwnedQuiz, engine: Engine, temporal: Temporal) -> None:
+async def remove_quiz(
+    quiz_id: uuid.UUID, user: CurrentUser, engine: Engine, temporal: Temporal
+) -> None:
     """Delete the quiz with its questions and drafts; close its workflow (409 mid-round)."""
-    await delete_quiz(engine, temporal, quiz)
+    await delete_quiz(engine, temporal, user, quiz_id)
 
 
 @router.post(
@@ -72,7 +75,8 @@ async def remove_quiz(quiz: OwnedQuiz, engine: Engine, temporal: Temporal) -> No
     responses=error_responses(401, 404, 409, 422, 503),
 )
 async def generate_questions(
-    quiz: OwnedQuiz, engine: Engine, temporal: Temporal
+    quiz_id: uuid.UUID, user: CurrentUser, engine: Engine, temporal: Temporal
 ) -> GenerationAccepted:
     """Start generation, or retry only the batches that have not succeeded."""
-    return await trigger_generation(engine, temporal, quiz)
+    # Not `OwnedQuiz`: the trigger reads the quiz under its row lock, once.
+    return await trigger_generation(engine, temporal, user, quiz_id)

@@ -238,10 +238,11 @@ async def quiz_live(request: Request, signed: Signed, quiz_id: uuid.UUID) -> HTM
 @router.post("/quizzes/{quiz_id}/generate")
 async def generate(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Response:
     await signed.form()
-    quiz = await owned_quiz(signed, quiz_id)
     page = f"{PREFIX}/quizzes/{quiz_id}"
     try:
-        await trigger_generation(request.app.state.engine, request.app.state.temporal, quiz)
+        await trigger_generation(
+            request.app.state.engine, request.app.state.temporal, signed.user_id, quiz_id
+        )
     except Conflict:
         # A double click or a second tab: the round that runs is the answer, calmly.
         current = await repo.get_quiz(request.app.state.engine, quiz_id)

@@ -34,13 +34,13 @@ from quizgen.errors import QuizModuleNotFoundError, QuizNotFoundError
 
 __all__ = [
     "ModuleContext",
+    "QuizLock",
     "QuizRecord",
-    "StatusLock",
     "create_quiz",
     "get_quiz",
     "load_module",
     "load_module_in",
-    "locked_status",
+    "locked_quiz",
     "module_context",
     "module_query",
     "read_quiz",
@@ -216,19 +216,19 @@ async def saved_batch_keys(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
         return set(await saved_counts(conn, quiz_id))
 
 
-class StatusLock:
-    """The quiz row, locked for the rest of a transaction (see `locked_status`)."""
+class QuizLock:
+    """The quiz, read with its row locked for the rest of a transaction (`locked_quiz`)."""
 
-    def __init__(self, conn: AsyncConnection, quiz_id: uuid.UUID, status: QuizStatus) -> None:
+    def __init__(self, conn: AsyncConnection, quiz: QuizRecord) -> None:
         self._conn = conn
-        self._quiz_id = quiz_id
-        self.status = status
+        self.quiz = quiz
+        self.status = quiz.status
 
     async def set(self, status: QuizStatus) -> None:
         """Change the status; a failure reason belongs to the status it explained."""
         await self._conn.execute(
             _quiz.update()
-            .where(_quiz.c.id == self._quiz_id)
+            .where(_quiz.c.id == self.quiz.id)
             .values(
                 status=status.value, failure_reason=None, failure_message=None, updated_at=utc_now()
             )
@@ -237,23 +237,18 @@ class StatusLock:
 
     async def delete(self) -> None:
         """Remove the quiz; its modules, questions, drafts and attempts go with it (cascade)."""
-        await self._conn.execute(_quiz.delete().where(_quiz.c.id == self._quiz_id))
+        await self._conn.execute(_quiz.delete().where(_quiz.c.id == self.quiz.id))
 
 
 @asynccontextmanager
-async def locked_status(engine: AsyncEngine, quiz_id: uuid.UUID) -> AsyncIterator[StatusLock]:
-    """Hold the quiz row (`FOR UPDATE`) while the caller decides and acts.
+async def locked_quiz(engine: AsyncEngine, quiz_id: uuid.UUID) -> AsyncIterator[QuizLock]:
+    """Read the quiz and hold its row while the caller decides and acts.
 
     A status change made through the lock commits only if the block ends
     without an exception, so "claim, then ask Temporal" is all or nothing, and
-    two callers deciding at once are served one after the other.
+    two callers deciding at once are served one after the other. The read is
+    `read_quiz`'s one statement: deciding needs the whole quiz (owner, spec,
+    saved batches), and reading it under the lock makes a second read needless.
     """
     async with engine.begin() as conn:
-        status = (
-            await conn.execute(
-                sa.select(_quiz.c.status).where(_quiz.c.id == quiz_id).with_for_update()
-            )
-        ).scalar_one_or_none()
-        if status is None:
-            raise QuizNotFoundError(f"quiz {quiz_id} does not exist")
-        yield StatusLock(conn, quiz_id, QuizStatus(status))
+        yield QuizLock(conn, await read_quiz(conn, quiz_id, for_update=True))
