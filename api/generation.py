@@ -37,7 +37,7 @@ async def current_progress(
 ) -> QuizProgress:
     """Live from the workflow while a round runs; otherwise from the database."""
     if quiz.status is QuizStatus.GENERATING_QUESTIONS:
-        live = await temporal.live_progress(quiz.id)
+        live = await temporal.live_progress(quiz.id, quiz.updated_at)
         if live is not None:
             return live
     drafts = await count_drafts(engine, quiz.id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio.client import (
@@ -166,11 +166,12 @@ _PROGRESS_CACHE_SIZE = 10_000
 
 
 class TemporalGateway:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, progress_ttl: float = _PROGRESS_TTL) -> None:
         self._settings = settings
         self._client: Client | None = None
-        # quiz id -> (when asked, answer): see live_progress.
-        self._progress: dict[uuid.UUID, tuple[float, QuizProgress | None]] = {}
+        self._progress_ttl = progress_ttl
+        # quiz id -> (when asked, the quiz's version then, answer): see live_progress.
+        self._progress: dict[uuid.UUID, tuple[float, datetime, QuizProgress | None]] = {}
 
     async def client(self) -> Client:
         if self._client is None:
@@ -236,21 +237,29 @@ class TemporalGateway:
             raise
         return description.status is WorkflowExecutionStatus.RUNNING
 
-    async def live_progress(self, quiz_id: uuid.UUID) -> QuizProgress | None:
+    async def live_progress(self, quiz_id: uuid.UUID, version: datetime) -> QuizProgress | None:
         """The running round's progress, or None when the workflow cannot answer now.
 
-        Answers are kept for `_PROGRESS_TTL`: a page polling every second, or many
-        readers of one quiz, cost one query through a worker per interval, not one
-        per request. Progress a second old is still true enough to show.
+        Answers are kept for a second (`progress_ttl`): a page polling every
+        second, or many readers of one quiz, cost one query through a worker per
+        interval, not one per request. Progress a second old is still true enough
+        to show, but only of the same round: `version` is the quiz row's
+        `updated_at`, which every status change moves (a round settling, a retry
+        starting), so a round that starts within the second of the last one's
+        answer is asked afresh, in every API process.
         """
         cached = self._progress.get(quiz_id)
-        if cached is not None and time.monotonic() - cached[0] < _PROGRESS_TTL:
-            return cached[1]
+        if (
+            cached is not None
+            and cached[1] == version
+            and time.monotonic() - cached[0] < self._progress_ttl
+        ):
+            return cached[2]
         progress = await self._query_progress(quiz_id)
         if len(self._progress) > _PROGRESS_CACHE_SIZE:
             self._progress.clear()
         # Timed after the query: a query that waited its full timeout is still cached.
-        self._progress[quiz_id] = (time.monotonic(), progress)
+        self._progress[quiz_id] = (time.monotonic(), version, progress)
         return progress
 
     async def _query_progress(self, quiz_id: uuid.UUID) -> QuizProgress | None:

@@ -212,7 +212,7 @@ async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
         return False
     # A workflow that answered the progress query is running: the answer is cached
     # (current_progress just asked), so a polling page costs no extra Temporal call.
-    if await temporal.live_progress(quiz.id) is not None:
+    if await temporal.live_progress(quiz.id, quiz.updated_at) is not None:
         return False
     try:
         return not await temporal.is_running(quiz.id)
