@@ -59,14 +59,14 @@ async def trigger_generation(
             for ref in (BatchRef.of(m, b) for m, b in quiz.spec.batches())
             if ref.batch_key not in saved
         ]
-        if previous is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id):
-            conflict: Conflict | None = Conflict("generation is already running for this quiz")
-        elif previous not in GENERATABLE:
-            raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
-        elif not to_run and previous is not QuizStatus.GENERATING_QUESTIONS:
-            raise Conflict("nothing left to generate: every batch of this quiz is saved")
-        else:
-            conflict = None
+        # A running round is the answer (a 409 with its progress, once the lock is
+        # released); a quiz stuck `generating_questions` without one is restarted.
+        running = previous is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id)
+        if not running:
+            if previous not in GENERATABLE:
+                raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
+            if not to_run and previous is not QuizStatus.GENERATING_QUESTIONS:
+                raise Conflict("nothing left to generate: every batch of this quiz is saved")
             await lock.set(QuizStatus.GENERATING_QUESTIONS)
             # Temporal down raises here, and the status change is rolled back with the lock.
             summary = workflow_summary(quiz.spec)
@@ -74,8 +74,8 @@ async def trigger_generation(
                 await temporal.start(quiz.id, summary)
             else:
                 await temporal.retry(quiz.id, summary)
-    if conflict is not None:
-        raise await _already_running(engine, temporal, quiz.id, conflict.message)
+    if running:
+        raise await _already_running(engine, temporal, quiz.id)
     return GenerationAccepted(
         quiz_id=quiz.id,
         status=QuizStatus.GENERATING_QUESTIONS,
@@ -119,15 +119,14 @@ async def _owned_and_locked(
 
 
 async def _already_running(
-    engine: AsyncEngine,
-    temporal: TemporalGateway,
-    quiz_id: uuid.UUID,
-    message: str = "generation is already running for this quiz",
+    engine: AsyncEngine, temporal: TemporalGateway, quiz_id: uuid.UUID
 ) -> Conflict:
-    """A 409 carrying the current progress (read after any lock is released)."""
+    """A 409 carrying the current progress (read after the lock is released)."""
     quiz = await repo.get_quiz(engine, quiz_id)
     progress = await current_progress(engine, temporal, quiz)
-    return Conflict(message, details=progress.model_dump(mode="json"))
+    return Conflict(
+        "generation is already running for this quiz", details=progress.model_dump(mode="json")
+    )
 
 
 def _accepted_message(previous: QuizStatus, batches: int) -> str:
