@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from quizgen.db.engine import single_statement
 from quizgen.db.json_rows import json_rows
@@ -26,7 +26,7 @@ _question = QuestionRow.__table__  # type: ignore[attr-defined]
 
 
 class BatchContext(BaseModel):
-    """Everything one LLM call of a batch needs, read in one transaction."""
+    """Everything one LLM call of a batch needs, read in one statement (two after a repeat)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -49,17 +49,17 @@ async def load_batch_context(
 ) -> BatchContext:
     """Read before every LLM call: one statement (two after a repeat, see below)."""
     module_id, batch_key = batch.module_id, batch.batch_key
-    same_type = [
-        _question.c.quiz_id == quiz_id,
-        _question.c.question_type == batch.question_type.value,
-    ]
     query = module_query(quiz_id, module_id).add_columns(
         json_rows(
             [_draft.c.question_data, _draft.c.rejection],
             sa.and_(_draft.c.quiz_id == quiz_id, _draft.c.batch_key == batch_key),
             _draft.c.position,
         ).label("drafts"),
-        _similar_texts(*same_type, _question.c.module_id == module_id).label("similar"),
+        _similar_texts(
+            _question.c.quiz_id == quiz_id,
+            _question.c.question_type == batch.question_type.value,
+            _question.c.module_id == module_id,
+        ).label("similar"),
         sa.select(sa.func.array_agg(_question.c.text_hash))
         .where(_question.c.quiz_id == quiz_id)
         .scalar_subquery()
@@ -89,20 +89,7 @@ async def load_batch_context(
         # so are the drafts of the batches still running beside it: batches of
         # such modules would otherwise keep racing for the same next texts.
         if any(r.reason == DUPLICATE_REASON for r in rejected):
-            # Batch keys are `{module}_{type}_{count}_{difficulty}`; module ids hold no "_".
-            like_type = "%\\_" + batch.question_type.value.replace("_", "\\_") + "\\_%"
-            running = (
-                sa.select(sa.func.array_agg(aggregate_order_by(_draft_text, _draft.c.created_at)))
-                .where(
-                    _draft.c.quiz_id == quiz_id,
-                    _draft.c.batch_key != batch_key,
-                    _draft.c.batch_key.like(like_type, escape="\\"),
-                    _draft.c.rejection.is_(None),
-                )
-                .scalar_subquery()
-            )
-            widened = (await conn.execute(sa.select(_similar_texts(*same_type), running))).one()
-            similar_texts = (widened[0] or []) + (widened[1] or [])
+            similar_texts = await _quiz_wide_texts(conn, quiz_id, batch)
     return BatchContext(
         module=module_context(row),
         draft_texts=draft_texts,
@@ -111,6 +98,27 @@ async def load_batch_context(
         saved_hashes=set(row.hashes or ()),
         saved=row.saved,
     )
+
+
+async def _quiz_wide_texts(conn: AsyncConnection, quiz_id: uuid.UUID, batch: BatchRef) -> list[str]:
+    """The type's saved texts from the whole quiz, then the drafts of its other batches."""
+    # Batch keys are `{module}_{type}_{count}_{difficulty}`; module ids hold no "_".
+    like_type = "%\\_" + batch.question_type.value.replace("_", "\\_") + "\\_%"
+    running = (
+        sa.select(sa.func.array_agg(aggregate_order_by(_draft_text, _draft.c.created_at)))
+        .where(
+            _draft.c.quiz_id == quiz_id,
+            _draft.c.batch_key != batch.batch_key,
+            _draft.c.batch_key.like(like_type, escape="\\"),
+            _draft.c.rejection.is_(None),
+        )
+        .scalar_subquery()
+    )
+    saved = _similar_texts(
+        _question.c.quiz_id == quiz_id, _question.c.question_type == batch.question_type.value
+    )
+    texts, drafts = (await conn.execute(sa.select(saved, running))).one()
+    return [*(texts or []), *(drafts or [])]
 
 
 _question_text = _question.c.question_data["question_text"].astext
