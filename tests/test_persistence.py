@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.db import drafts, rounds
 from quizgen.db import repository as repo
+from quizgen.db.batch_context import load_batch_context
 from quizgen.db.engine import make_engine
 from quizgen.db.tables import metadata
 from quizgen.domain import (
@@ -172,7 +173,7 @@ async def test_quiz_round_trips_with_its_modules(engine: AsyncEngine) -> None:
     assert record.owner_id == "teacher-1"
     assert record.status is QuizStatus.CREATED
     assert record.generation_metadata.total_questions_target == 3
-    context = await repo.load_module(engine, quiz_id, "m1")
+    context = (await load_batch_context(engine, quiz_id, _ref())).module
     assert context.module == spec.modules[0]
     assert (context.language, context.tone) == (spec.language, spec.tone)
 

@@ -30,7 +30,7 @@ from quizgen.domain import (
     QuizStatus,
     Tone,
 )
-from quizgen.errors import QuizModuleNotFoundError, QuizNotFoundError
+from quizgen.errors import QuizNotFoundError
 
 __all__ = [
     "ModuleContext",
@@ -38,8 +38,6 @@ __all__ = [
     "QuizRecord",
     "create_quiz",
     "get_quiz",
-    "load_module",
-    "load_module_in",
     "locked_quiz",
     "module_context",
     "module_query",
@@ -174,21 +172,6 @@ async def read_quiz(
         created_at=quiz.created_at,
         updated_at=quiz.updated_at,
     )
-
-
-async def load_module(engine: AsyncEngine, quiz_id: uuid.UUID, module_id: str) -> ModuleContext:
-    """One module with the quiz-wide settings a generator needs (not the whole quiz)."""
-    async with single_statement(engine) as conn:
-        return await load_module_in(conn, quiz_id, module_id)
-
-
-async def load_module_in(
-    conn: AsyncConnection, quiz_id: uuid.UUID, module_id: str
-) -> ModuleContext:
-    row = (await conn.execute(module_query(quiz_id, module_id))).first()
-    if row is None:
-        raise QuizModuleNotFoundError(f"quiz {quiz_id} has no module {module_id!r}")
-    return module_context(row)
 
 
 def module_query(quiz_id: uuid.UUID, module_id: str) -> sa.Select[Any]:
