@@ -32,6 +32,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 
+from deploy.dev_server import DEV_SERVER_FLAGS, TEMPORAL_CLI
 from quizgen.db.embedded import start_embedded_postgres, stop_embedded_postgres
 from quizgen.names import SEARCH_ATTRIBUTES
 from quizgen.settings import normalize_database_url
@@ -46,7 +47,6 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = REPO_ROOT / ".quizgen"
-TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 UI_PORT = 8233
 _PIDS = STATE_DIR / "pids"
 
@@ -139,10 +139,7 @@ def _spawn_dev_server(port: str, namespace: str) -> subprocess.Popen[bytes]:
                 namespace,
                 "--db-filename",
                 str(STATE_DIR / "temporal.db"),
-                "--sqlite-pragma",
-                "journal_mode=WAL",
-                "--sqlite-pragma",
-                "synchronous=NORMAL",
+                *DEV_SERVER_FLAGS,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

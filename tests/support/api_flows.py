@@ -17,6 +17,7 @@ from temporalio.common import SearchAttributeIndexedValueType as IndexedType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
+from deploy.dev_server import DEV_SERVER_FLAGS
 from quizgen.names import SEARCH_ATTRIBUTES
 from tests.support.api import auth
 from tests.support.flows import Batch, quiz_spec
@@ -130,10 +131,7 @@ class DevServer:
             str(self.db_file),
             "--log-level",
             "error",
-            "--sqlite-pragma",
-            "journal_mode=WAL",
-            "--sqlite-pragma",
-            "synchronous=NORMAL",
+            *DEV_SERVER_FLAGS,
         ]
         for key in SEARCH_ATTRIBUTES:
             args += ["--search-attribute", f"{key.name}={_CLI_TYPES[key.indexed_value_type]}"]
