@@ -8,7 +8,7 @@ the same run), writes `DIR/latest.md` and `DIR/latest.json` (default
 bench/results/) and prints the Markdown table. A part that fails or runs out
 of time becomes a row saying so; the others still run.
 
-Parts: overhead, parallel, tokens, load, reads, recovery, durability.
+Parts: server, overhead, parallel, tokens, load, reads, recovery, durability.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ Part = Callable[[Stack], Awaitable[list[Row]]]
 
 # Each part is a module `bench.<name>` with `async def run(stack) -> list[Row]`,
 # imported when it runs, so one broken module fails only its own part.
-PARTS = ["overhead", "parallel", "tokens", "load", "reads", "recovery", "durability"]
+PARTS = ["server", "overhead", "parallel", "tokens", "load", "reads", "recovery", "durability"]
 # Seconds a part may take before it is cut off (full run; --quick halves them).
 BUDGET = {
+    "server": 120,
     "overhead": 240,
     "parallel": 150,
     "tokens": 240,

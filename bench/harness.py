@@ -194,14 +194,14 @@ class Stack:
         return server_address(self.env)
 
 
-async def _dev_server(db_file: Path) -> WorkflowEnvironment:
-    """`start_dev_server`, with the server's stdout (its banner, its logs) sent to our stderr,
+async def quietly(start: Awaitable[WorkflowEnvironment]) -> WorkflowEnvironment:
+    """Start a dev server with its stdout (its banner, its logs) sent to our stderr,
     so that this program's stdout carries only the results."""
     sys.stdout.flush()
     saved = os.dup(1)
     os.dup2(2, 1)
     try:
-        return await start_dev_server(db_file)
+        return await start
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -209,7 +209,7 @@ async def _dev_server(db_file: Path) -> WorkflowEnvironment:
 
 @asynccontextmanager
 async def open_stack(tmp: Path, quick: bool) -> AsyncIterator[Stack]:
-    env = await _dev_server(tmp / "temporal.db")
+    env = await quietly(start_dev_server(tmp / "temporal.db"))
     url = ""
     engine: AsyncEngine | None = None
     try:

@@ -1,0 +1,105 @@
+"""Part 0: the dev server's own flags, measured: the skeleton with and without them.
+
+Two dev servers side by side: the stack's (started with `deploy/dev_server.py`'s
+flags) and one with the SQLite pragmas only, i.e. the server's own limit of 20
+history queue reads a second. Each runs the bare skeleton (`bench/skeleton.py`)
+with a worker of its own in this process, alternating A B A B, in two shapes:
+10 children with one 1 s activity each (the durability part's shape) and 20
+children with three no-op activities each (the overhead part's shape at N=20).
+Every other part runs on the stack's server; this one shows what its flags buy.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import AsyncExitStack
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.harness import (
+    Row,
+    Stack,
+    alternate,
+    log,
+    median,
+    pair_ratios,
+    quietly,
+    ratio,
+    seconds,
+    spread,
+)
+from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput, SkeletonParent
+from deploy.dev_server import QUEUE_READ_FLAGS, SQLITE_FLAGS, TEMPORAL_CLI
+
+PART = "0 server"
+SHAPES = {
+    "10 children x 1 activity of 1 s": SkeletonInput(
+        children=10, activities=1, max_concurrent=10, latency=1.0
+    ),
+    "20 children x 3 no-op activities, 10 at once": SkeletonInput(
+        children=20, activities=3, max_concurrent=10
+    ),
+}
+
+
+async def _run(client: Client, queue: str, shape: SkeletonInput) -> float:
+    started = time.perf_counter()
+    await client.execute_workflow(
+        SkeletonParent.run, shape, id=f"skeleton-{uuid.uuid4().hex}", task_queue=queue
+    )
+    return time.perf_counter() - started
+
+
+async def run(stack: Stack) -> list[Row]:
+    rounds = 2 if stack.quick else 5
+    queue = f"bench-server-{uuid.uuid4().hex[:8]}"
+    plain = await quietly(
+        WorkflowEnvironment.start_local(
+            data_converter=pydantic_data_converter,
+            dev_server_existing_path=str(TEMPORAL_CLI),
+            dev_server_database_filename=str(stack.tmp / "temporal-plain.db"),
+            dev_server_extra_args=list(SQLITE_FLAGS),
+        )
+    )
+    rows: list[Row] = []
+    try:
+        async with AsyncExitStack() as workers:
+            for client in (stack.client, plain.client):
+                worker = Worker(
+                    client,
+                    task_queue=queue,
+                    workflows=SKELETON_WORKFLOWS,
+                    activities=SKELETON_ACTIVITIES,
+                )
+                await workers.enter_async_context(worker)
+            for name, shape in SHAPES.items():
+                cases = [
+                    ("ours", lambda shape=shape: _run(stack.client, queue, shape)),
+                    ("plain", lambda shape=shape: _run(plain.client, queue, shape)),
+                ]
+                await alternate(cases, 1)  # warm-up, off the clock
+                times = await alternate(cases, rounds)
+                log(f"server {name}: ours {spread(times['ours'])}; plain {spread(times['plain'])}")
+                ours, base = median(times["ours"]), median(times["plain"])
+                rows.append(
+                    Row(
+                        part=PART,
+                        measure=f"skeleton, {name}: dev server with deploy/dev_server.py's "
+                        "flags vs with the SQLite pragmas only (20 queue reads/s)",
+                        result=f"ours {seconds(ours)}",
+                        baseline=f"plain {seconds(base)}",
+                        ratio=ratio(ours, base),
+                        ratio_label="ours / plain",
+                        notes=f"medians of {rounds} A/B rounds; per-round "
+                        f"{pair_ratios(times['ours'], times['plain'])}; flags: "
+                        + " ".join(QUEUE_READ_FLAGS[1::2]),
+                        data={"shape": name, "ours_s": times["ours"], "plain_s": times["plain"]},
+                    )
+                )
+    finally:
+        await plain.shutdown()
+    return rows
