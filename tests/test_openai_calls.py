@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from activities.llm.base import GenerationRequest
+from activities.llm.capped_http import MAX_RESPONSE_BYTES
 from activities.llm.openai_provider import OpenAIProvider
 from activities.llm.prompts import response_schema
 from quizgen.domain import Difficulty, Language, QuestionType, TokenUsage, Tone
@@ -323,6 +324,59 @@ async def test_a_body_that_is_not_a_chat_completion_is_a_provider_error(
     server.add_faults(fault)
     async with openai_provider(server) as provider:
         with pytest.raises((TransientProviderError, PermanentProviderError)):
+            await provider.generate(gen_request())
+
+
+_OVER = {
+    "declared length": Fault.huge(2**30, declare_length=True),
+    "chunked": Fault.huge(2**30),
+    "gzip bomb": Fault.huge(2**30, gzip=True),
+}
+
+
+@pytest.mark.parametrize("fault", list(_OVER.values()), ids=list(_OVER))
+async def test_an_answer_over_the_size_limit_is_cut_off_unread(
+    server: FakeOpenAI, fault: Fault
+) -> None:
+    """A GiB-long answer (or a gzip stream inflating to one) is never read whole."""
+    server.add_faults(fault)
+    async with openai_provider(server) as provider:
+        with pytest.raises(TransientProviderError, match="larger than 8 MiB; it was not read"):
+            await provider.generate(gen_request())
+
+    # What the server had sent when the client hung up: the limit plus socket buffers
+    # at most, never the GiB (nor the ~1 MiB its gzip stream takes).
+    sent = server.requests[0].bytes_sent
+    assert sent < MAX_RESPONSE_BYTES + 4 * 2**20
+    if fault.gzip:
+        assert sent < 2**20 // 4
+
+
+_UNDER = {
+    "declared length": Fault.huge(MAX_RESPONSE_BYTES - 2**16, declare_length=True),
+    "chunked": Fault.huge(MAX_RESPONSE_BYTES - 2**16),
+    "gzip": Fault.huge(MAX_RESPONSE_BYTES - 2**16, gzip=True),
+}
+
+
+@pytest.mark.parametrize("fault", list(_UNDER.values()), ids=list(_UNDER))
+async def test_an_answer_under_the_size_limit_is_read_whole(
+    server: FakeOpenAI, fault: Fault
+) -> None:
+    server.add_faults(fault)
+    async with openai_provider(server) as provider:
+        response = await provider.generate(gen_request())
+
+    # Read to the end (validation is what refuses content this long).
+    assert response.raw == "x" * fault.size
+    assert validate_output(MC, response.raw).output_error is not None
+
+
+async def test_an_answer_compressed_twice_is_refused(server: FakeOpenAI) -> None:
+    """Two layers of gzip could inflate twice: the second past any count of the first."""
+    server.add_faults(Fault.raw(200, "{}", "application/json").encoded("gzip, gzip"))
+    async with openai_provider(server) as provider:
+        with pytest.raises(TransientProviderError, match="compressed twice"):
             await provider.generate(gen_request())
 
 

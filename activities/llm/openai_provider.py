@@ -6,7 +6,9 @@ is classified once, here:
 - timeouts, connection errors, 408, 409, 429 and 5xx → `TransientProviderError`
   (Temporal retries; `Retry-After` becomes the next retry's delay);
 - any other 4xx, a refusal or a content filter → `PermanentProviderError` with
-  a reason a teacher can read (bad key, unknown model, refused content).
+  a reason a teacher can read (bad key, unknown model, refused content);
+- an answer over `capped_http.MAX_RESPONSE_BYTES` → `TransientProviderError`,
+  without reading it (the client's transport cuts it off).
 
 Output is requested as JSON matching the question type's schema (`json_schema`
 response format, built from the pydantic models); a server that does not
@@ -23,12 +25,14 @@ import math
 import time
 from typing import Any
 
+import httpx2
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
 from activities.llm.base import GenerationRequest, GenerationResponse
+from activities.llm.capped_http import CappedTransport, ResponseTooLargeError
 from activities.llm.prompts import build_prompt, response_schema
 from quizgen.domain import TokenUsage
 from quizgen.errors import ConfigurationError, PermanentProviderError, TransientProviderError
@@ -39,6 +43,8 @@ __all__ = ["OpenAIProvider"]
 log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {408, 409, 429}
+# The SDK's default pool (a transport of our own must be given it explicitly).
+_CONNECTIONS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
 class _SchemaUnsupportedError(Exception):
@@ -60,6 +66,10 @@ class OpenAIProvider:
                 base_url=settings.openai_base_url,
                 max_retries=0,
                 timeout=settings.llm_call_timeout.total_seconds(),
+                # The SDK's own HTTP client, reading at most MAX_RESPONSE_BYTES of an answer.
+                http_client=openai.DefaultAsyncHttpxClient(
+                    transport=CappedTransport(httpx2.AsyncHTTPTransport(limits=_CONNECTIONS))
+                ),
             )
         self._client = client
         self._model = settings.llm_model
@@ -130,6 +140,9 @@ class OpenAIProvider:
             raise TransientProviderError(f"the LLM did not answer in time ({err})") from err
         except openai.APIConnectionError as err:
             raise TransientProviderError(f"cannot reach the LLM server ({err})") from err
+        except ResponseTooLargeError as err:
+            # The model may write a sane answer next time; if not, the retries run out.
+            raise TransientProviderError(str(err)) from err
         except openai.APIStatusError as err:
             if err.code == "insufficient_quota":
                 # A 429 that waiting cannot fix: the account has no credit left.

@@ -18,6 +18,7 @@ Kind = Literal[
     "content_filter",  # 200, finish_reason content_filter
     "no_choices",  # 200 with an empty choices list
     "raw",  # any status with this body text, e.g. a proxy's HTML page
+    "huge",  # 200, a chat completion whose content is `size` characters, sent as it is made
 ]
 
 
@@ -37,11 +38,20 @@ class Fault:
     # A `raw` fault's body, as is.
     body: str = ""
     content_type: str = "text/html"
+    # A `huge` fault's content length in characters; whether its Content-Length is
+    # declared up front (else it is sent chunked); whether it is gzip-encoded.
+    size: int = 0
+    declare_length: bool = False
+    gzip: bool = False
     # Only requests for this question type take the fault (None: any request).
     question_type: QuestionType | None = None
 
     def only_for(self, question_type: QuestionType) -> Fault:
         return replace(self, question_type=question_type)
+
+    def encoded(self, content_encoding: str) -> Fault:
+        """The same answer, claiming this Content-Encoding (the body is not re-encoded)."""
+        return replace(self, headers=(*self.headers, ("content-encoding", content_encoding)))
 
     @classmethod
     def rate_limited(
@@ -113,6 +123,12 @@ class Fault:
     @classmethod
     def no_choices(cls) -> Fault:
         return cls("no_choices")
+
+    @classmethod
+    def huge(cls, size: int, *, declare_length: bool = False, gzip: bool = False) -> Fault:
+        if declare_length and gzip:
+            raise ValueError("a gzip body is sent chunked: its length is not known up front")
+        return cls("huge", size=size, declare_length=declare_length, gzip=gzip)
 
     @classmethod
     def raw(cls, status: int, body: str, content_type: str = "text/html") -> Fault:

@@ -27,6 +27,8 @@ class RecordedRequest:
     usage: TokenUsage | None = None
     # The client hung up before the answer was sent: it never saw it.
     abandoned: bool = False
+    # Body bytes handed to the connection (as sent: compressed when gzip), for `huge` faults.
+    bytes_sent: int = 0
 
     @property
     def model(self) -> str | None:

@@ -12,13 +12,14 @@ import math
 import os
 import socket
 import time
-from collections.abc import Generator, Iterable
+import zlib
+from collections.abc import AsyncIterator, Generator, Iterable
 from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from activities.llm.base import GenerationRequest
@@ -62,6 +63,49 @@ def _break(question: dict[str, Any], question_type: QuestionType) -> dict[str, A
     else:
         broken["unexpected_field"] = "not allowed"
     return broken
+
+
+_HUGE_CHUNK = 64 * 1024
+
+
+def _huge_response(fault: Fault, record: RecordedRequest) -> StreamingResponse:
+    """A chat completion whose content is `fault.size` x's, made as it is sent.
+
+    Never held in memory whole (on either side, if the client stops reading);
+    `record.bytes_sent` counts what was handed to the connection.
+    """
+    head = (
+        b'{"id": "chatcmpl-huge", "object": "chat.completion", "created": 0, "model": "fake", '
+        b'"choices": [{"index": 0, "finish_reason": "stop", '
+        b'"message": {"role": "assistant", "content": "'
+    )
+    tail = b'"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}'
+
+    def plain() -> Iterable[bytes]:
+        yield head
+        left = fault.size
+        while left > 0:
+            yield b"x" * min(left, _HUGE_CHUNK)
+            left -= _HUGE_CHUNK
+        yield tail
+
+    async def body() -> AsyncIterator[bytes]:
+        packer = zlib.compressobj(wbits=31) if fault.gzip else None
+        for part in plain():
+            out = packer.compress(part) if packer else part
+            if out:
+                record.bytes_sent += len(out)
+                yield out
+            await asyncio.sleep(0)
+        if packer:
+            out = packer.flush()
+            record.bytes_sent += len(out)
+            yield out
+
+    headers = {"content-encoding": "gzip"} if fault.gzip else {}
+    if fault.declare_length:
+        headers["content-length"] = str(len(head) + fault.size + len(tail))
+    return StreamingResponse(body(), media_type="application/json", headers=headers)
 
 
 class _Server(uvicorn.Server):
@@ -178,7 +222,14 @@ class FakeOpenAI:
             record.answered_at = time.monotonic()
             if record.fault is not None and record.fault.kind == "raw" and not record.abandoned:
                 fault = record.fault
-                return Response(fault.body, status_code=status, media_type=fault.content_type)
+                return Response(
+                    fault.body,
+                    status_code=status,
+                    media_type=fault.content_type,
+                    headers=dict(fault.headers),
+                )
+            if record.fault is not None and record.fault.kind == "huge":
+                return _huge_response(record.fault, record)
             return JSONResponse(body, status_code=status, headers=headers)
         finally:
             self.in_flight -= 1
@@ -244,7 +295,7 @@ class FakeOpenAI:
             record.abandoned = True
             return 499, {"error": {"message": "client closed the connection"}}, {}
 
-        if fault is not None and fault.kind == "raw":
+        if fault is not None and fault.kind in ("raw", "huge"):
             return fault.status, {}, {}
         if fault is not None and fault.kind == "status":
             headers = dict(fault.headers)
