@@ -100,6 +100,36 @@ async def test_form_errors_are_shown_next_to_their_fields_and_keep_the_input(
     assert (await review.list_quizzes(engine, "alice", offset=0, limit=1))[1] == before
 
 
+async def test_form_errors_are_said_in_norwegian_on_a_norwegian_page(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_in(client, ALICE)
+    page = await client.get("/ui/quizzes/new", params={"lang": "no"})
+    assert '<html lang="no">' in page.text
+    response = await client.post(
+        "/ui/quizzes/new",
+        data=quiz_form(
+            csrf_of(page),
+            **{
+                "title": "x" * 201,
+                "modules-0-name": "",
+                "modules-0-batches-0-count": "25",
+                "modules-0-batches-1-count": "0",
+            },
+        ),
+    )
+    assert response.status_code == 422
+    assert error_for(response, "title") == "Skriv høyst 200 tegn."
+    assert error_for(response, "modules-0-name") == "Kan ikke være tom."
+    assert error_for(response, "modules-0-batches-0-count") == "Kan være høyst 20."
+    assert error_for(response, "modules-0-batches-1-count") == "Må være minst 1."
+
+    english = await client.post(
+        "/ui/quizzes/new?lang=en", data=quiz_form(csrf_of(page), title="x" * 201)
+    )
+    assert "at most 200 characters" in (error_for(english, "title") or "")
+
+
 async def test_modules_are_added_removed_and_uploaded_as_text_files(
     client: httpx.AsyncClient,
 ) -> None:

@@ -122,6 +122,30 @@ async def test_an_edit_is_checked_like_the_api_and_errors_are_shown_inline(
     assert "at least 3 items" in (error_for(too_few, "details") or "")
 
 
+async def test_edit_errors_are_said_in_the_quizs_language(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice", language=Language.NORWEGIAN)
+    await sign_in(client, ALICE)
+    questions, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    by_type = {q.question_type.value: q for q in questions}
+    url = f"/ui/quizzes/{quiz_id}/questions/{by_type['multiple_choice'].id}/edit"
+    form = await client.get(url)
+    fields = {"csrf_token": csrf_of(form), **QUESTIONS["multiple_choice"]}
+    empty_text = await client.post(url, data={**fields, "question_text": ""})
+    assert error_for(empty_text, "question_text") == "Kan ikke være tom."
+
+    url = f"/ui/quizzes/{quiz_id}/questions/{by_type['matching'].id}/edit"
+    form = await client.get(url)
+    base = {"csrf_token": csrf_of(form), "question_text": "Match them.", "explanation": ""}
+    too_few = await client.post(url, data={**base, "details": '{"pairs": []}'})
+    assert error_for(too_few, "details") == "Det må være minst 3."
+    not_json = await client.post(url, data={**base, "details": "{pairs: "})
+    assert (error_for(not_json, "details") or "").startswith("Dette er ikke et JSON-objekt")
+
+
 async def test_the_page_speaks_the_quizs_language_unless_the_reader_switches(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:

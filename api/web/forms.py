@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from api.models import QuizCreate
+from api.web.i18n import Translator
 from quizgen.domain import MAX_BATCHES_PER_MODULE, MAX_MODULE_CONTENT_CHARS, QuestionType
 from quizgen.questions import QUESTION_MODELS
 
@@ -33,10 +34,6 @@ __all__ = [
 # Where an error that belongs to no single field is shown (top of the form).
 FORM_ERROR = "_form"
 _UPLOAD_SUFFIXES = (".txt", ".md")
-
-
-def _message(error: Any) -> str:
-    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
 @dataclass
@@ -64,11 +61,9 @@ class QuizForm:
     # Field name -> message; set by `check` (or by reading an unusable upload).
     errors: dict[str, str] = field(default_factory=dict)
 
-    def check(self, texts: dict[str, str]) -> QuizCreate | None:
-        """The quiz as the API would accept it, or None with `errors` filled in.
-
-        `texts` carries the page's words for the errors the form itself finds.
-        """
+    def check(self, t: Translator) -> QuizCreate | None:
+        """The quiz as the API would accept it, or None with `errors` filled in,
+        in the page's language (`t`)."""
         rows: dict[tuple[int, int], int] = {}  # (module, batch in spec) -> form row
         modules = []
         for m, module in enumerate(self.modules):
@@ -79,7 +74,7 @@ class QuizForm:
                 try:
                     count: object = int(batch.count.strip())
                 except ValueError:
-                    self.errors[f"modules-{m}-batches-{row}-count"] = texts["bad_count"]
+                    self.errors[f"modules-{m}-batches-{row}-count"] = t("new.bad_count")
                     count = 1
                 rows[(m, len(batches))] = row
                 batches.append(
@@ -90,7 +85,7 @@ class QuizForm:
                     }
                 )
             if not batches:
-                self.errors[f"modules-{m}-batches"] = texts["no_batches"]
+                self.errors[f"modules-{m}-batches"] = t("new.no_batches")
             modules.append(
                 {
                     "module_id": _module_ids(self.modules)[m],
@@ -104,7 +99,7 @@ class QuizForm:
             spec = QuizCreate.model_validate({**body, "modules": modules})
         except ValidationError as exc:
             for error in exc.errors():
-                self.errors.setdefault(_quiz_field(error["loc"], rows), _message(error))
+                self.errors.setdefault(_quiz_field(error["loc"], rows), t.problem(error))
             return None
         return None if self.errors else spec
 
@@ -219,7 +214,7 @@ class QuestionForm:
         details = None if question_type in _OWN_FIELDS else json.dumps(rest, indent=2)
         return cls(question_type=question_type, values=values, details=details)
 
-    def check(self, bad_json: str) -> dict[str, Any] | None:
+    def check(self, t: Translator) -> dict[str, Any] | None:
         """The question JSON, valid for its type, or None with `errors` filled in."""
         data: dict[str, Any] = dict(self.values)
         if self.question_type is QuestionType.TRUE_FALSE:
@@ -230,10 +225,10 @@ class QuestionForm:
             try:
                 rest = json.loads(self.details)
             except json.JSONDecodeError as exc:
-                self.errors["details"] = bad_json.format(problem=exc.msg)
+                self.errors["details"] = t("edit.bad_json", problem=exc.msg)
                 return None
             if not isinstance(rest, dict):
-                self.errors["details"] = bad_json.format(problem=type(rest).__name__)
+                self.errors["details"] = t("edit.bad_json", problem=type(rest).__name__)
                 return None
             data.update({k: v for k, v in rest.items() if k not in self.fields})
         try:
@@ -244,7 +239,7 @@ class QuestionForm:
                 name = str(loc[0]) if loc else FORM_ERROR
                 if name not in self.fields and name != FORM_ERROR:
                     name = "details" if self.details is not None else FORM_ERROR
-                self.errors.setdefault(name, _message(error))
+                self.errors.setdefault(name, t.problem(error))
             return None
         return data
 

@@ -1,16 +1,20 @@
 """The review pages' words in English and Norwegian (bokmål).
 
 A page's language is the reader's choice when they made one (the switch sets a
-cookie), else the quiz's language, else the browser's preference. Messages that
-come from the validator or the LLM (a batch's last error, a rule a question
-breaks) are shown as they are, in English.
+cookie), else the quiz's language, else the browser's preference. A form error
+from pydantic's own checks (a missing field, a length, a range, a choice) is
+said in the page's language (`Translator.problem`); messages of quizgen's own
+rules and of the LLM (a rule a question breaks, a batch's last error) are
+shown as they are, in English.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from quizgen.domain import Language
 
-__all__ = ["LANG_COOKIE", "TEXTS", "Translator", "pick_language"]
+__all__ = ["LANG_COOKIE", "PROBLEMS", "TEXTS", "Translator", "pick_language"]
 
 LANG_COOKIE = "quizgen_lang"
 
@@ -218,6 +222,37 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+# pydantic error type -> Norwegian words, filled from the error's `ctx`. English
+# keeps pydantic's own message; a type not listed here (quizgen's own rules,
+# `value_error`) is shown as pydantic words it, in English.
+PROBLEMS: dict[str, str] = {
+    "missing": "Må fylles ut.",
+    "string_too_short": "Skriv minst {min_length} tegn.",
+    "string_too_long": "Skriv høyst {max_length} tegn.",
+    "too_short": "Det må være minst {min_length}.",
+    "too_long": "Det kan være høyst {max_length}.",
+    "greater_than_equal": "Må være minst {ge}.",
+    "greater_than": "Må være større enn {gt}.",
+    "less_than_equal": "Kan være høyst {le}.",
+    "less_than": "Må være mindre enn {lt}.",
+    "int_parsing": "Skriv et heltall.",
+    "int_type": "Skriv et heltall.",
+    "int_from_float": "Skriv et heltall.",
+    "float_parsing": "Skriv et tall.",
+    "float_type": "Skriv et tall.",
+    "bool_parsing": "Velg sann eller usann.",
+    "bool_type": "Velg sann eller usann.",
+    "enum": "Velg en av {expected}.",
+    "literal_error": "Velg en av {expected}.",
+    "string_pattern_mismatch": "Teksten har feil form.",
+    "string_type": "Skriv tekst.",
+    "extra_forbidden": "Dette feltet er ikke tillatt.",
+    "list_type": "Må være en liste.",
+    "dict_type": "Må være et JSON-objekt.",
+    "model_type": "Må være et JSON-objekt.",
+}
+
+
 class Translator:
     def __init__(self, language: Language) -> None:
         self.language = language
@@ -226,6 +261,22 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = TEXTS[key][self._index]
         return text.format(**values) if values else text
+
+    def problem(self, error: Any) -> str:
+        """One pydantic error (an item of `ValidationError.errors()`) in this language."""
+        english = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        template = PROBLEMS.get(str(error.get("type")))
+        if self.language is Language.ENGLISH or template is None:
+            return english
+        ctx = dict(error.get("ctx") or {})
+        if "expected" in ctx:
+            ctx["expected"] = str(ctx["expected"]).replace(" or ", " eller ")
+        if error.get("type") == "string_too_short" and ctx.get("min_length") == 1:
+            return "Kan ikke være tom."
+        try:
+            return template.format(**ctx)
+        except (KeyError, IndexError):
+            return english
 
 
 def pick_language(

@@ -174,7 +174,7 @@ async def edit(
     question = await _question(request, quiz.id, question_id)
     t = Translator(language_of(request, quiz.spec.language))
     form = read_question_form(posted, question.question_type)
-    data = form.check(bad_json=t("edit.bad_json"))
+    data = form.check(t)
     if data is not None:
         try:
             await review.update_question(

@@ -180,7 +180,7 @@ async def new_quiz(request: Request, signed: Signed) -> Response:
         if index.isdigit() and int(index) < len(form.modules) and len(form.modules) > 1:
             del form.modules[int(index)]
         return _new_quiz_page(request, signed, form)
-    spec = form.check({"bad_count": t("new.bad_count"), "no_batches": t("new.no_batches")})
+    spec = form.check(t)
     if spec is None:
         return _new_quiz_page(request, signed, form, status_code=422)
     quiz_id = await repo.create_quiz(request.app.state.engine, signed.user_id, spec)
