@@ -344,12 +344,10 @@ async def test_an_answer_over_the_size_limit_is_cut_off_unread(
         with pytest.raises(TransientProviderError, match="larger than 8 MiB; it was not read"):
             await provider.generate(gen_request())
 
-    # What the server had sent when the client hung up: the limit plus socket buffers
-    # at most, never the GiB (nor the ~1 MiB its gzip stream takes).
-    sent = server.requests[0].bytes_sent
-    assert sent < MAX_RESPONSE_BYTES + 4 * 2**20
-    if fault.gzip:
-        assert sent < 2**20 // 4
+    # What the server had handed over when the client hung up: the limit plus what the
+    # sockets' buffers took (a few MiB here), not the GiB. (A gzip bomb's whole stream
+    # is ~1 MiB: what shows there is the error, not the bytes sent.)
+    assert server.requests[0].bytes_sent < 64 * 2**20
 
 
 _UNDER = {
