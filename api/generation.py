@@ -27,7 +27,7 @@ from quizgen.domain import GENERATABLE, QuizStatus
 from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
 from quizgen.orchestration import TemporalGateway, workflow_summary
-from quizgen.progress import progress_from_records
+from quizgen.progress import progress_from_records, with_saved_batches
 
 __all__ = ["current_progress", "delete_quiz", "trigger_generation"]
 
@@ -35,11 +35,12 @@ __all__ = ["current_progress", "delete_quiz", "trigger_generation"]
 async def current_progress(
     engine: AsyncEngine, temporal: TemporalGateway, quiz: repo.QuizRecord
 ) -> QuizProgress:
-    """Live from the workflow while a round runs; otherwise from the database."""
+    """Live from the workflow while a round runs (with the batches saved since it last
+    heard, from `quiz`'s own read); otherwise from the database."""
     if quiz.status is QuizStatus.GENERATING_QUESTIONS:
         live = await temporal.live_progress(quiz.id, quiz.updated_at)
         if live is not None:
-            return live
+            return with_saved_batches(live, quiz.generation_metadata.successful_batches)
     drafts = await count_drafts(engine, quiz.id)
     return progress_from_records(quiz.spec, quiz.status, quiz.generation_metadata, drafts)
 

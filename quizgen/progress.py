@@ -1,18 +1,19 @@
-"""Progress of a quiz as the database tells it (when no workflow round is running).
+"""Progress of a quiz as the database tells it, alone or over the workflow's answer.
 
-While a round runs, the workflow's `progress` query is the live source; between
-rounds (and after the workflow closed) the saved batches and the stored
-generation metadata give the same picture.
+While a round runs, the workflow's `progress` query is the live source (which
+batches run, their drafts, their last errors), corrected by the saved batches
+(`with_saved_batches`); between rounds (and after the workflow closed) the
+saved batches and the stored generation metadata give the same picture.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from quizgen.contracts import BatchProgress, BatchRef, QuizProgress
 from quizgen.domain import BatchResult, BatchStatus, GenerationMetadata, QuizSpec, QuizStatus
 
-__all__ = ["progress_from_records"]
+__all__ = ["progress_from_records", "with_saved_batches"]
 
 
 def progress_from_records(
@@ -57,3 +58,29 @@ def progress_from_records(
             )
         )
     return QuizProgress.of(status, batches)
+
+
+def with_saved_batches(live: QuizProgress, saved_keys: Collection[str]) -> QuizProgress:
+    """The workflow's progress, with every batch PostgreSQL has saved shown as saved.
+
+    The workflow learns of a save only once the batch's child has completed and
+    the parent has taken that in, seconds after the commit under load; and a
+    worker that restarts answers from a replay that may not have got that far
+    yet. The saved rows are what a reader sees next to the progress (the
+    questions list), so they win: progress never counts fewer saved questions
+    than there are, and does not go back when a worker restarts.
+    """
+    saved = set(saved_keys)
+    batches = [
+        batch
+        if batch.status is BatchStatus.SUCCEEDED or batch.batch_key not in saved
+        else batch.model_copy(
+            update={
+                "status": BatchStatus.SUCCEEDED,
+                "generated_count": batch.target_count,
+                "last_error": None,
+            }
+        )
+        for batch in live.batches
+    ]
+    return QuizProgress.of(live.status, batches)

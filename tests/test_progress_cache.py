@@ -1,4 +1,5 @@
-"""The API's short cache of live progress never shows a new round the last round's answer.
+"""Live progress as the API shows it: its short cache never shows a new round the last
+round's answer, and it never counts fewer saved questions than PostgreSQL holds.
 
 Real Temporal dev server, PostgreSQL and workers; the API's own trigger and progress code
 (`api.generation`) with the gateway it uses.
@@ -19,15 +20,18 @@ from activities.llm.offline import OfflineProvider
 from api.generation import current_progress, trigger_generation
 from quizgen.contracts import QuizProgress
 from quizgen.db import repository as repo
-from quizgen.domain import BatchStatus
+from quizgen.domain import BatchRef, BatchStatus, QuizStatus
 from quizgen.orchestration import TemporalGateway
 from quizgen.settings import Settings
+from quizgen.validation import validate_output
 from tests.support.api import api_settings
+from tests.support.batches import save_questions
 from tests.support.flows import (
     FOUR_BATCHES,
     keys_of,
     make_quiz,
     plan_breaking,
+    question_rows,
     running_worker,
     wait_for_attempts,
 )
@@ -43,8 +47,10 @@ class Gate:
         self.inner = inner
         self.called = asyncio.Event()
         self.release = asyncio.Event()
+        self.requests: list[GenerationRequest] = []
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
+        self.requests.append(request)
         self.called.set()
         await self.release.wait()
         return await self.inner.generate(request)
@@ -107,3 +113,50 @@ def _status(progress: QuizProgress | None, batch_key: str) -> BatchStatus | None
     if progress is None:
         return None
     return {b.batch_key: b.status for b in progress.batches}.get(batch_key)
+
+
+async def test_progress_counts_a_batch_saved_before_the_workflow_heard_of_it(
+    database_url: str, temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
+) -> None:
+    """A save commits seconds before the parent workflow takes in its child's completion
+    (and a restarted worker replays from before it): the saved rows win."""
+    settings = api_settings(
+        database_url=database_url,
+        temporal_address=server_address(temporal_env),
+        temporal_task_queue=task_queue,
+    )
+    gateway = TemporalGateway(settings, progress_ttl=0)
+    batches = FOUR_BATCHES[:2]
+    quiz_id = await make_quiz(engine, batches)
+    gate = Gate(OfflineProvider())
+    async with running_worker(temporal_env.client, engine, gate, task_queue):
+        await trigger_generation(engine, gateway, OWNER, quiz_id)
+        async with asyncio.timeout(30):
+            await gate.called.wait()
+        # One batch's questions commit while both its LLM call and the workflow wait:
+        # the save the workflow will only hear of later.
+        request = gate.requests[0]
+        quiz = await repo.get_quiz(engine, quiz_id)
+        [ref] = [
+            r
+            for r in (BatchRef.of(m, b) for m, b in quiz.spec.batches())
+            if r.batch_key == request.batch_key
+        ]
+        answer = await OfflineProvider().generate(request)
+        valid = validate_output(request.question_type, answer.raw).valid
+        assert (await save_questions(engine, quiz_id, ref, valid)).saved
+
+        quiz = await repo.get_quiz(engine, quiz_id)
+        live = await gateway.live_progress(quiz_id, quiz.updated_at)
+        shown = await current_progress(engine, gateway, quiz)
+        gate.release.set()
+        await wait_for_attempts(engine, quiz_id, 1)
+
+    assert _status(live, ref.batch_key) is BatchStatus.RUNNING  # what the workflow knew
+    assert _status(shown, ref.batch_key) is BatchStatus.SUCCEEDED
+    assert shown.questions_saved == ref.count
+    assert f"{ref.count} questions generated successfully" in shown.message
+    # The held call then finds its batch saved: nothing twice, the quiz complete.
+    final = await repo.get_quiz(engine, quiz_id)
+    assert final.status is QuizStatus.READY_FOR_REVIEW
+    assert len(await question_rows(engine, quiz_id)) == final.spec.question_target
