@@ -10,9 +10,10 @@ from quizgen.domain import MAX_QUIZ_CONTENT_CHARS
 
 __all__ = ["MAX_BODY_BYTES", "BodySizeLimit"]
 
-# The largest valid quiz (every character up to 4 bytes in UTF-8, JSON escaping
-# aside) plus room for titles, names and structure.
-MAX_BODY_BYTES = 4 * MAX_QUIZ_CONTENT_CHARS + 256 * 1024
+# The largest valid quiz however its client writes JSON, plus room for titles,
+# names and structure: a character takes up to 4 bytes as UTF-8, and up to 12
+# as an escaped surrogate pair (`\ud83d\ude00`, what `json.dumps` writes by default).
+MAX_BODY_BYTES = 12 * MAX_QUIZ_CONTENT_CHARS + 256 * 1024
 
 
 class BodySizeLimit:

@@ -5,6 +5,7 @@ in-process, a real Temporal dev server and PostgreSQL behind it."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -230,3 +231,34 @@ async def test_a_body_just_under_the_limit_is_read(client: httpx.AsyncClient) ->
     headers = {**auth(ALICE), "Content-Type": "application/json"}
     response = await client.post("/quizzes", content=padded, headers=headers)
     assert response.status_code == 201, response.text
+
+
+async def test_the_largest_quiz_is_accepted_with_every_character_json_escaped(
+    client: httpx.AsyncClient,
+) -> None:
+    """`json.dumps` writes non-ASCII as escapes: 12 bytes for a character outside the BMP."""
+    per_module = MAX_QUIZ_CONTENT_CHARS // MAX_MODULES
+    body = quiz_body(ONE_BATCH)
+    [module] = body["modules"]
+    body["modules"] = [
+        {**module, "module_id": f"m{i}", "content": "\N{SEEDLING}" * per_module}
+        for i in range(MAX_MODULES)
+    ]
+    raw = json.dumps(body).encode()  # ensure_ascii: surrogate pairs, as many clients send
+    assert len(raw) > 12 * MAX_QUIZ_CONTENT_CHARS
+    headers = {**auth(ALICE), "Content-Type": "application/json"}
+    response = await client.post("/quizzes", content=raw, headers=headers)
+    assert response.status_code == 201, response.text[:300]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"title": "\xff\xfe"}', b"[" * 100_000, b'{"title": ' + b"9" * 5000 + b"}"],
+    ids=["bad-utf8", "deep-nesting", "huge-number"],
+)
+async def test_a_body_that_is_not_readable_json_is_a_bad_request(
+    client: httpx.AsyncClient, raw: bytes
+) -> None:
+    headers = {**auth(ALICE), "Content-Type": "application/json"}
+    response = await client.post("/quizzes", content=raw, headers=headers)
+    error_of(response, 400, "bad_request")
