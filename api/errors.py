@@ -101,6 +101,8 @@ class ServiceUnavailable(APIError):
 
 
 _CODES = {
+    # A body that cannot be read as JSON at all (bad UTF-8, absurd nesting or numbers).
+    400: "bad_request",
     401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",

@@ -299,5 +299,5 @@ class TemporalGateway:
 
 def _unavailable(err: BaseException) -> TemporalUnavailableError:
     return TemporalUnavailableError(
-        f"Temporal is unavailable ({type(err).__name__}); nothing was started. Try again shortly."
+        f"Temporal is unavailable ({type(err).__name__}); nothing was changed. Try again shortly."
     )

@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.llm.offline import OfflineProvider
 from quizgen.names import quiz_workflow_id
-from tests.support.api import ALICE, api_client, api_settings, error_of
+from tests.support.api import ALICE, api_client, api_settings, auth, error_of
 from tests.support.api_cases import ONE_BATCH, generate
 from tests.support.api_flows import all_questions, create_quiz, dev_server, get_quiz, wait_for_quiz
 from tests.support.flows import running_worker
@@ -42,6 +42,9 @@ async def test_temporal_down_answers_503_and_recovers(
             quiz_id = (await create_quiz(client, ALICE, ONE_BATCH))["id"]
             error = error_of(await generate(client, quiz_id), 503, "service_unavailable")
             assert "Temporal is unavailable" in error["message"]
+            deleting = await client.delete(f"/quizzes/{quiz_id}", headers=auth(ALICE))
+            error = error_of(deleting, 503, "service_unavailable")
+            assert "nothing was changed" in error["message"]
             quiz = await get_quiz(client, ALICE, quiz_id)
             assert quiz["status"] == "created"
             assert quiz["generation_metadata"]["generation_attempts"] == []
