@@ -10,7 +10,7 @@
   environment the caller gives.
 
 Servers started here keep running after the demo (so the Web UI stays up);
-`./dev stop` ends them.
+`./dev demo --stop` ends them.
 """
 
 from __future__ import annotations
