@@ -6,6 +6,7 @@ Everything here is plain pydantic so that the API, the activities and the
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
@@ -68,6 +69,14 @@ def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("text must not contain the NUL character (U+0000)")
     return value
+
+
+def _has_text(value: str) -> bool:
+    """Whether `value` holds something a reader can see: not only whitespace, nor only
+    invisible format and control characters (a zero-width space, a BOM)."""
+    return any(
+        not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc") for char in value
+    )
 
 
 # Refuses NUL in text from outside (teachers, LLMs). It goes after any length
@@ -215,7 +224,7 @@ class ModuleSpec(_Frozen):
     @field_validator("content")
     @classmethod
     def _content_has_text(cls, value: str) -> str:
-        if not value.strip():
+        if not _has_text(value):
             raise ValueError("content must contain text, not only whitespace")
         return value
 
@@ -246,7 +255,7 @@ class QuizSpec(_Frozen):
     @field_validator("title")
     @classmethod
     def _title_has_text(cls, value: str) -> str:
-        if not value.strip():
+        if not _has_text(value):
             raise ValueError("title must contain text, not only whitespace")
         return value
 

@@ -124,6 +124,12 @@ INVALID_QUIZZES = [
         _set("title", " \t\n "), "body.title", "title must contain text", id="whitespace-title"
     ),
     pytest.param(
+        _set("title", "\u200b\ufeff"),
+        "body.title",
+        "title must contain text",
+        id="invisible-title",
+    ),
+    pytest.param(
         _set("modules.0.content", "   "),
         "body.modules.0.content",
         "content must contain text",
