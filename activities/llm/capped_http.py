@@ -21,15 +21,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator
 
-# The HTTP library the openai client is built on (a dependency of `openai`).
-import httpx2 as httpx
+# The HTTP library the openai client is built on (a dependency of `openai`), not httpx.
+import httpx2
 
 __all__ = ["MAX_RESPONSE_BYTES", "CappedTransport", "ResponseTooLargeError"]
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# Decoded in pieces of at most this, so counting a bomb never holds it.
 _CHUNK = 64 * 1024
-
-
 _INFLATING = {"gzip", "deflate"}
 
 
@@ -57,7 +56,7 @@ class _Inflated:
         except zlib.error:
             if self._raw:
                 raise
-            # "deflate" sent without its zlib header, which httpx also accepts.
+            # "deflate" sent without its zlib header, which httpx2 also accepts.
             self._inflate, self._raw = zlib.decompressobj(-zlib.MAX_WBITS), True
             return self._count(chunk)
 
@@ -68,8 +67,8 @@ class _Inflated:
         return total
 
 
-class _CappedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, limit: int, inflating: bool) -> None:
+class _CappedStream(httpx2.AsyncByteStream):
+    def __init__(self, inner: httpx2.AsyncByteStream, limit: int, inflating: bool) -> None:
         self._inner = inner
         self._limit = limit
         self._inflated = _Inflated() if inflating else None
@@ -92,14 +91,14 @@ class _CappedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
-class CappedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport whose responses carry at most `limit` bytes, decoded."""
+class CappedTransport(httpx2.AsyncBaseTransport):
+    """An httpx2 transport whose responses carry at most `limit` bytes, decoded."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int = MAX_RESPONSE_BYTES) -> None:
+    def __init__(self, inner: httpx2.AsyncBaseTransport, limit: int = MAX_RESPONSE_BYTES) -> None:
         self._inner = inner
         self._limit = limit
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await self._inner.handle_async_request(request)
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self._limit:
@@ -110,7 +109,7 @@ class CappedTransport(httpx.AsyncBaseTransport):
         if inflating > 1:
             await response.aclose()
             raise ResponseTooLargeError(self._limit, "is compressed twice and could inflate past")
-        if isinstance(response.stream, httpx.AsyncByteStream):
+        if isinstance(response.stream, httpx2.AsyncByteStream):
             response.stream = _CappedStream(response.stream, self._limit, bool(inflating))
         return response
 
