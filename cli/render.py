@@ -6,10 +6,16 @@ one long-text column of a table (a title, a question) takes the room that is lef
 and a batch's last error, often longer than a line, is printed under the table.
 Where a table would not fit the terminal, the same facts are printed as lines
 that wrap like text (ids are never cut: they are there to be copied).
+
+Text from the API (titles, question texts, errors that quote an LLM) is shown
+as it is: never read as rich markup (`[blank_1]` stays, `[/bold]` cannot
+break a table), and with control characters replaced, so a title cannot move
+the cursor or retitle the terminal.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from rich import box
@@ -41,6 +47,18 @@ BAR_WIDTH = 24
 QUESTION_TEXT_CHARS = 90
 
 
+# Bidirectional overrides and isolates reorder what follows them on screen.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _safe(text: str) -> str:
+    """`text` with control characters (ESC, BEL, newlines, ...) and bidi overrides as U+FFFD."""
+    return "".join(
+        "\ufffd" if unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS else char
+        for char in text
+    )
+
+
 def _status(status: QuizStatus) -> Text:
     return Text(status.value, style=QUIZ_STYLES.get(status, "bold"))
 
@@ -53,12 +71,12 @@ def progress_line(quiz: QuizView) -> str:
 def quiz_view(quiz: QuizView, *, bars: bool) -> RenderableType:
     """Title, status, the progress sentence, a row per batch (bars when watching), errors."""
     parts: list[RenderableType] = [
-        Text.assemble((quiz.title, "bold"), f"  {quiz.id}"),
+        Text.assemble((_safe(quiz.title), "bold"), f"  {quiz.id}"),
         Text.assemble("status: ", _status(quiz.status)),
         Text(quiz.progress.message),
     ]
     if quiz.status is QuizStatus.FAILED and quiz.failure_message:
-        parts.append(Text(f"reason: {quiz.failure_message}", style="red"))
+        parts.append(Text(f"reason: {_safe(quiz.failure_message)}", style="red"))
     narrow = Group(*(_batch_line(batch) for batch in quiz.progress.batches))
     tables = [_batches_table(quiz.progress, bars=True)] if bars else []
     parts.append(_Fitted(*tables, _batches_table(quiz.progress, bars=False), narrow))
@@ -136,7 +154,7 @@ def _batch_line(batch: BatchProgress) -> Text:
 def _last_error(batch: BatchProgress) -> Text:
     # The worker's errors start with "batch <key>: "; the key is shown once.
     error = (batch.last_error or "").removeprefix(f"batch {batch.batch_key}: ")
-    return Text.assemble(f"last error of {batch.batch_key}: ", (error, "red"))
+    return Text.assemble(f"last error of {batch.batch_key}: ", (_safe(error), "red"))
 
 
 def quizzes_table(quizzes: list[QuizSummary], *, offset: int, count: int) -> RenderableType:
@@ -152,7 +170,7 @@ def quizzes_table(quizzes: list[QuizSummary], *, offset: int, count: int) -> Ren
     for quiz in quizzes:
         table.add_row(
             str(quiz.id),
-            quiz.title,
+            Text(_safe(quiz.title)),
             _status(quiz.status),
             f"{quiz.questions_saved}/{quiz.questions_target}",
             _created(quiz),
@@ -161,7 +179,8 @@ def quizzes_table(quizzes: list[QuizSummary], *, offset: int, count: int) -> Ren
         Text.assemble(
             f"{q.id}  ",
             _status(q.status),
-            f"  {q.questions_saved}/{q.questions_target}\n  {q.title} (created {_created(q)})",
+            f"  {q.questions_saved}/{q.questions_target}",
+            f"\n  {_safe(q.title)} (created {_created(q)})",
         )
         for q in quizzes
     ]
@@ -185,7 +204,7 @@ def questions_table(questions: list[Json]) -> RenderableType:
         )
         approved = bool(question.get("is_approved"))
         text = _question_text(question.get("question_data"))
-        table.add_row(qid, module, kind, difficulty, "yes" if approved else "no", text)
+        table.add_row(qid, module, kind, difficulty, "yes" if approved else "no", Text(text))
         state = "approved" if approved else "not approved"
         narrow.append(Text(f"{qid}  {state}\n  {module} · {kind} · {difficulty}\n  {text}"))
     return _Fitted(table, Group(*narrow, Text(caption, style="dim")))
@@ -194,7 +213,7 @@ def questions_table(questions: list[Json]) -> RenderableType:
 def _question_text(data: Any) -> str:
     # Every question type has question_text; the table shows its start.
     text = data.get("question_text", "") if isinstance(data, dict) else ""
-    flat = " ".join(str(text).split())
+    flat = _safe(" ".join(str(text).split()))
     if len(flat) > QUESTION_TEXT_CHARS:
         return flat[: QUESTION_TEXT_CHARS - 1] + "…"
     return flat

@@ -10,12 +10,23 @@ import uuid
 from pathlib import Path
 
 import yaml
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import create_app
 from cli.quizfile import derive_module_ids, load_quiz_file
-from quizgen.domain import Language, QuizStatus, batch_key
+from quizgen.db import repository as repo
+from quizgen.domain import (
+    BatchSpec,
+    Language,
+    ModuleSpec,
+    QuestionType,
+    QuizSpec,
+    QuizStatus,
+    batch_key,
+)
 from quizgen.settings import Settings
 from tests.support.api import ALICE, BOB
+from tests.support.batches import ref, save_questions
 from tests.support.cli_runs import (
     KEYS,
     SAMPLE,
@@ -25,6 +36,7 @@ from tests.support.cli_runs import (
     quizgen,
 )
 from tests.support.serve import serving
+from tests.support.web import QUESTIONS
 
 
 async def test_a_quiz_from_stdin_that_never_ran_is_unsettled_and_deleted_without_a_prompt(
@@ -150,3 +162,36 @@ def test_quiz_files_read_no_as_norwegian_and_derive_unique_module_ids(tmp_path: 
         "vikingtiden-2",
         "pa-stlandet",
     ]
+
+
+async def test_titles_and_questions_are_shown_as_written_never_as_markup_or_terminal_codes(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """A title may hold rich's markup syntax or terminal escapes; a question its blanks."""
+    title = "[/bold] Biology [week 3] \x1b]0;pwned\x07"
+    spec = QuizSpec(
+        title=title,
+        modules=[
+            ModuleSpec(
+                module_id="m1",
+                name="Module",
+                content="Plants take in carbon dioxide and release oxygen.",
+                batches=[BatchSpec(question_type=QuestionType.FILL_IN_BLANK, count=1)],
+            )
+        ],
+    )
+    quiz_id = await repo.create_quiz(engine, "alice", spec)
+    batch = ref("m1", QuestionType.FILL_IN_BLANK, count=1)
+    await save_questions(engine, quiz_id, batch, [QUESTIONS["fill_in_blank"]])
+    async with serving(create_app(settings)) as api:
+        listed = await quizgen(api, "list")
+        status = await quizgen(api, "status", str(quiz_id))
+        questions = await quizgen(api, "questions", str(quiz_id))
+
+    for run in (listed, status):
+        assert run.code in (0, 3), run  # 3: the quiz has not been generated
+        assert "[/bold] Biology [week 3]" in run.stdout
+    assert questions.code == 0, questions
+    assert "Plants take in [blank_1] and release [blank_2]." in questions.stdout
+    for run in (listed, status, questions):
+        assert "\x1b]" not in run.stdout and "\x07" not in run.stdout
