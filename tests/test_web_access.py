@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.db import repository as repo
@@ -64,9 +65,20 @@ async def test_a_forged_or_tampered_session_is_refused(client: httpx.AsyncClient
     assert (await client.get("/ui/quizzes")).status_code == 303
 
 
-async def test_sign_in_needs_the_forms_own_csrf_token(client: httpx.AsyncClient) -> None:
+async def test_a_session_cookie_of_any_characters_is_refused_not_an_error(
+    client: httpx.AsyncClient,
+) -> None:
+    for cookie in ("quizgen_session=\u00e9\u00e9.\u00e9", "quizgen_session=a.\u00ff"):
+        response = await client.get("/ui/quizzes", headers=[(b"cookie", cookie.encode("latin-1"))])
+        assert response.status_code == 303, response.text
+
+
+@pytest.mark.parametrize("token", ["forged", "\u00e9", "\u0444\u043e\u0440\u043c"])
+async def test_sign_in_needs_the_forms_own_csrf_token(
+    client: httpx.AsyncClient, token: str
+) -> None:
     await client.get("/ui/sign-in")
-    response = await client.post("/ui/sign-in", data={"token": ALICE, "csrf_token": "forged"})
+    response = await client.post("/ui/sign-in", data={"token": ALICE, "csrf_token": token})
     assert response.status_code == 403
     assert "quizgen_session" not in client.cookies
 
@@ -81,6 +93,8 @@ async def test_posts_without_the_csrf_token_or_from_another_origin_change_nothin
     missing = await client.post("/ui/quizzes/new", data=quiz_form(""))
     assert missing.status_code == 403
     assert "nothing was changed" in missing.text
+    not_ascii = await client.post("/ui/quizzes/new", data=quiz_form("\u00e9"))
+    assert not_ascii.status_code == 403
     foreign = await client.post(
         "/ui/quizzes/new", data=quiz_form(csrf), headers={"Origin": "https://evil.example"}
     )

@@ -70,7 +70,7 @@ class SessionSigner:
         if not cookie or cookie.count(".") != 1:
             return None
         payload, mac = cookie.split(".")
-        if not hmac.compare_digest(mac, self._mac("session", payload)):
+        if not _same(mac, self._mac("session", payload)):
             return None
         try:
             user_id, nonce, expires = json.loads(_unb64(payload))
@@ -87,4 +87,11 @@ class SessionSigner:
     def csrf_ok(self, nonce: str | None, token: str | None) -> bool:
         if not nonce or not token:
             return False
-        return hmac.compare_digest(token, self.csrf_for(nonce))
+        return _same(token, self.csrf_for(nonce))
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that also takes what a client made up (any characters:
+    `compare_digest` refuses non-ASCII text with a TypeError)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
+
