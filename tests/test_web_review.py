@@ -118,6 +118,9 @@ async def test_an_edit_is_checked_like_the_api_and_errors_are_shown_inline(
     base = {"csrf_token": csrf_of(form), "question_text": "Match them.", "explanation": ""}
     not_json = await client.post(url, data={**base, "details": "{pairs: "})
     assert "This is not a JSON object" in (error_for(not_json, "details") or "")
+    nested = await client.post(url, data={**base, "details": '{"a":' * 5000 + "1" + "}" * 5000})
+    assert nested.status_code == 422
+    assert "This is not a JSON object" in (error_for(nested, "details") or "")
     too_few = await client.post(url, data={**base, "details": '{"pairs": []}'})
     assert "at least 3 items" in (error_for(too_few, "details") or "")
 

@@ -227,6 +227,10 @@ class QuestionForm:
             except json.JSONDecodeError as exc:
                 self.errors["details"] = t("edit.bad_json", problem=exc.msg)
                 return None
+            except (ValueError, RecursionError) as exc:
+                # Absurd nesting or numbers: untrusted input like any other, never a 500.
+                self.errors["details"] = t("edit.bad_json", problem=type(exc).__name__)
+                return None
             if not isinstance(rest, dict):
                 self.errors["details"] = t("edit.bad_json", problem=type(rest).__name__)
                 return None

@@ -94,4 +94,3 @@ def _same(given: str, expected: str) -> bool:
     """A constant-time comparison that also takes what a client made up (any characters:
     `compare_digest` refuses non-ASCII text with a TypeError)."""
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
-
