@@ -27,10 +27,21 @@ with workflow.unsafe.imports_passed_through():
 _PERMANENT = [PERMANENT_PROVIDER_ERROR, QUIZ_NOT_FOUND_ERROR, QUIZ_NOT_GENERATABLE_ERROR]
 
 
+def llm_call_headroom(config: GenerationConfig) -> timedelta:
+    """What the LLM activity gets beyond `llm_call_timeout`: 10%, at least a second.
+
+    The activity reads its context before the call and saves after it, and the
+    provider's client gives up after `llm_call_timeout` with a reason a teacher
+    can read ("the LLM did not answer in time"). Temporal's own timer, exactly
+    as long, fired first and left only "activity StartToClose timeout".
+    """
+    return max(timedelta(seconds=1), config.llm_call_timeout / 10)
+
+
 def llm_activity(config: GenerationConfig) -> dict[str, Any]:
     """LLM calls: slow, heartbeating (a dead worker is noticed within the heartbeat timeout)."""
     return {
-        "start_to_close_timeout": config.llm_call_timeout,
+        "start_to_close_timeout": config.llm_call_timeout + llm_call_headroom(config),
         "heartbeat_timeout": config.llm_heartbeat_timeout,
         "schedule_to_close_timeout": config.llm_retry_window,
         "retry_policy": RetryPolicy(
