@@ -108,6 +108,14 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
         return url
 
+    @field_validator("openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        # Refused at start, rather than every call failing with "Connection error".
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("OPENAI_BASE_URL must be an http:// or https:// URL")
+        return value or None
+
     @field_validator("llm_temperature", "llm_rate_per_second", "retry_wait", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

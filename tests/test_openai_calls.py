@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from activities.llm.base import GenerationRequest
 from activities.llm.capped_http import MAX_RESPONSE_BYTES
@@ -140,10 +141,11 @@ async def test_retryable_statuses_become_transient_errors_without_client_retries
         (Fault.unauthorized(), ["API key", "401"]),
         (Fault.error(403, "You are not allowed to sample from this model"), ["403"]),
         (Fault.error(404, "The model `nope` does not exist", "model_not_found"), ["404", "model"]),
+        (Fault.raw(404, "<html><body>Not Found</body></html>"), ["404", "OPENAI_BASE_URL"]),
         (Fault.error(400, "This model's maximum context length is 8192 tokens."), ["8192"]),
         (Fault.error(422, "Unprocessable entity"), ["422", "Unprocessable"]),
     ],
-    ids=["401", "403", "404", "400", "422"],
+    ids=["401", "403", "404", "404-page", "400", "422"],
 )
 async def test_other_client_errors_are_permanent_with_a_readable_reason(
     server: FakeOpenAI, fault: Fault, words: list[str]
@@ -156,6 +158,14 @@ async def test_other_client_errors_are_permanent_with_a_readable_reason(
     for word in words:
         assert word in str(caught.value)
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "localhost:8000/v1", "ftp://example.com"])
+def test_an_openai_base_url_that_is_not_http_is_refused_at_start(url: str) -> None:
+    with pytest.raises(ValidationError, match="OPENAI_BASE_URL must be an http"):
+        Settings(_env_file=None, openai_base_url=url)
+    assert Settings(_env_file=None, openai_base_url="HTTPS://example.com/v1").openai_base_url
+    assert Settings(_env_file=None, openai_base_url="").openai_base_url is None
 
 
 async def test_a_wrong_api_key_is_refused_as_permanent(server: FakeOpenAI) -> None:

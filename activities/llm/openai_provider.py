@@ -151,7 +151,7 @@ class OpenAIProvider:
                 ) from err
             if err.status_code in _RETRYABLE_STATUS or err.status_code >= 500:
                 raise TransientProviderError(
-                    f"the LLM server answered {err.status_code} ({_short(err)}); retrying",
+                    f"the LLM server answered {err.status_code} ({_short(err)})",
                     retry_after_seconds=_retry_after(err.response.headers),
                 ) from err
             raise _permanent(err, request, self._model) from err
@@ -178,7 +178,9 @@ def _response(completion: ChatCompletion) -> GenerationResponse:
         or 0,
     )
     if not completion.choices:
-        raise TransientProviderError("the LLM answered with no choices")
+        raise TransientProviderError(
+            "the LLM answered with no choices (is OPENAI_BASE_URL an OpenAI-compatible server?)"
+        )
     choice = completion.choices[0]
     refusal = getattr(choice.message, "refusal", None)
     if refusal:
@@ -204,12 +206,28 @@ def _permanent(
         reason = "the LLM provider refused the API key (401): check OPENAI_API_KEY"
     elif status == 403:
         reason = "the API key may not use this model or endpoint (403)"
-    elif status == 404:
+    elif status == 404 and _names_the_model(err):
         model = request.model or default_model
         reason = f"model {model!r} was not found at the LLM server (404): check LLM_MODEL"
+    elif status == 404:
+        # Not an OpenAI-style error about a model: nothing answers at this URL.
+        reason = (
+            f"the LLM server has no chat completions endpoint at {err.request.url} (404): "
+            "check OPENAI_BASE_URL (most servers' end in /v1)"
+        )
     else:
         reason = f"the LLM server refused the request ({status}): {_short(err)}"
     return PermanentProviderError(reason)
+
+
+def _names_the_model(err: openai.APIStatusError) -> bool:
+    """Whether a 404 is an OpenAI-style error about the model (not a page that is missing)."""
+    body = err.body
+    error = body.get("error", body) if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return False
+    text = f"{error.get('code') or ''} {error.get('message') or ''}".lower()
+    return "model" in text
 
 
 def _short(err: openai.APIStatusError) -> str:
