@@ -10,21 +10,19 @@ from __future__ import annotations
 import json
 import re
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from quizgen.domain import QuizSpec
+from quizgen.domain import QuizSpec, module_id_for
 
-__all__ = ["QuizFileError", "derive_module_ids", "load_quiz_file", "module_id_for"]
+__all__ = ["QuizFileError", "derive_module_ids", "load_quiz_file"]
 
 STDIN = "-"
 YAML_SUFFIXES = (".yaml", ".yml")
 JSON_SUFFIXES = (".json",)
-_MODULE_ID_CHARS = 40
 
 
 class QuizFileError(Exception):
@@ -112,17 +110,6 @@ def _problem(error: Any) -> str:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{path.lstrip('.') or '(quiz)'}: {message}"
-
-
-def module_id_for(name: str, taken: set[str], position: int) -> str:
-    """A module id from a name: lowercase ASCII, other characters -> "-", not in `taken`."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:_MODULE_ID_CHARS]
-    slug = slug.strip("-") or f"module-{position}"
-    candidate, suffix = slug, 2
-    while candidate in taken:
-        candidate, suffix = f"{slug}-{suffix}", suffix + 1
-    return candidate
 
 
 def derive_module_ids(document: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cli.quizfile import derive_module_ids
 from quizgen.db import repository as repo
 from quizgen.db import review
 from quizgen.domain import BatchSpec, ModuleSpec, QuestionType, QuizSpec
@@ -51,6 +52,18 @@ async def test_the_new_quiz_form_creates_a_quiz_the_api_shows(client: httpx.Asyn
     assert f"/workflows/quiz-{quiz_id}" in page.text
     listing = await client.get("/ui/quizzes")
     assert "Form quiz" in listing.text
+
+
+async def test_the_form_derives_module_ids_as_a_quiz_file_does(
+    client: httpx.AsyncClient,
+) -> None:
+    """The same quiz written on the page or in a `quizgen` file gets the same batch keys."""
+    await sign_in(client, ALICE)
+    name = "På Østlandet"
+    quiz_id = await create_through_form(client, **{"modules-0-name": name})
+    quiz = (await client.get(f"/quizzes/{quiz_id}", headers=auth(ALICE))).json()
+    [from_file] = derive_module_ids({"modules": [{"name": name}]})["modules"]
+    assert quiz["modules"][0]["module_id"] == from_file["module_id"] == "pa-stlandet"
 
 
 async def test_form_errors_are_shown_next_to_their_fields_and_keep_the_input(

@@ -9,7 +9,6 @@ maps back to the same name, and the page shows the message next to that field.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.models import QuizCreate
 from api.web.i18n import Translator
-from quizgen.domain import MAX_BATCHES_PER_MODULE, MAX_MODULE_CONTENT_CHARS, QuestionType
+from quizgen.domain import (
+    MAX_BATCHES_PER_MODULE,
+    MAX_MODULE_CONTENT_CHARS,
+    QuestionType,
+    module_id_for,
+)
 from quizgen.questions import QUESTION_MODELS
 
 __all__ = [
@@ -105,14 +109,11 @@ class QuizForm:
 
 
 def _module_ids(modules: list[ModuleInput]) -> list[str]:
-    """Module ids from names (`Cell biology` -> `cell-biology`), unique within the quiz."""
+    """Module ids from names (`Cell biology` -> `cell-biology`), unique within the quiz,
+    as a `quizgen` quiz file derives them (so the same quiz gets the same batch keys)."""
     ids: list[str] = []
     for n, module in enumerate(modules, start=1):
-        slug = re.sub(r"[^a-z0-9]+", "-", module.name.lower()).strip("-")[:40] or f"module-{n}"
-        candidate, suffix = slug, 2
-        while candidate in ids:
-            candidate, suffix = f"{slug}-{suffix}", suffix + 1
-        ids.append(candidate)
+        ids.append(module_id_for(module.name, set(ids), n))
     return ids
 
 
