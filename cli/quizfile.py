@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from pydantic import ValidationError
@@ -21,6 +21,8 @@ from quizgen.domain import QuizSpec, module_id_for
 __all__ = ["QuizFileError", "derive_module_ids", "load_quiz_file"]
 
 STDIN = "-"
+# Far more than any quiz the API accepts (~6.3 MB of JSON): past it, not a quiz file.
+MAX_FILE_BYTES = 32 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
 JSON_SUFFIXES = (".json",)
 
@@ -68,16 +70,15 @@ def load_quiz_file(path: str) -> QuizSpec:
 
 def _read_document(path: str, source: str) -> Any:
     if path == STDIN:
-        return _parse_json(sys.stdin.read(), source)
+        return _parse_json(_text(sys.stdin.buffer, source), source)
     suffix = Path(path).suffix.lower()
     if suffix not in YAML_SUFFIXES + JSON_SUFFIXES:
         raise QuizFileError(source, "use a .yaml, .yml or .json file (or - for JSON on stdin)")
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        with Path(path).open("rb") as file:
+            text = _text(file, source)
     except OSError as exc:
         raise QuizFileError(source, exc.strerror or "cannot be read") from None
-    except UnicodeDecodeError:
-        raise QuizFileError(source, "not UTF-8 text") from None
     if suffix in JSON_SUFFIXES:
         return _parse_json(text, source)
     try:
@@ -85,6 +86,19 @@ def _read_document(path: str, source: str) -> Any:
         return yaml.load(text, Loader=_QuizYamlLoader)
     except yaml.YAMLError as exc:
         raise QuizFileError(source, f"invalid YAML: {_yaml_reason(exc)}") from None
+    except RecursionError:
+        raise QuizFileError(source, "invalid YAML: nested too deeply") from None
+
+
+def _text(file: BinaryIO, source: str) -> str:
+    """At most MAX_FILE_BYTES of UTF-8 (a byte-order mark is allowed, as editors write it)."""
+    data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise QuizFileError(source, f"larger than {MAX_FILE_BYTES // 2**20} MiB: not a quiz file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise QuizFileError(source, "not UTF-8 text") from None
 
 
 def _parse_json(text: str, source: str) -> Any:
@@ -93,6 +107,9 @@ def _parse_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         reason = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise QuizFileError(source, f"invalid JSON: {reason}") from None
+    except (ValueError, RecursionError) as exc:
+        # Absurd nesting or numbers.
+        raise QuizFileError(source, f"invalid JSON: {type(exc).__name__}") from None
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:

@@ -9,11 +9,12 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import create_app
-from cli.quizfile import derive_module_ids, load_quiz_file
+from cli.quizfile import QuizFileError, derive_module_ids, load_quiz_file
 from quizgen.db import repository as repo
 from quizgen.domain import (
     BatchSpec,
@@ -195,3 +196,34 @@ async def test_titles_and_questions_are_shown_as_written_never_as_markup_or_term
     assert "Plants take in [blank_1] and release [blank_2]." in questions.stdout
     for run in (listed, status, questions):
         assert "\x1b]" not in run.stdout and "\x07" not in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("deep.json", "[" * 100_000, "invalid JSON"),
+        ("deep.yaml", "[" * 100_000, "invalid YAML"),
+        ("huge-number.json", '{"title": ' + "9" * 5000 + "}", "invalid JSON"),
+        ("huge.json", None, "larger than 32 MiB"),
+    ],
+    ids=["deep-json", "deep-yaml", "huge-number", "huge-file"],
+)
+def test_an_absurd_quiz_file_is_an_invalid_file_not_a_crash(
+    tmp_path: Path, name: str, content: str | None, reason: str
+) -> None:
+    path = tmp_path / name
+    if content is None:
+        with path.open("wb") as file:  # sparse: no 33 MiB written to disk
+            file.truncate(33 * 2**20)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(QuizFileError, match=reason):
+        load_quiz_file(str(path))
+
+
+async def test_json_on_stdin_may_start_with_a_byte_order_mark() -> None:
+    """As a file may: the quiz is read, and only then is the (closed) API tried."""
+    document = derive_module_ids(yaml.safe_load(SAMPLE.read_text(encoding="utf-8")))
+    stdin = b"\xef\xbb\xbf" + json.dumps(document).encode()
+    run = await quizgen(closed_port_api(), "create", "-", stdin=stdin)
+    assert run.one_error_line().startswith("error: cannot reach the quizgen API"), run
