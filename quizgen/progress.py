@@ -41,6 +41,10 @@ def progress_from_records(
         result = latest.get(key)
         if key in saved_keys:
             state, generated, error = BatchStatus.SUCCEEDED, ref.count, None
+        elif result is not None and status is QuizStatus.GENERATING_QUESTIONS:
+            # A retry has begun but no workflow has answered yet: the batch waits for
+            # its next attempt (its last error still says why the previous one failed).
+            state, generated, error = BatchStatus.PENDING, result.generated_count, result.error
         elif result is not None:
             state, generated, error = BatchStatus.FAILED, result.generated_count, result.error
         else:

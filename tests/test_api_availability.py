@@ -13,13 +13,16 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 
+from activities.llm.faults import FaultInjectingProvider
 from activities.llm.offline import OfflineProvider
+from quizgen.domain import Difficulty, QuestionType, batch_key
 from quizgen.names import quiz_workflow_id
 from tests.support.api import ALICE, api_client, api_settings, auth, error_of
 from tests.support.api_cases import ONE_BATCH, generate
 from tests.support.api_flows import all_questions, create_quiz, dev_server, get_quiz, wait_for_quiz
-from tests.support.flows import running_worker
+from tests.support.flows import plan_breaking, running_worker
 
 # --- 7. Temporal down: 503, nothing half-written, then it works again ------------------------
 
@@ -98,6 +101,32 @@ async def test_progress_is_shown_promptly_while_no_worker_runs(
         quiz = await get_quiz(client, ALICE, quiz_id)
     assert quiz["status"] == "generating_questions"
     assert time.monotonic() - started < 2
+
+
+async def test_a_retried_batch_is_shown_waiting_not_failed_before_the_workflow_answers(
+    client: httpx.AsyncClient,
+    temporal_env: WorkflowEnvironment,
+    engine: AsyncEngine,
+    task_queue: str,
+) -> None:
+    batches = [*ONE_BATCH, ("cells", QuestionType.MULTIPLE_CHOICE, 2, Difficulty.HARD)]
+    keys = [batch_key(*b) for b in batches]
+    quiz_id = (await create_quiz(client, ALICE, batches))["id"]
+    faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(keys, [keys[1]]))
+    async with running_worker(temporal_env.client, engine, faulty, task_queue):
+        assert (await generate(client, quiz_id)).status_code == 202
+        partial = await wait_for_quiz(client, ALICE, quiz_id)
+    assert partial["status"] == "ready_for_review_partial"
+
+    # The retry is accepted, but no worker answers for the workflow yet.
+    assert (await generate(client, quiz_id)).status_code == 202
+    quiz = await get_quiz(client, ALICE, quiz_id)
+    assert quiz["status"] == "generating_questions"
+    shown = {b["batch_key"]: b for b in quiz["progress"]["batches"]}
+    assert shown[keys[0]]["status"] == "succeeded"
+    assert shown[keys[1]]["status"] == "pending"
+    assert shown[keys[1]]["attempts"] == 1
+    assert shown[keys[1]]["last_error"]  # why the last attempt failed, still there
 
 
 # --- 8. health ------------------------------------------------------------------------------
