@@ -60,8 +60,10 @@ def approve(
     ] = False,
 ) -> None:
     """Approve questions by id, or every question of the quiz with --all."""
-    if bool(question_ids) == every:
+    if question_ids and every:
         raise CliError("give question ids or --all, not both")
+    if not question_ids and not every:
+        raise CliError("give the ids of the questions to approve, or --all")
     with config_of(ctx).client() as client:
         if every:
             pending = client.questions(quiz_id, is_approved=False)

@@ -119,6 +119,11 @@ async def test_usage_mistakes_exit_1_and_the_token_never_shows() -> None:
     assert "valid UUID" in not_an_id.one_error_line()
     unknown = await quizgen(api, "retry", str(uuid.uuid4()), "--bogus")
     assert "No such option" in unknown.one_error_line()
+    quiz = str(uuid.uuid4())
+    neither = await quizgen(api, "approve", quiz)
+    assert neither.one_error_line() == "error: give the ids of the questions to approve, or --all"
+    both = await quizgen(api, "approve", quiz, str(uuid.uuid4()), "--all")
+    assert both.one_error_line() == "error: give question ids or --all, not both"
     no_token = await quizgen(api, "list", token="")
     assert no_token.one_error_line() == "error: no API token: set QUIZGEN_TOKEN or pass --token"
     helped = await quizgen(api, "--help")
