@@ -2,8 +2,9 @@
 "use strict";
 
 (function () {
-  // A generation form submits once: a double click must not start two rounds
-  // (the API would answer 409 anyway; this spares the teacher the notice).
+  // A "once" form submits once per page: a double click must not start two rounds
+  // (the API would answer 409 anyway; this spares the teacher the notice) nor
+  // create the same quiz twice.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.classList || !form.classList.contains("once")) return;
