@@ -173,6 +173,15 @@ async def test_modules_are_added_removed_and_uploaded_as_text_files(
     )
     assert bad.status_code == 422
     assert error_for(bad, "modules-0-content") == "Upload a UTF-8 .txt or .md file."
+    # Longer than a module may be, in 3-byte characters: the read stops inside one.
+    long = ("\u20ac" * 150_000).encode()
+    too_long = await client.post(
+        "/ui/quizzes/new",
+        data=quiz_form(csrf),
+        files={"modules-0-file": ("euros.txt", long, "text/plain")},
+    )
+    assert too_long.status_code == 422
+    assert "at most 100000 characters" in (error_for(too_long, "modules-0-content") or "")
 
     uploaded = await client.post(
         "/ui/quizzes/new",

@@ -8,6 +8,7 @@ maps back to the same name, and the page shows the message next to that field.
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,11 +138,17 @@ async def _upload_text(upload: UploadFile) -> str | None:
     """The text of an uploaded .txt/.md file, or None when it is not one."""
     if not upload.filename or not upload.filename.lower().endswith(_UPLOAD_SUFFIXES):
         return None
-    data = await upload.read(4 * MAX_MODULE_CONTENT_CHARS + 4)
+    limit = 4 * MAX_MODULE_CONTENT_CHARS + 4  # more characters than a module may hold
+    data = await upload.read(limit)
     try:
-        return data.decode("utf-8-sig")
+        # A read cut at the limit may end inside a character: that is no encoding error
+        # (the text is too long, and the form says so).
+        text: str = codecs.getincrementaldecoder("utf-8-sig")().decode(
+            data, final=len(data) < limit
+        )
     except UnicodeDecodeError:
         return None
+    return text
 
 
 async def read_quiz_form(form: FormData, bad_file: str) -> QuizForm:
