@@ -4,6 +4,7 @@ edited; languages; a quiz left generating without a workflow.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -12,10 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.db import repository as repo
 from quizgen.db import review
-from quizgen.domain import Language, QuizStatus
+from quizgen.domain import (
+    BatchSpec,
+    Difficulty,
+    Language,
+    ModuleSpec,
+    QuestionType,
+    QuizSpec,
+    QuizStatus,
+)
 from tests.support.api import ALICE
+from tests.support.batches import ref, save_questions
 from tests.support.web import (
     QUESTIONS,
+    SAMPLE,
     csrf_of,
     error_for,
     quiz_with_questions,
@@ -75,6 +86,48 @@ async def test_questions_are_rendered_per_type_filtered_and_approved(
         engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
     )
     assert all(q.is_approved for q in questions)
+
+
+async def test_approving_on_a_later_page_returns_to_that_page(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    spec = QuizSpec(
+        title="Long",
+        modules=[
+            ModuleSpec(
+                module_id="m1",
+                name="Module",
+                content=SAMPLE,
+                batches=[
+                    BatchSpec(question_type=QuestionType.TRUE_FALSE, count=20),
+                    BatchSpec(
+                        question_type=QuestionType.TRUE_FALSE, count=5, difficulty=Difficulty.HARD
+                    ),
+                ],
+            )
+        ],
+    )
+    quiz_id = await repo.create_quiz(engine, "alice", spec)
+    for n, (count, difficulty) in enumerate([(20, Difficulty.MEDIUM), (5, Difficulty.HARD)]):
+        batch = ref("m1", QuestionType.TRUE_FALSE, count=count, difficulty=difficulty)
+        statements = [
+            {"question_text": f"Statement {n}-{i} holds.", "correct_answer": True}
+            for i in range(count)
+        ]
+        await save_questions(engine, quiz_id, batch, statements)
+    await sign_in(client, ALICE)
+
+    page = await client.get(f"/ui/quizzes/{quiz_id}/questions", params={"page": 2})
+    match = re.search(r'name="back" value="([^"]+)"', page.text)
+    assert match is not None
+    back = html.unescape(match.group(1))
+    assert back.endswith("page=2")
+    question_id = re.findall(r'name="question_id" value="([^"]+)"', page.text)[0]
+    approved = await client.post(
+        f"/ui/quizzes/{quiz_id}/questions/{question_id}/approve",
+        data={"csrf_token": csrf_of(page), "back": back},
+    )
+    assert approved.headers["location"] == back + "&notice=approved"
 
 
 async def test_an_edit_is_checked_like_the_api_and_errors_are_shown_inline(

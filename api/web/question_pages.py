@@ -83,7 +83,10 @@ async def questions_page(
         "page": page,
         "pages": max(1, -(-count // QUESTIONS_PER_PAGE)),
         "page_url": page_url,
-        "back": _questions_url(quiz.id, urlencode({**filters, "page": page}) if query else ""),
+        # Where an approve or an edit returns to: this page, with its filters and page.
+        "back": _questions_url(
+            quiz.id, urlencode({**filters, "page": page}) if query or page > 1 else ""
+        ),
         "blank_parts": blank_parts,
     }
     language = language_of(request, quiz.spec.language)
