@@ -226,3 +226,10 @@ async def test_the_quiz_list_pages_newest_first(settings: Settings, engine: Asyn
         second = await carol.get("/ui/quizzes", params={"page": 2})
         assert re.findall(r">(Carol \d+)</a>", second.text) == ["Carol 0"]
         assert f"/ui/quizzes/{ids[0]}" in second.text
+        # A page past the end is the last one; junk is the first, never an error page.
+        past = await carol.get("/ui/quizzes", params={"page": 500})
+        assert re.findall(r">(Carol \d+)</a>", past.text) == ["Carol 0"]
+        assert "Page 2 of 2" in past.text
+        for junk in ("abc", "", "1.5", "-3"):
+            page = await carol.get("/ui/quizzes", params={"page": junk})
+            assert page.status_code == 200 and "Page 1 of 2" in page.text

@@ -32,6 +32,7 @@ __all__ = [
     "SignInRequired",
     "Visit",
     "owned_quiz",
+    "page_number",
     "redirect",
     "render",
     "set_cookie",
@@ -196,3 +197,9 @@ def redirect(path: str, notice: str | None = None) -> RedirectResponse:
     if notice:
         path += ("&" if "?" in path else "?") + f"notice={notice}"
     return RedirectResponse(path, status_code=303)
+
+
+def page_number(raw: str) -> int:
+    """A list page's number from its query (`?page=`): junk is page 1, as a pager never
+    sends it; a number past the last page is taken down to it by the caller."""
+    return max(1, min(int(raw), 100_000)) if raw.strip().isdecimal() else 1

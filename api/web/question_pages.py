@@ -12,7 +12,16 @@ from fastapi.responses import HTMLResponse, Response
 from api.errors import NotFound
 from api.web.forms import FORM_ERROR, QuestionForm, read_question_form
 from api.web.i18n import Translator
-from api.web.pages import PREFIX, Visit, language_of, owned_quiz, redirect, render, visit
+from api.web.pages import (
+    PREFIX,
+    Visit,
+    language_of,
+    owned_quiz,
+    page_number,
+    redirect,
+    render,
+    visit,
+)
 from api.web.presenters import blank_parts
 from quizgen.db import review
 from quizgen.domain import QuestionType
@@ -44,7 +53,7 @@ async def questions_page(
     module: str = "",
     question_type: Annotated[str, Query(alias="type")] = "",
     approved: str = "",
-    page: int = 1,
+    page: str = "1",
 ) -> HTMLResponse:
     quiz = await owned_quiz(signed, quiz_id)
     modules = {m.module_id: m.name for m in quiz.spec.modules}
@@ -54,14 +63,22 @@ async def questions_page(
         question_type=QuestionType(question_type) if question_type in set(QuestionType) else None,
         is_approved=_APPROVAL.get(approved),
     )
-    page = max(1, min(page, 100_000))
-    questions, count = await review.list_questions(
-        request.app.state.engine,
-        quiz.id,
-        where,
-        offset=(page - 1) * QUESTIONS_PER_PAGE,
-        limit=QUESTIONS_PER_PAGE,
-    )
+    number = page_number(page)
+
+    async def listed(number: int) -> tuple[list[review.QuestionPublic], int]:
+        return await review.list_questions(
+            request.app.state.engine,
+            quiz.id,
+            where,
+            offset=(number - 1) * QUESTIONS_PER_PAGE,
+            limit=QUESTIONS_PER_PAGE,
+        )
+
+    questions, count = await listed(number)
+    pages = max(1, -(-count // QUESTIONS_PER_PAGE))
+    if number > pages:  # past the end (a stale link, or the last question approved away)
+        number = pages
+        questions, count = await listed(number)
     filters = {
         "module": where.module_id or "",
         "type": where.question_type.value if where.question_type else "",
@@ -80,12 +97,12 @@ async def questions_page(
         "filters": filters,
         "questions": questions,
         "count": count,
-        "page": page,
-        "pages": max(1, -(-count // QUESTIONS_PER_PAGE)),
+        "page": number,
+        "pages": pages,
         "page_url": page_url,
         # Where an approve or an edit returns to: this page, with its filters and page.
         "back": _questions_url(
-            quiz.id, urlencode({**filters, "page": page}) if query or page > 1 else ""
+            quiz.id, urlencode({**filters, "page": number}) if query or number > 1 else ""
         ),
         "blank_parts": blank_parts,
     }

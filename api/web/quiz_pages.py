@@ -19,6 +19,7 @@ from api.web.pages import (
     check_same_origin,
     language_of,
     owned_quiz,
+    page_number,
     redirect,
     render,
     set_cookie,
@@ -117,18 +118,25 @@ async def sign_out(signed: Signed) -> Response:
 
 
 @router.get("/quizzes")
-async def quiz_list(request: Request, signed: Signed, page: int = 1) -> HTMLResponse:
-    page = max(1, min(page, 100_000))
-    summaries, count = await review.list_quizzes(
-        request.app.state.engine,
-        signed.user_id,
-        offset=(page - 1) * QUIZZES_PER_PAGE,
-        limit=QUIZZES_PER_PAGE,
-    )
+async def quiz_list(request: Request, signed: Signed, page: str = "1") -> HTMLResponse:
+    number = page_number(page)
+
+    async def listed(number: int) -> tuple[list[review.QuizSummary], int]:
+        return await review.list_quizzes(
+            request.app.state.engine,
+            signed.user_id,
+            offset=(number - 1) * QUIZZES_PER_PAGE,
+            limit=QUIZZES_PER_PAGE,
+        )
+
+    summaries, count = await listed(number)
     pages = max(1, -(-count // QUIZZES_PER_PAGE))
+    if number > pages:  # past the end (a stale link): the last page
+        number = pages
+        summaries, count = await listed(number)
     context = {
         "quizzes": summaries,
-        "page": page,
+        "page": number,
         "pages": pages,
         "count": count,
         "page_url": lambda n: f"{PREFIX}/quizzes?page={n}",
