@@ -210,6 +210,13 @@ async def test_the_page_speaks_the_quizs_language_unless_the_reader_switches(
     page = await client.get(f"/ui/quizzes/{quiz_id}")
     assert '<html lang="no">' in page.text
     assert "5 spørsmål generert (0 gjenstår)" in page.text
+    filtered = await client.get(
+        f"/ui/quizzes/{quiz_id}/questions", params={"type": "true_false", "notice": "saved"}
+    )
+    # The language switch keeps the page's filters (and does not repeat its notice).
+    switch = re.search(r'<a href="([^"]*)" hreflang="en"', filtered.text)
+    assert switch is not None
+    assert html.unescape(switch.group(1)) == "?type=true_false&lang=en"
     switched = await client.get(f"/ui/quizzes/{quiz_id}", params={"lang": "en"})
     assert '<html lang="en">' in switched.text
     assert "5 questions generated successfully (0 remaining)" in switched.text

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -167,6 +168,7 @@ def render(
             "csrf": visit.csrf if visit else None,
             "notice": t(f"notice.{notice}") if notice in NOTICES else None,
             "prefix": PREFIX,
+            "switch_to": lambda code: _switch_language(request, code),
             **context,
         },
         status_code=status_code,
@@ -197,6 +199,13 @@ def redirect(path: str, notice: str | None = None) -> RedirectResponse:
     if notice:
         path += ("&" if "?" in path else "?") + f"notice={notice}"
     return RedirectResponse(path, status_code=303)
+
+
+def _switch_language(request: Request, code: str) -> str:
+    """This page's own address (filters, page) in the other language; a notice is not
+    repeated."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "notice")]
+    return "?" + urlencode([*params, ("lang", code)])
 
 
 def page_number(raw: str) -> int:
