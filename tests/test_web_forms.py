@@ -91,6 +91,11 @@ async def test_form_errors_are_shown_next_to_their_fields_and_keep_the_input(
     assert error_for(response, "modules-0-batches-1-count") == "Enter a whole number."
     assert error_for(response, "modules-0-content") is None
     assert "kept content</textarea>" in response.text
+    pasted = await client.post(
+        "/ui/quizzes/new", data=quiz_form(csrf, **{"modules-0-content": "word " * 300_000})
+    )
+    assert pasted.status_code == 422  # 1.5 MB: the form's own error, not a 400 page
+    assert "at most 100000 characters" in (error_for(pasted, "modules-0-content") or "")
     assert 'aria-invalid="true"' in response.text
 
     same_pair = quiz_form(

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from api.auth import TokenRegistry
 from api.errors import NotFound
+from api.limits import MAX_BODY_BYTES
 from api.web.i18n import LANG_COOKIE, Translator, pick_language
 from api.web.session import SESSION_COOKIE, Session, SessionSigner
 from quizgen.db import repository as repo
@@ -97,7 +98,9 @@ class Visit:
 
     async def form(self) -> FormData:
         """The posted form, after checking its CSRF token and origin."""
-        form = await self.request.form()
+        # Any part the body limit lets through is read, so an over-long textarea gets the
+        # form's own "at most ... characters" next to it, not Starlette's bare 400 at 1 MiB.
+        form = await self.request.form(max_part_size=MAX_BODY_BYTES)
         token = form.get("csrf_token")
         same_origin = _same_origin(self.request)
         signer = signer_of(self.request)
