@@ -65,6 +65,14 @@ async def test_a_forged_or_tampered_session_is_refused(client: httpx.AsyncClient
     assert (await client.get("/ui/quizzes")).status_code == 303
 
 
+async def test_a_sign_in_form_opened_twice_still_signs_in(client: httpx.AsyncClient) -> None:
+    first = csrf_of(await client.get("/ui/sign-in"))
+    await client.get("/ui/sign-in")  # a second tab, or a reload
+    response = await client.post("/ui/sign-in", data={"token": ALICE, "csrf_token": first})
+    assert response.status_code == 303
+    assert "quizgen_session" in client.cookies
+
+
 async def test_a_session_cookie_of_any_characters_is_refused_not_an_error(
     client: httpx.AsyncClient,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from typing import Annotated
@@ -61,8 +62,15 @@ async def home() -> RedirectResponse:
 # --- signing in and out ------------------------------------------------------------------------
 
 
+# What `secrets.token_urlsafe(16)` makes.
+_NONCE = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
 def _sign_in_page(request: Request, *, error: str | None, status_code: int = 200) -> Response:
-    nonce = secrets.token_urlsafe(16)
+    # The browser's pre-session nonce is kept while it lasts: a sign-in form opened in a
+    # second tab (or reloaded) must not turn the first one's CSRF token stale.
+    current = request.cookies.get(PRE_SESSION_COOKIE, "")
+    nonce = current if _NONCE.fullmatch(current) else secrets.token_urlsafe(16)
     context = {"error": error, "signin_csrf": signer_of(request).csrf_for(nonce)}
     response = render(request, "sign_in.html", context, status_code=status_code)
     set_cookie(request, response, PRE_SESSION_COOKIE, nonce, max_age=3600)
