@@ -294,10 +294,12 @@ async def run_quiz(
     return time.perf_counter() - started, result
 
 
-async def run_skeleton(stack: Stack, queue: str, input: SkeletonInput) -> float:
-    """Start a skeleton parent; seconds until it completes."""
+async def run_skeleton(
+    stack: Stack, queue: str, input: SkeletonInput, client: Client | None = None
+) -> float:
+    """Start a skeleton parent (on `client`, else the stack's); seconds until it completes."""
     started = time.perf_counter()
-    await stack.client.execute_workflow(
+    await (client or stack.client).execute_workflow(
         SkeletonParent.run, input, id=f"skeleton-{uuid.uuid4().hex}", task_queue=queue
     )
     return time.perf_counter() - started

@@ -11,11 +11,9 @@ Every other part runs on the stack's server; this one shows what its flags buy.
 
 from __future__ import annotations
 
-import time
 import uuid
 from contextlib import AsyncExitStack
 
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -29,10 +27,11 @@ from bench.harness import (
     pair_ratios,
     quietly,
     ratio,
+    run_skeleton,
     seconds,
     spread,
 )
-from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput, SkeletonParent
+from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput
 from deploy.dev_server import QUEUE_READ_FLAGS, SQLITE_FLAGS, TEMPORAL_CLI
 
 PART = "0 server"
@@ -44,14 +43,6 @@ SHAPES = {
         children=20, activities=3, max_concurrent=10
     ),
 }
-
-
-async def _run(client: Client, queue: str, shape: SkeletonInput) -> float:
-    started = time.perf_counter()
-    await client.execute_workflow(
-        SkeletonParent.run, shape, id=f"skeleton-{uuid.uuid4().hex}", task_queue=queue
-    )
-    return time.perf_counter() - started
 
 
 async def run(stack: Stack) -> list[Row]:
@@ -78,8 +69,8 @@ async def run(stack: Stack) -> list[Row]:
                 await workers.enter_async_context(worker)
             for name, shape in SHAPES.items():
                 cases = [
-                    ("ours", lambda shape=shape: _run(stack.client, queue, shape)),
-                    ("plain", lambda shape=shape: _run(plain.client, queue, shape)),
+                    ("ours", lambda shape=shape: run_skeleton(stack, queue, shape)),
+                    ("plain", lambda shape=shape: run_skeleton(stack, queue, shape, plain.client)),
                 ]
                 await alternate(cases, 1)  # warm-up, off the clock
                 times = await alternate(cases, rounds)
