@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
 from quizgen.domain import MAX_QUIZ_CONTENT_CHARS
 
 __all__ = ["MAX_BODY_BYTES", "BodySizeLimit"]
@@ -27,10 +26,16 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
+        declared_too_large = any(
+            name == b"content-length" and value.isdigit() and int(value) > self.max_bytes
+            for name, value in scope.get("headers", [])
+        )
+
+        async def refusing_receive() -> Message:
+            # Declared over the limit: not a byte is read. The app's handler answers
+            # 413 in its surface's shape (JSON for the API, a page for /ui).
+            raise HTTPException(413, self._message())
+
         seen = 0
 
         async def counting_receive() -> Message:
@@ -44,11 +49,7 @@ class BodySizeLimit:
                     raise HTTPException(413, self._message())
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, refusing_receive if declared_too_large else counting_receive, send)
 
     def _message(self) -> str:
         return f"the request body is larger than {self.max_bytes} bytes"
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "payload_too_large", self._message())
-        await response(scope, receive, send)

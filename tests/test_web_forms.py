@@ -11,6 +11,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.limits import MAX_BODY_BYTES
 from cli.quizfile import derive_module_ids
 from quizgen.db import repository as repo
 from quizgen.db import review
@@ -91,6 +92,14 @@ async def test_form_errors_are_shown_next_to_their_fields_and_keep_the_input(
     assert error_for(response, "modules-0-batches-1-count") == "Enter a whole number."
     assert error_for(response, "modules-0-content") is None
     assert "kept content</textarea>" in response.text
+    huge = await client.post(
+        "/ui/quizzes/new",
+        content=b"x" * (MAX_BODY_BYTES + 1),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status_code == 413  # a page, as everywhere under /ui, not the API's JSON
+    assert huge.headers["content-type"].startswith("text/html")
+    assert "too large to send" in huge.text
     pasted = await client.post(
         "/ui/quizzes/new", data=quiz_form(csrf, **{"modules-0-content": "word " * 300_000})
     )

@@ -9,7 +9,7 @@ from api.web.pages import PREFIX, CsrfRefused, SignInRequired, redirect, render
 
 __all__ = ["error_page", "install_page_errors"]
 
-_MESSAGES = {404: "error.404", 403: "error.403", 503: "error.503"}
+_MESSAGES = {404: "error.404", 403: "error.403", 413: "error.413", 503: "error.503"}
 
 
 def is_page(request: Request) -> bool:

@@ -213,6 +213,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Skjemaet var utløpt eller kom fra et annet sted; ingenting ble endret. Last siden "
         "på nytt og prøv igjen.",
     ),
+    "error.413": (
+        "The form was too large to send (a quiz holds at most 500,000 characters of "
+        "content); nothing was changed. Go back, shorten it and send it again.",
+        "Skjemaet var for stort til å sendes (en quiz har høyst 500 000 tegn innhold); "
+        "ingenting ble endret. Gå tilbake, gjør det kortere og send det på nytt.",
+    ),
     "error.503": (
         "The service is busy or unreachable; try again in a moment.",
         "Tjenesten er opptatt eller utilgjengelig; prøv igjen om litt.",
