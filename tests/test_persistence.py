@@ -35,7 +35,15 @@ from tests.support.batches import ref as batch_ref
 from tests.support.batches import save_questions
 from tests.support.migrations import downgrade, upgrade
 
-TABLES = {"quiz", "quiz_module", "saved_batch", "question", "draft_question", "generation_attempt"}
+TABLES = {
+    "quiz",
+    "quiz_module",
+    "saved_batch",
+    "question",
+    "draft_question",
+    "generation_attempt",
+    "ended_session",
+}
 
 
 def _spec() -> QuizSpec:

@@ -51,9 +51,13 @@ async def test_pages_need_a_session_and_sign_in_takes_a_valid_token_only(
     assert "Sign out (alice)" in listing.text
     assert listing.headers["content-security-policy"].startswith("default-src 'self'")
 
+    copied = client.cookies["quizgen_session"]
     signed_out = await client.post("/ui/sign-out", data={"csrf_token": csrf_of(listing)})
     assert signed_out.status_code == 303
     assert signed_out.headers["location"] == "/ui/sign-in?notice=signed_out"
+    assert (await client.get("/ui/quizzes")).status_code == 303
+    # A copy of the cookie kept from before is no session either: signing out ended it.
+    client.cookies.set("quizgen_session", copied, path="/ui")
     assert (await client.get("/ui/quizzes")).status_code == 303
 
 

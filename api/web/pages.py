@@ -24,6 +24,7 @@ from api.limits import MAX_BODY_BYTES
 from api.web.i18n import LANG_COOKIE, Translator, pick_language
 from api.web.session import SESSION_COOKIE, Session, SessionSigner
 from quizgen.db import repository as repo
+from quizgen.db.sessions import session_ended
 from quizgen.domain import Language
 from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
@@ -124,6 +125,8 @@ async def visit(request: Request) -> Visit:
     tokens: TokenRegistry = request.app.state.tokens
     if session is None or not tokens.has_user(session.user_id):
         raise SignInRequired
+    if await session_ended(request.app.state.engine, session.nonce):
+        raise SignInRequired  # signed out: a copy of the cookie is no session
     return Visit(request=request, session=session, csrf=signer.csrf_for(session.nonce))
 
 

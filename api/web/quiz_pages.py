@@ -32,6 +32,7 @@ from api.web.session import PRE_SESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from api.web.throttle import SignInThrottle
 from quizgen.db import repository as repo
 from quizgen.db import review
+from quizgen.db.sessions import end_session
 from quizgen.domain import (
     MAX_BATCHES_PER_MODULE,
     MAX_MODULE_CONTENT_CHARS,
@@ -117,6 +118,8 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(signed: Signed) -> Response:
     await signed.form()
+    session = signed.session
+    await end_session(signed.request.app.state.engine, session.nonce, session.expires_at)
     response = redirect(f"{PREFIX}/sign-in", "signed_out")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response

@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "DraftQuestionRow",
+    "EndedSessionRow",
     "GenerationAttemptRow",
     "QuestionRow",
     "QuizModuleRow",
@@ -172,3 +173,17 @@ class GenerationAttemptRow(SQLModel, table=True):
     prompt_tokens: int = Field(sa_type=sa.BigInteger)
     completion_tokens: int = Field(sa_type=sa.BigInteger)
     cached_prompt_tokens: int = Field(sa_type=sa.BigInteger)
+
+
+class EndedSessionRow(SQLModel, table=True):
+    """A review-page session signed out before its cookie expired, by its nonce.
+
+    Sessions are signed cookies, so without this a copy of one would keep
+    working after its owner signed out. A row is useless once `expires_at` has
+    passed (the cookie is refused anyway); rows are pruned as new ones come.
+    """
+
+    __tablename__ = "ended_session"
+
+    nonce: str = Field(sa_type=sa.String(64), primary_key=True)
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
