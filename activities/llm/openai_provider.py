@@ -43,8 +43,6 @@ __all__ = ["OpenAIProvider"]
 log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {408, 409, 429}
-# The SDK's default pool (a transport of our own must be given it explicitly).
-_CONNECTIONS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
 class _SchemaUnsupportedError(Exception):
@@ -66,9 +64,12 @@ class OpenAIProvider:
                 base_url=settings.openai_base_url,
                 max_retries=0,
                 timeout=settings.llm_call_timeout.total_seconds(),
-                # The SDK's own HTTP client, reading at most MAX_RESPONSE_BYTES of an answer.
+                # The SDK's own HTTP client, reading at most MAX_RESPONSE_BYTES of an answer
+                # (a transport of our own must be given the SDK's pool limits explicitly).
                 http_client=openai.DefaultAsyncHttpxClient(
-                    transport=CappedTransport(httpx2.AsyncHTTPTransport(limits=_CONNECTIONS))
+                    transport=CappedTransport(
+                        httpx2.AsyncHTTPTransport(limits=openai.DEFAULT_CONNECTION_LIMITS)
+                    )
                 ),
             )
         self._client = client
