@@ -14,8 +14,6 @@ from __future__ import annotations
 import uuid
 from contextlib import AsyncExitStack
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.harness import (
@@ -32,7 +30,8 @@ from bench.harness import (
     spread,
 )
 from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput
-from deploy.dev_server import QUEUE_READ_FLAGS, SQLITE_FLAGS, TEMPORAL_CLI
+from deploy.dev_server import QUEUE_READ_FLAGS, SQLITE_FLAGS
+from tests.support.temporal import start_dev_server
 
 PART = "0 server"
 SHAPES = {
@@ -48,14 +47,7 @@ SHAPES = {
 async def run(stack: Stack) -> list[Row]:
     rounds = 2 if stack.quick else 5
     queue = f"bench-server-{uuid.uuid4().hex[:8]}"
-    plain = await quietly(
-        WorkflowEnvironment.start_local(
-            data_converter=pydantic_data_converter,
-            dev_server_existing_path=str(TEMPORAL_CLI),
-            dev_server_database_filename=str(stack.tmp / "temporal-plain.db"),
-            dev_server_extra_args=list(SQLITE_FLAGS),
-        )
-    )
+    plain = await quietly(start_dev_server(stack.tmp / "temporal-plain.db", SQLITE_FLAGS))
     rows: list[Row] = []
     try:
         async with AsyncExitStack() as workers:

