@@ -27,7 +27,6 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
-from activities.llm.base import GenerationRequest, QuestionProvider
 from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
 from quizgen.db import drafts
 from quizgen.db.batch_context import load_batch_context
@@ -40,6 +39,7 @@ from quizgen.errors import (
     TransientProviderError,
     cap_message,
 )
+from quizgen.llm.base import GenerationRequest, QuestionProvider
 from quizgen.names import (
     GENERATE_QUESTIONS_ACTIVITY,
     PERMANENT_PROVIDER_ERROR,

@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from temporalio.testing import ActivityEnvironment
 
 from activities.generation import GenerationActivities
-from activities.llm.base import QuestionProvider
 from activities.persistence import PersistenceActivities
 from bench.harness import (
     Row,
@@ -64,6 +63,7 @@ from quizgen.contracts import (
 )
 from quizgen.db.engine import make_engine
 from quizgen.domain import BatchResult, BatchStatus, QuizStatus, TokenUsage
+from quizgen.llm.base import QuestionProvider
 from quizgen.settings import Settings
 from tests.support.fake_openai import FakeOpenAI
 from worker.app import pool_size

@@ -34,8 +34,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.llm.base import QuestionProvider
-from activities.llm.openai_provider import OpenAIProvider
 from bench.processes import kill_all_processes
 from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput, SkeletonParent
 from quizgen import orchestration
@@ -43,6 +41,8 @@ from quizgen.contracts import GenerationConfig, QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
 from quizgen.domain import BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec
+from quizgen.llm.base import QuestionProvider
+from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
 from quizgen.settings import LLMProviderName, Settings
 from tests.conftest import LOCAL_POSTGRES, create_database, drop_database

@@ -12,7 +12,6 @@ validation, the extra round activities and the workflows' own logic.
 
 from __future__ import annotations
 
-from activities.llm.offline import OfflineProvider
 from bench.harness import (
     Row,
     Stack,
@@ -33,6 +32,7 @@ from bench.harness import (
 from bench.skeleton import SkeletonInput
 from quizgen.contracts import GenerationConfig
 from quizgen.domain import QuizStatus
+from quizgen.llm.offline import OfflineProvider
 
 PART = "1 overhead"
 QUESTIONS = 3

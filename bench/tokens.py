@@ -39,8 +39,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from activities.llm.base import QuestionProvider
-from activities.llm.faults import FaultInjectingProvider, FaultPlan
 from bench.harness import (
     Row,
     Stack,
@@ -56,6 +54,8 @@ from quizgen import orchestration
 from quizgen.contracts import BatchRef, GenerationConfig
 from quizgen.db import repository as repo
 from quizgen.domain import BatchStatus, QuizStatus, TokenUsage
+from quizgen.llm.base import QuestionProvider
+from quizgen.llm.faults import FaultInjectingProvider, FaultPlan
 from quizgen.settings import FaultKind
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.flows import wait_for_attempts

@@ -24,7 +24,6 @@ from urllib.parse import quote
 
 import httpx
 
-from activities.llm.faults import FaultPlan
 from deploy.stack import (
     STATE_DIR,
     UI_PORT,
@@ -36,6 +35,7 @@ from deploy.stack import (
 from quizgen.contracts import BatchRef
 from quizgen.domain import BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec, QuizStatus
 from quizgen.errors import QuizgenError
+from quizgen.llm.faults import FaultPlan
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
 from quizgen.settings import FaultKind, Settings
 

@@ -23,7 +23,7 @@ class LLMProviderName(StrEnum):
 
 
 class FaultKind(StrEnum):
-    """What an injected fault does to a batch (see activities/llm/faults.py)."""
+    """What an injected fault does to a batch (see quizgen/llm/faults.py)."""
 
     PERMANENT = "permanent"
     TRANSIENT = "transient"

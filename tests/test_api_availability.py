@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from quizgen.domain import Difficulty, QuestionType, batch_key
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.names import quiz_workflow_id
 from tests.support.api import ALICE, api_client, api_settings, auth, error_of
 from tests.support.api_cases import ONE_BATCH, generate

@@ -12,9 +12,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from quizgen.domain import QuizStatus
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.questions import normalize_text
 from tests.support.api import ALICE, api_client, api_settings, auth, error_of
 from tests.support.api_cases import Json, generate

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 import cli.client
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from api import create_app
 from quizgen.domain import QuizStatus
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.settings import Settings
 from tests.support.api import ALICE, BOB
 from tests.support.cli_runs import (

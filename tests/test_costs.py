@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.generation import MAX_AVOID_TEXTS
-from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen import orchestration
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
+from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen.questions import normalize_text
 from tests.support.bulk import BulkProvider
 from tests.support.flows import (

@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
-from activities.llm.faults import FaultInjectingProvider, FaultPlan
-from activities.llm.offline import OfflineProvider
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
 from quizgen.db import drafts
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
+from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
+from quizgen.llm.faults import FaultInjectingProvider, FaultPlan
+from quizgen.llm.offline import OfflineProvider
 from quizgen.names import QUIZ_STATUS, RETRY_SIGNAL, quiz_workflow_id
 from quizgen.settings import FaultKind
 from tests.support.bulk import BulkProvider

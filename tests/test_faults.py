@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from activities.llm.base import GenerationRequest
-from activities.llm.faults import FaultInjectingProvider, FaultPlan
-from activities.llm.offline import OfflineProvider
 from quizgen.domain import Difficulty, Language, QuestionType, Tone, batch_key
 from quizgen.errors import PermanentProviderError, TransientProviderError
+from quizgen.llm.base import GenerationRequest
+from quizgen.llm.faults import FaultInjectingProvider, FaultPlan
+from quizgen.llm.offline import OfflineProvider
 from quizgen.settings import FaultKind, Settings
 from quizgen.validation import validate_output
 from tests.support.samples import ENGLISH_SAMPLE

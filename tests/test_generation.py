@@ -7,12 +7,12 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from quizgen import orchestration
 from quizgen.contracts import QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.domain import BatchStatus, FailureReason, QuizStatus
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.names import (
     BATCHES_FAILED,
     QUESTIONS_SAVED,

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.offline import OfflineProvider
 from quizgen import orchestration
 from quizgen.contracts import QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.domain import QuizStatus
+from quizgen.llm.offline import OfflineProvider
 from quizgen.names import (
     quiz_workflow_id,
 )

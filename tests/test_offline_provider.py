@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
-from activities.llm.offline import OfflineProvider, split_sentences
 from quizgen.domain import Difficulty, Language, QuestionType, Tone
+from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
+from quizgen.llm.offline import OfflineProvider, split_sentences
 from quizgen.questions import normalize_text
 from quizgen.validation import Rejection, ValidationReport, validate_output
 
@@ -343,7 +343,7 @@ def test_negative_latency_is_refused() -> None:
 
 DIGEST_SCRIPT = """
 import asyncio, hashlib, sys
-from activities.llm.offline import OfflineProvider
+from quizgen.llm.offline import OfflineProvider
 from tests.test_offline_provider import make_request
 from quizgen.domain import Language, QuestionType
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from activities.llm.base import GenerationRequest
-from activities.llm.capped_http import MAX_RESPONSE_BYTES
-from activities.llm.openai_provider import OpenAIProvider
-from activities.llm.prompts import response_schema
 from quizgen.domain import Difficulty, Language, QuestionType, TokenUsage, Tone
 from quizgen.errors import PermanentProviderError, TransientProviderError
+from quizgen.llm.base import GenerationRequest
+from quizgen.llm.capped_http import MAX_RESPONSE_BYTES
+from quizgen.llm.openai_provider import OpenAIProvider
+from quizgen.llm.prompts import response_schema
 from quizgen.samples import ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
 from quizgen.settings import Settings
 from quizgen.validation import validate_output

@@ -24,11 +24,11 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from api import create_app
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.logs import JsonFormatter, QuizContext
 from quizgen.names import batch_workflow_id, quiz_workflow_id
 from quizgen.orchestration import workflow_summary

@@ -14,13 +14,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from api.generation import current_progress, trigger_generation
 from quizgen.contracts import QuizProgress
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, BatchStatus, QuizStatus
+from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.orchestration import TemporalGateway
 from quizgen.settings import Settings
 from quizgen.validation import validate_output

@@ -21,9 +21,6 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
-from activities.llm.openai_provider import OpenAIProvider
 from activities.persistence import PersistenceActivities
 from quizgen import orchestration
 from quizgen.contracts import QuizPlan, RecordRoundInput, RoundRecorded
@@ -31,6 +28,9 @@ from quizgen.db import drafts
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
 from quizgen.domain import QuizStatus
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
+from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.names import RECORD_ROUND_ACTIVITY, START_ROUND_ACTIVITY, quiz_workflow_id
 from quizgen.settings import FaultKind, Settings
 from tests.support.api import ALICE, BOB, api_client, api_settings, auth

@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from api import create_app
 from quizgen.db import repository as repo
 from quizgen.domain import Difficulty, QuestionType, QuizStatus, batch_key
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.settings import Settings
 from tests.support.api import ALICE, BOB
 from tests.support.browser import CHROMIUM, SCREENSHOTS, serious_violations

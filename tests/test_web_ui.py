@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from quizgen import orchestration
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, QuizSpec
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from quizgen.names import SEARCH_ATTRIBUTES, quiz_workflow_id
 from tests.support.browser import CHROMIUM, SCREENSHOTS
 from tests.support.flows import (

@@ -21,10 +21,10 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.generation import GenerationActivities
-from activities.llm.base import QuestionProvider
-from activities.llm.faults import FaultInjectingProvider, FaultPlan
 from activities.metrics import LLM_CALL_BUCKETS, LLM_CALL_SECONDS
 from activities.persistence import PersistenceActivities
+from quizgen.llm.base import QuestionProvider
+from quizgen.llm.faults import FaultInjectingProvider, FaultPlan
 from quizgen.settings import LLMProviderName, Settings
 from workflows.registry import WORKFLOWS
 
@@ -46,11 +46,11 @@ def build_provider(settings: Settings) -> QuestionProvider:
     """
     provider: QuestionProvider
     if settings.llm_provider is LLMProviderName.OPENAI:
-        from activities.llm.openai_provider import OpenAIProvider
+        from quizgen.llm.openai_provider import OpenAIProvider
 
         provider = OpenAIProvider(settings)
     else:
-        from activities.llm.offline import OfflineProvider
+        from quizgen.llm.offline import OfflineProvider
 
         provider = OfflineProvider(latency_seconds=settings.llm_offline_latency_seconds)
     plan = FaultPlan.from_settings(settings)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from activities.llm.base import GenerationRequest, GenerationResponse
 from quizgen.domain import QuestionType, TokenUsage
+from quizgen.llm.base import GenerationRequest, GenerationResponse
 from quizgen.questions import normalize_text
 
 _FILLER = (

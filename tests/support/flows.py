@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from activities.generation import GenerationActivities
-from activities.llm.base import QuestionProvider
-from activities.llm.faults import FaultPlan
 from activities.persistence import PersistenceActivities
 from quizgen.contracts import GenerationConfig, QuizProgress
 from quizgen.db import repository as repo
@@ -29,6 +27,8 @@ from quizgen.domain import (
     QuizStatus,
     batch_key,
 )
+from quizgen.llm.base import QuestionProvider
+from quizgen.llm.faults import FaultPlan
 from quizgen.names import PROGRESS_QUERY, quiz_workflow_id
 from quizgen.settings import FaultKind, Settings
 from tests.support.samples import ENGLISH_SAMPLE

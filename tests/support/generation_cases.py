@@ -7,10 +7,10 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.faults import FaultInjectingProvider
-from activities.llm.offline import OfflineProvider
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
+from quizgen.llm.faults import FaultInjectingProvider
+from quizgen.llm.offline import OfflineProvider
 from tests.support.flows import (
     FOUR_BATCHES,
     TEST_CONFIG,

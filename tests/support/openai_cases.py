@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.llm.openai_provider import OpenAIProvider
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
 from quizgen.db import repository as repo
@@ -31,6 +30,7 @@ from quizgen.domain import (
     QuizStatus,
     batch_key,
 )
+from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.samples import ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
 from quizgen.settings import Settings
 from tests.support.fake_openai import FakeOpenAI

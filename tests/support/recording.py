@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from activities.generation import GenerationActivities
-from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen.contracts import GeneratedQuestions, GenerateQuestionsInput
+from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen.names import GENERATE_QUESTIONS_ACTIVITY
 
 

@@ -18,7 +18,7 @@ from quizgen.domain import Difficulty, Language, QuestionType
 
 @cache
 def _words(language: Language) -> dict[str, dict[str, str]]:
-    text = files("activities.llm.prompts").joinpath(language.value, "words.json").read_text("utf-8")
+    text = files("quizgen.llm.prompts").joinpath(language.value, "words.json").read_text("utf-8")
     words: dict[str, dict[str, str]] = json.loads(text)
     return words
 

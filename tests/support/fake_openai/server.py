@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from activities.llm.base import GenerationRequest
-from activities.llm.offline import build_questions
 from quizgen.domain import Difficulty, QuestionType, TokenUsage, Tone
+from quizgen.llm.base import GenerationRequest
+from quizgen.llm.offline import build_questions
 from tests.support.fake_openai.faults import Fault
 from tests.support.fake_openai.records import RecordedRequest
 

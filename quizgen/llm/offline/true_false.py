@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from activities.llm.offline.context import Context, Question
+from quizgen.llm.offline.context import Context, Question
 
 __all__ = ["true_false"]
 

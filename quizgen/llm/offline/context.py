@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from activities.llm.offline.document import Document, Fact, Term
-from activities.llm.offline.lexicon import OTHER_CUE, word_stems
-from activities.llm.offline.wording import Wording
 from quizgen.domain import Difficulty
+from quizgen.llm.offline.document import Document, Fact, Term
+from quizgen.llm.offline.lexicon import OTHER_CUE, word_stems
+from quizgen.llm.offline.wording import Wording
 from quizgen.questions import normalize_text
 
 __all__ = [

@@ -1,6 +1,6 @@
 """What the text analysis yields: a module's sentences, terms and blankable facts.
 
-Plain frozen records, built by `activities.llm.offline.analysis` and read by
+Plain frozen records, built by `quizgen.llm.offline.analysis` and read by
 the question builders. A *fact* is one term token inside one sentence (the
 term occurs exactly once there), so blanking it gives a cloze statement with
 one well-defined answer.

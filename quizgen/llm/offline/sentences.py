@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from activities.llm.offline.lexicon import count_words
+from quizgen.llm.offline.lexicon import count_words
 
 __all__ = ["split_sentences"]
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from activities.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen.errors import PermanentProviderError, TransientProviderError
+from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen.settings import FaultKind, Settings
 
 __all__ = ["FaultInjectingProvider", "FaultPlan"]

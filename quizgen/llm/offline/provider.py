@@ -16,17 +16,17 @@ import random
 
 from pydantic import ValidationError
 
-from activities.llm.base import GenerationRequest, GenerationResponse
-from activities.llm.offline.analysis import analyse, stable_int
-from activities.llm.offline.categorization import categorization
-from activities.llm.offline.context import Builder, Context, Question, ordered_facts
-from activities.llm.offline.fill_in_blank import fill_in_blank
-from activities.llm.offline.lexicon import count_words
-from activities.llm.offline.matching import matching
-from activities.llm.offline.multiple_choice import multiple_choice
-from activities.llm.offline.true_false import true_false
-from activities.llm.offline.wording import WORDINGS
 from quizgen.domain import QuestionType, TokenUsage
+from quizgen.llm.base import GenerationRequest, GenerationResponse
+from quizgen.llm.offline.analysis import analyse, stable_int
+from quizgen.llm.offline.categorization import categorization
+from quizgen.llm.offline.context import Builder, Context, Question, ordered_facts
+from quizgen.llm.offline.fill_in_blank import fill_in_blank
+from quizgen.llm.offline.lexicon import count_words
+from quizgen.llm.offline.matching import matching
+from quizgen.llm.offline.multiple_choice import multiple_choice
+from quizgen.llm.offline.true_false import true_false
+from quizgen.llm.offline.wording import WORDINGS
 from quizgen.questions import QUESTION_MODELS, normalize_text
 
 __all__ = ["OfflineProvider", "build_questions"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from activities.llm.offline.context import MAX_GROUP_ATTEMPTS, Context, Question, pick_group
 from quizgen.domain import Difficulty
+from quizgen.llm.offline.context import MAX_GROUP_ATTEMPTS, Context, Question, pick_group
 
 __all__ = ["matching"]
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
-from activities.llm.offline.document import Document, Fact, Sentence, Term, Token
-from activities.llm.offline.lexicon import WORD, cue_of, is_term, stem
-from activities.llm.offline.sentences import split_sentences
+from quizgen.llm.offline.document import Document, Fact, Sentence, Term, Token
+from quizgen.llm.offline.lexicon import WORD, cue_of, is_term, stem
+from quizgen.llm.offline.sentences import split_sentences
 from quizgen.questions import normalize_text
 
 __all__ = ["analyse", "stable_int"]

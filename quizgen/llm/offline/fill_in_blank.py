@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from activities.llm.offline.context import Context, Question
-from activities.llm.offline.document import Fact
 from quizgen.domain import Difficulty
+from quizgen.llm.offline.context import Context, Question
+from quizgen.llm.offline.document import Fact
 
 __all__ = ["fill_in_blank"]
 

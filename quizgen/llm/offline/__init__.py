@@ -53,7 +53,7 @@ Only the names below are the package's public surface.
 
 from __future__ import annotations
 
-from activities.llm.offline.provider import OfflineProvider, build_questions
-from activities.llm.offline.sentences import split_sentences
+from quizgen.llm.offline.provider import OfflineProvider, build_questions
+from quizgen.llm.offline.sentences import split_sentences
 
 __all__ = ["OfflineProvider", "build_questions", "split_sentences"]

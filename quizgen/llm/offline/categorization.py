@@ -12,16 +12,16 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import combinations
 
-from activities.llm.offline.context import (
+from quizgen.domain import Difficulty
+from quizgen.llm.offline.context import (
     MAX_GROUP_ATTEMPTS,
     TARGET,
     Context,
     Question,
     pick_group,
 )
-from activities.llm.offline.document import Fact, Term
-from activities.llm.offline.lexicon import word_stems
-from quizgen.domain import Difficulty
+from quizgen.llm.offline.document import Fact, Term
+from quizgen.llm.offline.lexicon import word_stems
 
 __all__ = ["categorization"]
 

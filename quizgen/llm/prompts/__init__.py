@@ -27,8 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from activities.llm.base import GenerationRequest
 from quizgen.domain import Language, QuestionType
+from quizgen.llm.base import GenerationRequest
 from quizgen.questions import QUESTION_MODELS
 from quizgen.validation import Rejection
 

@@ -31,11 +31,11 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from activities.llm.base import GenerationRequest, GenerationResponse
-from activities.llm.capped_http import CappedTransport, ResponseTooLargeError
-from activities.llm.prompts import build_prompt, response_schema
 from quizgen.domain import TokenUsage
 from quizgen.errors import ConfigurationError, PermanentProviderError, TransientProviderError
+from quizgen.llm.base import GenerationRequest, GenerationResponse
+from quizgen.llm.capped_http import CappedTransport, ResponseTooLargeError
+from quizgen.llm.prompts import build_prompt, response_schema
 from quizgen.settings import Settings
 
 __all__ = ["OpenAIProvider"]
