@@ -54,6 +54,7 @@ from bench.harness import (
     spread,
 )
 from bench.skeleton import SkeletonInput
+from deploy.local.fake_openai import FakeOpenAI
 from quizgen.contracts import (
     BatchState,
     GenerateQuestionsInput,
@@ -65,7 +66,6 @@ from quizgen.db.engine import make_engine
 from quizgen.domain import BatchResult, BatchStatus, QuizStatus, TokenUsage
 from quizgen.llm.base import QuestionProvider
 from quizgen.settings import Settings
-from tests.support.fake_openai import FakeOpenAI
 from worker.app import pool_size
 
 PART = "7 durability"

@@ -36,6 +36,10 @@ from temporalio.worker import Worker
 
 from bench.processes import kill_all_processes
 from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput, SkeletonParent
+from deploy.local.fake_openai import FakeOpenAI
+from deploy.local.migrations import upgrade
+from deploy.local.postgres import LOCAL_POSTGRES, create_database, drop_database
+from deploy.local.temporal import server_address, start_dev_server
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig, QuizWorkflowResult
 from quizgen.db import repository as repo
@@ -45,10 +49,6 @@ from quizgen.llm.base import QuestionProvider
 from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
 from quizgen.settings import LLMProviderName, Settings
-from tests.conftest import LOCAL_POSTGRES, create_database, drop_database
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.migrations import upgrade
-from tests.support.temporal import server_address, start_dev_server
 from worker.app import build_workers, pool_size, running_workers
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,7 +41,7 @@ from bench.harness import (
 )
 from bench.processes import WorkerProcess, quizgen_worker_process, skeleton_worker_process
 from bench.skeleton import SkeletonInput, SkeletonParent
-from tests.support.api import ALICE, api_client, api_settings, auth
+from deploy.local.api import ALICE, api_client, auth, local_settings
 
 PART = "4 load"
 QUIZZES, BATCHES, QUESTIONS = 50, 2, 3
@@ -141,7 +141,7 @@ async def run(stack: Stack) -> list[Row]:
     real, skel = await asyncio.gather(
         quizgen_worker_process(stack, q_real), skeleton_worker_process(stack, q_skel)
     )
-    settings = api_settings(
+    settings = local_settings(
         database_url=stack.database_url,
         temporal_address=stack.address,
         temporal_task_queue=q_real,

@@ -39,10 +39,10 @@ from bench.harness import (
     spread,
 )
 from bench.skeleton import SkeletonInput
+from deploy.local.fake_openai import FakeOpenAI
 from quizgen.contracts import GenerationConfig
 from quizgen.domain import QuizStatus
 from quizgen.settings import Settings
-from tests.support.fake_openai import FakeOpenAI
 
 PART = "2 parallel"
 BATCHES, QUESTIONS, LATENCY, CAP = 20, 3, 1.0, 20

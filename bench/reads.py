@@ -33,9 +33,9 @@ from bench.harness import (
     ratio,
 )
 from bench.processes import quizgen_worker_process
+from deploy.local.api import ALICE, api_client, auth, local_settings
+from deploy.local.fake_openai import FakeOpenAI
 from quizgen import orchestration as api_temporal
-from tests.support.api import ALICE, api_client, api_settings, auth
-from tests.support.fake_openai import FakeOpenAI
 
 PART = "5 reads"
 # Slow enough that an 80-batch quiz is still generating after every timed GET
@@ -84,7 +84,7 @@ async def run(stack: Stack) -> list[Row]:
     # Enough batches that the generating quiz outlasts the GETs (10 batches per 2 s wave).
     batches = 40 if stack.quick else 80
     queue = new_queue("reads")
-    settings = api_settings(
+    settings = local_settings(
         database_url=stack.database_url, temporal_address=stack.address, temporal_task_queue=queue
     )
     async with FakeOpenAI(delay=0.0) as server:

@@ -1,6 +1,6 @@
 """Part 0: the dev server's own flags, measured: the skeleton with and without them.
 
-Two dev servers side by side: the stack's (started with `deploy/dev_server.py`'s
+Two dev servers side by side: the stack's (started with `deploy/local/temporal.py`'s
 flags) and one with the SQLite pragmas only, i.e. the server's own limit of 20
 history queue reads a second. Each runs the bare skeleton (`bench/skeleton.py`)
 with a worker of its own in this process, alternating A B A B, in two shapes:
@@ -30,8 +30,7 @@ from bench.harness import (
     spread,
 )
 from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput
-from deploy.dev_server import QUEUE_READ_FLAGS, SQLITE_FLAGS
-from tests.support.temporal import start_dev_server
+from deploy.local.temporal import QUEUE_READ_FLAGS, SQLITE_FLAGS, start_dev_server
 
 PART = "0 server"
 SHAPES = {
@@ -71,7 +70,7 @@ async def run(stack: Stack) -> list[Row]:
                 rows.append(
                     Row(
                         part=PART,
-                        measure=f"skeleton, {name}: dev server with deploy/dev_server.py's "
+                        measure=f"skeleton, {name}: dev server with deploy/local/temporal.py's "
                         "flags vs with the SQLite pragmas only (20 queue reads/s)",
                         result=f"ours {seconds(ours)}",
                         baseline=f"plain {seconds(base)}",

@@ -50,6 +50,8 @@ from bench.harness import (
     ratio,
     real_workers,
 )
+from deploy.local.fake_openai import FakeOpenAI
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import BatchRef, GenerationConfig
 from quizgen.db import repository as repo
@@ -57,8 +59,6 @@ from quizgen.domain import BatchStatus, QuizStatus, TokenUsage
 from quizgen.llm.base import QuestionProvider
 from quizgen.llm.faults import FaultInjectingProvider, FaultPlan
 from quizgen.settings import FaultKind
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.flows import wait_for_attempts
 
 PART = "3 tokens"
 BATCHES, QUESTIONS = 40, 5

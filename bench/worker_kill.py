@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -25,16 +24,18 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from deploy.local.migrations import upgrade
+from deploy.local.postgres import LOCAL_POSTGRES, create_database, drop_database
+from deploy.local.processes import WorkerProcess, worker_environment
+from deploy.local.temporal import server_address, start_dev_server
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
+from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
-from quizgen.domain import Difficulty, QuestionType, QuizStatus
-from tests.conftest import LOCAL_POSTGRES, create_database, drop_database
-from tests.support.flows import make_quiz, wait_for_attempts
-from tests.support.migrations import upgrade
-from tests.support.temporal import server_address, start_dev_server
+from quizgen.domain import BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec, QuizStatus
+from quizgen.samples import ENGLISH_SAMPLE
 
-ROOT = Path(__file__).resolve().parents[1]
 BATCHES = [
     (f"m{m}", question_type, 4, Difficulty.MEDIUM)
     for m in range(4)
@@ -43,29 +44,31 @@ BATCHES = [
 CONFIG = GenerationConfig(max_concurrent_batches=4)
 
 
-async def _worker(
-    address: str, database_url: str, queue: str, log: Path
-) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": address,
-        "TEMPORAL_TASK_QUEUE": queue,
-        "DATABASE_URL": database_url,
-        "LLM_PROVIDER": "offline",
-        "LLM_FAULT_RATE": "0",
-        "LLM_OFFLINE_LATENCY_SECONDS": "2",
-    }
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "worker", cwd=ROOT, env=env, stdout=out, stderr=out
+def _spec() -> QuizSpec:
+    modules: dict[str, list[BatchSpec]] = {}
+    for module_id, question_type, count, difficulty in BATCHES:
+        modules.setdefault(module_id, []).append(
+            BatchSpec(question_type=question_type, count=count, difficulty=difficulty)
         )
+    return QuizSpec(
+        title="Worker kill",
+        modules=[
+            ModuleSpec(module_id=m, name=f"Module {m}", content=ENGLISH_SAMPLE, batches=b)
+            for m, b in modules.items()
+        ],
+    )
+
+
+async def _worker(address: str, database_url: str, queue: str, log: Path) -> WorkerProcess:
+    env = worker_environment(address, database_url, queue, LLM_OFFLINE_LATENCY_SECONDS="2")
+    return await WorkerProcess("worker", env, log).start()
 
 
 async def _run(
     env_address: str, client: Client, engine: AsyncEngine, url: str, kill: bool, tmp: Path
 ) -> float:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    quiz_id = await make_quiz(engine, BATCHES)
+    quiz_id = await repo.create_quiz(engine, "bench", _spec())
     log = tmp / f"{queue}.log"
     worker = await _worker(env_address, url, queue, log)
     started = time.monotonic()
@@ -75,15 +78,13 @@ async def _run(
         while b"generating batch_key" not in log.read_bytes():  # noqa: ASYNC110 - a log file
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # the calls are in flight (2 s each)
-        worker.kill()
-        await worker.wait()
+        await worker.kill()
         replacement = await _worker(env_address, url, queue, log)
     record = await wait_for_attempts(engine, quiz_id, 1, within_seconds=300)
     elapsed = time.monotonic() - started
     for process in (worker, replacement):
-        if process is not None and process.returncode is None:
-            process.terminate()
-            await process.wait()
+        if process is not None:
+            await process.stop()
     assert record.status is QuizStatus.READY_FOR_REVIEW, record.status
     return elapsed
 

@@ -1,6 +1,6 @@
 """`./dev demo`: a sample quiz through a partial failure and a retry of only the failed batch.
 
-1. Brings up the local stack (deploy/stack.py): PostgreSQL, the schema,
+1. Brings up the local stack (deploy/local/): PostgreSQL, the schema,
    Temporal (Web UI on http://localhost:8233), the HTTP API, and a worker
    whose fault injection makes exactly one batch of the sample quiz fail.
 2. Creates the sample quiz (bundled course text) with `POST /quizzes` and
@@ -24,14 +24,10 @@ from urllib.parse import quote
 
 import httpx
 
-from deploy.stack import (
-    STATE_DIR,
-    UI_PORT,
-    ensure_database,
-    ensure_temporal,
-    start_service,
-    stop_started_servers,
-)
+from deploy.local.paths import STATE_DIR
+from deploy.local.postgres import ensure_database
+from deploy.local.processes import start_service, stop_started_servers
+from deploy.local.temporal import UI_PORT, ensure_temporal
 from quizgen.contracts import BatchRef
 from quizgen.domain import BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec, QuizStatus
 from quizgen.errors import QuizgenError

@@ -13,8 +13,9 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.api import ALICE, BOB, TOKENS, api_client, auth
 from quizgen.settings import Settings
-from tests.support.api import ALICE, BOB, TOKENS, api_client, auth, error_of
+from tests.support.api import error_of
 from tests.support.api_cases import ONE_BATCH, Json, generated_quiz
 from tests.support.api_flows import all_questions, create_quiz, get_quiz, quiz_body
 

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.api import ALICE, api_client, auth, local_settings
 from quizgen.domain import Difficulty, QuestionType, batch_key
 from quizgen.llm.faults import FaultInjectingProvider
 from quizgen.llm.offline import OfflineProvider
 from quizgen.names import quiz_workflow_id
-from tests.support.api import ALICE, api_client, api_settings, auth, error_of
+from tests.support.api import error_of
 from tests.support.api_cases import ONE_BATCH, generate
 from tests.support.api_flows import all_questions, create_quiz, dev_server, get_quiz, wait_for_quiz
 from tests.support.flows import plan_breaking, running_worker
@@ -31,7 +32,7 @@ async def test_temporal_down_answers_503_and_recovers(
     database_url: str, engine: AsyncEngine, task_queue: str, tmp_path: Path
 ) -> None:
     async with dev_server(tmp_path / "temporal.db") as server:
-        settings = api_settings(
+        settings = local_settings(
             database_url=database_url,
             temporal_address=server.address,
             temporal_task_queue=task_queue,
@@ -76,7 +77,7 @@ async def test_temporal_down_is_reported_promptly(
     database_url: str, task_queue: str, tmp_path: Path
 ) -> None:
     async with dev_server(tmp_path / "temporal.db") as server:
-        settings = api_settings(
+        settings = local_settings(
             database_url=database_url,
             temporal_address=server.address,
             temporal_task_queue=task_queue,

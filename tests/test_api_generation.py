@@ -12,15 +12,16 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.api import ALICE, api_client, auth, local_settings
+from deploy.local.temporal import server_address
 from quizgen.domain import QuizStatus
 from quizgen.llm.faults import FaultInjectingProvider
 from quizgen.llm.offline import OfflineProvider
 from quizgen.questions import normalize_text
-from tests.support.api import ALICE, api_client, api_settings, auth, error_of
+from tests.support.api import error_of
 from tests.support.api_cases import Json, generate
 from tests.support.api_flows import all_questions, create_quiz, get_quiz, wait_for_quiz
 from tests.support.flows import FOUR_BATCHES, force_status, keys_of, plan_breaking, running_worker
-from tests.support.temporal import server_address
 
 KEYS = keys_of(FOUR_BATCHES)
 TARGETS = {key: batch[2] for key, batch in zip(KEYS, FOUR_BATCHES, strict=True)}
@@ -138,7 +139,7 @@ async def test_live_progress_while_generating_and_conflicts(
     task_queue: str,
 ) -> None:
     # One batch at a time, each LLM call slowed down: progress grows step by step.
-    settings = api_settings(
+    settings = local_settings(
         database_url=database_url,
         temporal_address=server_address(temporal_env),
         temporal_task_queue=task_queue,

@@ -10,8 +10,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.api import ALICE, auth
 from quizgen.domain import Difficulty, QuestionType
-from tests.support.api import ALICE, auth, error_of
+from tests.support.api import error_of
 from tests.support.api_cases import ONE_BATCH, Json, generate, generated_quiz
 from tests.support.api_flows import all_questions, create_quiz
 from tests.support.flows import Batch, keys_of

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from api.limits import MAX_BODY_BYTES
+from deploy.local.api import ALICE, auth
 from quizgen.domain import (
     MAX_BATCHES_PER_MODULE,
     MAX_MODULE_CONTENT_CHARS,
@@ -20,7 +21,7 @@ from quizgen.domain import (
     MAX_QUESTIONS_PER_BATCH,
     MAX_QUIZ_CONTENT_CHARS,
 )
-from tests.support.api import ALICE, auth, error_of
+from tests.support.api import error_of
 from tests.support.api_cases import ONE_BATCH, Json
 from tests.support.api_flows import quiz_body
 

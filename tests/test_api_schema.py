@@ -34,16 +34,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from api import create_app
 from api.models import QuestionUpdate, QuizCreate
+from deploy.local.api import ALICE, auth, local_settings
+from deploy.local.migrations import upgrade
+from deploy.local.postgres import create_database, drop_database
+from deploy.local.temporal import server_address
 from quizgen.contracts import BatchRef
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
 from quizgen.domain import BatchSpec, ModuleSpec, QuestionType, QuizSpec
 from quizgen.settings import Settings
-from tests.conftest import create_database, drop_database
-from tests.support.api import ALICE, api_settings, auth
 from tests.support.batches import save_questions
-from tests.support.migrations import upgrade
-from tests.support.temporal import server_address
 
 
 class _AppSlot:
@@ -67,7 +67,7 @@ class _AppSlot:
 
 APP = _AppSlot()
 # The document FastAPI serves at /openapi.json (it does not depend on settings).
-OPENAPI = create_app(api_settings()).openapi()
+OPENAPI = create_app(local_settings()).openapi()
 
 schema = schemathesis.openapi.from_dict(
     OPENAPI,
@@ -215,7 +215,7 @@ async def seeded(
     schema_database_url: str, temporal_env: WorkflowEnvironment
 ) -> AsyncIterator[Seeded]:
     quiz_id, question_ids, fresh_id = await _seed(schema_database_url)
-    settings = api_settings(
+    settings = local_settings(
         database_url=schema_database_url,
         temporal_address=server_address(temporal_env),
         # No worker polls it: a started generation stays running and touches nothing else.

@@ -21,11 +21,11 @@ from temporalio.testing import WorkflowEnvironment
 
 import cli.client
 from api import create_app
+from deploy.local.api import ALICE, BOB, serving
 from quizgen.domain import QuizStatus
 from quizgen.llm.faults import FaultInjectingProvider
 from quizgen.llm.offline import OfflineProvider
 from quizgen.settings import Settings
-from tests.support.api import ALICE, BOB
 from tests.support.cli_runs import (
     ANSI,
     BROKEN,
@@ -44,7 +44,6 @@ from tests.support.cli_runs import (
     start_cli,
 )
 from tests.support.flows import plan_breaking, running_worker
-from tests.support.serve import serving
 
 
 async def test_a_teacher_runs_a_quiz_from_the_command_line(

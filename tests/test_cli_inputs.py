@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import create_app
 from cli.quizfile import QuizFileError, derive_module_ids, load_quiz_file
+from deploy.local.api import ALICE, BOB, serving
 from quizgen.db import repository as repo
 from quizgen.domain import (
     BatchSpec,
@@ -26,7 +27,6 @@ from quizgen.domain import (
     batch_key,
 )
 from quizgen.settings import Settings
-from tests.support.api import ALICE, BOB
 from tests.support.batches import ref, save_questions
 from tests.support.cli_runs import (
     KEYS,
@@ -36,7 +36,6 @@ from tests.support.cli_runs import (
     closed_port_api,
     quizgen,
 )
-from tests.support.serve import serving
 from tests.support.web import QUESTIONS
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.generation import MAX_AVOID_TEXTS
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
@@ -22,7 +23,6 @@ from tests.support.flows import (
     make_quiz,
     question_rows,
     running_worker,
-    wait_for_attempts,
 )
 from tests.support.recording import RecordingProvider
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.processes import worker_process
+from deploy.local.temporal import server_address
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.db import repository as repo
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
@@ -18,10 +21,8 @@ from tests.support.flows import (
     make_quiz,
     question_rows,
     saved_batch_count,
-    wait_for_attempts,
     wait_until,
 )
-from tests.support.processes import worker_process
 
 EIGHT_BATCHES: list[Batch] = [
     (f"m{m}", question_type, 4, Difficulty.MEDIUM)
@@ -45,7 +46,9 @@ async def test_sigkilled_worker_mid_round_is_replaced_without_loss_or_duplicates
     # the losers of those races converge instead of failing the round.
     config = TEST_CONFIG.model_copy(update={"max_concurrent_batches": 2, "repair_rounds": 5})
 
-    async with worker_process(temporal_env, database_url, task_queue, tmp_path / "w1.log"):
+    async with worker_process(
+        server_address(temporal_env), database_url, task_queue, tmp_path / "w1.log"
+    ):
         await orchestration.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=config
         )
@@ -56,7 +59,9 @@ async def test_sigkilled_worker_mid_round_is_replaced_without_loss_or_duplicates
     assert (await repo.get_quiz(engine, quiz_id)).status is QuizStatus.GENERATING_QUESTIONS
 
     second_log = tmp_path / "w2.log"
-    async with worker_process(temporal_env, database_url, task_queue, second_log) as second:
+    async with worker_process(
+        server_address(temporal_env), database_url, task_queue, second_log
+    ) as second:
         record = await wait_for_attempts(engine, quiz_id, 1, within_seconds=120)
         second.terminate()
 

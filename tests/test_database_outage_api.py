@@ -24,15 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from api.errors import install_error_handlers
+from deploy.local.api import ALICE, auth, local_settings
+from deploy.local.temporal import server_address
 from quizgen.db.engine import make_engine
 from quizgen.db.outage import is_database_outage
 from quizgen.domain import Difficulty, QuestionType
 from quizgen.settings import Settings
-from tests.support.api import ALICE, api_settings, auth, error_of
+from tests.support.api import error_of
 from tests.support.api_flows import create_quiz, quiz_body
 from tests.support.flows import Batch
 from tests.support.pg_gate import PostgresGate, Refusal
-from tests.support.temporal import server_address
 
 ONE_BATCH: list[Batch] = [("cells", QuestionType.TRUE_FALSE, 3, Difficulty.EASY)]
 UNAVAILABLE = "the database is unavailable; try again shortly"
@@ -50,7 +51,7 @@ async def gate() -> AsyncIterator[PostgresGate]:
 def settings(
     gate: PostgresGate, database_url: str, temporal_env: WorkflowEnvironment, task_queue: str
 ) -> Settings:
-    return api_settings(
+    return local_settings(
         database_url=gate.url_for(database_url),
         temporal_address=server_address(temporal_env),
         temporal_task_queue=task_queue,

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.temporal import TEMPORAL_CLI, server_address
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
 from quizgen.db import drafts
@@ -35,12 +37,10 @@ from tests.support.flows import (
     plan_breaking,
     question_rows,
     running_worker,
-    wait_for_attempts,
     wait_for_status,
 )
 from tests.support.history_scan import quiz_histories
 from tests.support.recording import RecordingProvider
-from tests.support.temporal import TEMPORAL_CLI, server_address
 
 KEYS = keys_of(FOUR_BATCHES)
 TARGETS = {key: batch[2] for key, batch in zip(KEYS, FOUR_BATCHES, strict=True)}

@@ -7,6 +7,8 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.temporal import TEMPORAL_CLI, server_address
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import QuizWorkflowResult
 from quizgen.db import repository as repo
@@ -32,13 +34,11 @@ from tests.support.flows import (
     query_progress,
     question_rows,
     running_worker,
-    wait_for_attempts,
     wait_for_status,
 )
 from tests.support.generation_cases import KEYS, TARGETS, partial_round, retry, start
 from tests.support.histories import record_histories
 from tests.support.recording import CommitThenFailOnce, RecordingProvider
-from tests.support.temporal import TEMPORAL_CLI, server_address
 
 
 async def test_one_failing_batch_leaves_the_quiz_partial_and_everything_agrees(

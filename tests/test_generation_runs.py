@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import QuizWorkflowResult
 from quizgen.db import repository as repo
@@ -26,7 +27,6 @@ from tests.support.flows import (
     question_rows,
     running_worker,
     saved_batch_count,
-    wait_for_attempts,
     wait_until,
 )
 from tests.support.generation_cases import KEYS, TARGETS, partial_round, retry

@@ -1,6 +1,6 @@
 """The real LLM provider at provider level: `OpenAIProvider` with the real `openai` client,
 `provider.generate(...)` straight against a local OpenAI-compatible server
-(`tests.support.fake_openai`), no network (fast): how the request looks, how each failure is
+(`deploy.local.fake_openai`), no network (fast): how the request looks, how each failure is
 classified, json_schema fallback."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from deploy.local.fake_openai import FakeOpenAI, Fault
 from quizgen.domain import Difficulty, Language, QuestionType, TokenUsage, Tone
 from quizgen.errors import PermanentProviderError, TransientProviderError
 from quizgen.llm.base import GenerationRequest
@@ -25,7 +26,6 @@ from quizgen.samples import ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
 from quizgen.settings import Settings
 from quizgen.validation import validate_output
 from tests.support import openai_cases
-from tests.support.fake_openai import FakeOpenAI, Fault
 from tests.support.openai_cases import (
     MATCHING,
     MC,

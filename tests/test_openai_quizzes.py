@@ -1,6 +1,6 @@
 """The real LLM provider end to end, whole quizzes: real Temporal dev server + PostgreSQL, a
 worker built by `running_worker` with the OpenAIProvider, a local OpenAI-compatible server
-(`tests.support.fake_openai`) as the only LLM: all five question types, JSON mode without
+(`deploy.local.fake_openai`) as the only LLM: all five question types, JSON mode without
 json_schema support, token totals exactly as the server reported them (cached ones too), the
 LLM concurrency cap, per-quiz model and temperature, Norwegian prompts; each an acceptance
 case of the "real LLM provider" issue."""
@@ -12,11 +12,11 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.fake_openai import FakeOpenAI, Fault
 from quizgen.db import repository as repo
 from quizgen.domain import Difficulty, Language, QuestionType, TokenUsage
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
 from tests.support import openai_cases
-from tests.support.fake_openai import FakeOpenAI, Fault
 from tests.support.flows import question_rows
 from tests.support.openai_cases import (
     CAT,

@@ -1,6 +1,6 @@
 """The real LLM provider end to end when the LLM misbehaves: real Temporal dev server +
 PostgreSQL, a worker built by `running_worker` with the OpenAIProvider, a local
-OpenAI-compatible server (`tests.support.fake_openai`) as the only LLM: rate limits, server
+OpenAI-compatible server (`deploy.local.fake_openai`) as the only LLM: rate limits, server
 errors, a bad API key, malformed, short and invalid answers, slow answers and timeouts; each
 an acceptance case of the "real LLM provider" issue."""
 
@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import TimeoutType
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.fake_openai import FakeOpenAI, Fault
 from quizgen.domain import BatchStatus, QuizStatus
 from quizgen.names import GENERATE_QUESTIONS_ACTIVITY, batch_workflow_id
 from quizgen.questions import normalize_text
 from tests.support import openai_cases
-from tests.support.fake_openai import FakeOpenAI, Fault
 from tests.support.flows import question_rows
 from tests.support.openai_cases import (
     FIB,

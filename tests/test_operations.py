@@ -25,6 +25,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api import create_app
+from deploy.local.api import ALICE, auth, serving
+from deploy.local.temporal import TEMPORAL_CLI, server_address
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef
 from quizgen.llm.faults import FaultInjectingProvider
@@ -33,11 +35,8 @@ from quizgen.logs import JsonFormatter, QuizContext
 from quizgen.names import batch_workflow_id, quiz_workflow_id
 from quizgen.orchestration import workflow_summary
 from quizgen.settings import Settings
-from tests.support.api import ALICE, auth
 from tests.support.api_flows import create_quiz, wait_for_quiz
 from tests.support.flows import FOUR_BATCHES, keys_of, plan_breaking, quiz_spec, running_worker
-from tests.support.serve import serving
-from tests.support.temporal import TEMPORAL_CLI, server_address
 from worker.app import metrics_runtime
 from workflows.quiz import batch_summary
 

@@ -13,6 +13,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from deploy.local.migrations import downgrade, upgrade
+from deploy.local.postgres import create_database, drop_database
 from quizgen.db import drafts, rounds
 from quizgen.db import repository as repo
 from quizgen.db.batch_context import load_batch_context
@@ -30,10 +32,8 @@ from quizgen.domain import (
     TokenUsage,
 )
 from quizgen.validation import Rejection, validate_output
-from tests.conftest import create_database, drop_database
 from tests.support.batches import ref as batch_ref
 from tests.support.batches import save_questions
-from tests.support.migrations import downgrade, upgrade
 
 TABLES = {
     "quiz",

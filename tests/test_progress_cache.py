@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from api.generation import current_progress, trigger_generation
+from deploy.local.api import local_settings
+from deploy.local.temporal import server_address
+from deploy.local.waiting import wait_for_attempts
 from quizgen.contracts import QuizProgress
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, BatchStatus, QuizStatus
@@ -24,7 +27,6 @@ from quizgen.llm.offline import OfflineProvider
 from quizgen.orchestration import TemporalGateway
 from quizgen.settings import Settings
 from quizgen.validation import validate_output
-from tests.support.api import api_settings
 from tests.support.batches import save_questions
 from tests.support.flows import (
     FOUR_BATCHES,
@@ -33,9 +35,7 @@ from tests.support.flows import (
     plan_breaking,
     question_rows,
     running_worker,
-    wait_for_attempts,
 )
-from tests.support.temporal import server_address
 
 OWNER = "teacher"  # make_quiz's
 
@@ -59,7 +59,7 @@ class Gate:
 async def test_a_retry_is_never_shown_the_last_rounds_cached_progress(
     database_url: str, temporal_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str
 ) -> None:
-    settings = api_settings(
+    settings = local_settings(
         database_url=database_url,
         temporal_address=server_address(temporal_env),
         temporal_task_queue=task_queue,
@@ -120,7 +120,7 @@ async def test_progress_counts_a_batch_saved_before_the_workflow_heard_of_it(
 ) -> None:
     """A save commits seconds before the parent workflow takes in its child's completion
     (and a restarted worker replays from before it): the saved rows win."""
-    settings = api_settings(
+    settings = local_settings(
         database_url=database_url,
         temporal_address=server_address(temporal_env),
         temporal_task_queue=task_queue,

@@ -22,6 +22,10 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.persistence import PersistenceActivities
+from deploy.local.api import ALICE, BOB, api_client, auth, local_settings
+from deploy.local.fake_openai import FakeOpenAI
+from deploy.local.temporal import server_address
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import QuizPlan, RecordRoundInput, RoundRecorded
 from quizgen.db import drafts
@@ -33,9 +37,7 @@ from quizgen.llm.offline import OfflineProvider
 from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.names import RECORD_ROUND_ACTIVITY, START_ROUND_ACTIVITY, quiz_workflow_id
 from quizgen.settings import FaultKind, Settings
-from tests.support.api import ALICE, BOB, api_client, api_settings, auth
 from tests.support.api_flows import create_quiz, get_quiz, wait_for_quiz
-from tests.support.fake_openai import FakeOpenAI
 from tests.support.flows import (
     FOUR_BATCHES,
     TEST_CONFIG,
@@ -45,11 +47,9 @@ from tests.support.flows import (
     plan_breaking,
     question_rows,
     running_worker,
-    wait_for_attempts,
     wait_until,
 )
 from tests.support.pg_gate import PostgresGate, Refusal
-from tests.support.temporal import server_address
 
 KEYS = keys_of(FOUR_BATCHES)
 TARGET = sum(b[2] for b in FOUR_BATCHES)
@@ -309,7 +309,7 @@ async def test_the_database_refusing_connections_for_half_a_minute_mid_round_nee
     async with PostgresGate() as gate:
         gated_url = gate.url_for(database_url)
         gated = make_engine(gated_url)
-        settings = api_settings(
+        settings = local_settings(
             database_url=gated_url,
             temporal_address=server_address(temporal_env),
             temporal_task_queue=task_queue,

@@ -19,18 +19,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.processes import worker_process
+from deploy.local.temporal import server_address
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, BatchSpec, ModuleSpec, QuestionType, QuizSpec, QuizStatus
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
-from tests.support.flows import (
-    TEST_CONFIG,
-    question_rows,
-    saved_batch_count,
-    wait_for_attempts,
-    wait_until,
-)
-from tests.support.processes import worker_process
+from tests.support.flows import TEST_CONFIG, question_rows, saved_batch_count, wait_until
 
 # From the kill to the recorded round, on a 2-core machine (measured: 2-13 s).
 BOUND_SECONDS = 60
@@ -78,7 +74,7 @@ async def test_three_workers_one_killed_mid_round_lose_nothing(
     async with AsyncExitStack() as stack:
         workers = [
             await stack.enter_async_context(
-                worker_process(temporal_env, database_url, task_queue, log, extra)
+                worker_process(server_address(temporal_env), database_url, task_queue, log, extra)
             )
             for log in logs
         ]

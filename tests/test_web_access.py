@@ -11,10 +11,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from deploy.local.api import ALICE, BOB, api_client, auth
 from quizgen.db import repository as repo
 from quizgen.db import review
 from quizgen.settings import Settings
-from tests.support.api import ALICE, BOB, api_client, auth
 from tests.support.web import (
     csrf_of,
     new_quiz_page,

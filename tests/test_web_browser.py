@@ -23,15 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from api import create_app
+from deploy.local.api import ALICE, BOB, serving
 from quizgen.db import repository as repo
 from quizgen.domain import Difficulty, QuestionType, QuizStatus, batch_key
 from quizgen.llm.faults import FaultInjectingProvider
 from quizgen.llm.offline import OfflineProvider
 from quizgen.settings import Settings
-from tests.support.api import ALICE, BOB
 from tests.support.browser import CHROMIUM, SCREENSHOTS, serious_violations
 from tests.support.flows import plan_breaking, running_worker
-from tests.support.serve import serving
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.limits import MAX_BODY_BYTES
 from cli.quizfile import derive_module_ids
+from deploy.local.api import ALICE, api_client, auth
 from quizgen.db import repository as repo
 from quizgen.db import review
 from quizgen.domain import BatchSpec, ModuleSpec, QuestionType, QuizSpec
 from quizgen.settings import Settings
-from tests.support.api import ALICE, api_client, auth
 from tests.support.web import (
     CAROL,
     SAMPLE,

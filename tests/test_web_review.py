@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from deploy.local.api import ALICE
 from quizgen.db import repository as repo
 from quizgen.db import review
 from quizgen.domain import (
@@ -22,7 +23,6 @@ from quizgen.domain import (
     QuizSpec,
     QuizStatus,
 )
-from tests.support.api import ALICE
 from tests.support.batches import ref, save_questions
 from tests.support.web import (
     QUESTIONS,

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.temporal import TEMPORAL_CLI
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, QuizSpec
@@ -32,9 +34,7 @@ from tests.support.flows import (
     plan_breaking,
     quiz_spec,
     running_worker,
-    wait_for_attempts,
 )
-from tests.support.temporal import TEMPORAL_CLI
 from workflows.quiz import batch_summary
 
 pytestmark = pytest.mark.skipif(

@@ -1,36 +1,10 @@
-"""The API app in-process (httpx over ASGI, lifespan included), for HTTP tests."""
+"""Checking the API's error answers (the clients and users are in deploy/local/api.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-
-from api import create_app
-from quizgen.settings import Settings
-
-ALICE = "alice-token-0123456789"
-BOB = "bob-token-0123456789ab"
-TOKENS = f"alice:{ALICE},bob:{BOB}"
-
-
-def api_settings(**overrides: object) -> Settings:
-    return Settings(_env_file=None, api_tokens=TOKENS, **overrides)  # type: ignore[arg-type]
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@asynccontextmanager
-async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://quizgen.test") as client:
-            yield client
 
 
 def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

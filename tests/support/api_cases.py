@@ -11,9 +11,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.api import ALICE, auth
 from quizgen.domain import Difficulty, QuestionType
 from quizgen.llm.offline import OfflineProvider
-from tests.support.api import ALICE, auth
 from tests.support.api_flows import all_questions, create_quiz, wait_for_quiz
 from tests.support.flows import Batch, running_worker
 

@@ -17,11 +17,10 @@ from temporalio.common import SearchAttributeIndexedValueType as IndexedType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
-from deploy.dev_server import DEV_SERVER_FLAGS
+from deploy.local.api import auth
+from deploy.local.temporal import DEV_SERVER_FLAGS, TEMPORAL_CLI
 from quizgen.names import SEARCH_ATTRIBUTES
-from tests.support.api import auth
 from tests.support.flows import Batch, quiz_spec
-from tests.support.temporal import TEMPORAL_CLI
 
 _CLI_TYPES = {
     IndexedType.KEYWORD: "Keyword",

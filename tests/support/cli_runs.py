@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli.client import ApiClient, Json
+from deploy.local.api import ALICE
 from quizgen.domain import Difficulty, QuestionType, batch_key
-from tests.support.api import ALICE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "cli" / "samples" / "quiz.yaml"

@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from activities.generation import GenerationActivities
 from activities.persistence import PersistenceActivities
+from deploy.local.waiting import SETTLED
 from quizgen.contracts import GenerationConfig, QuizProgress
 from quizgen.db import repository as repo
 from quizgen.db.tables import QuizRow
@@ -33,8 +34,6 @@ from quizgen.names import PROGRESS_QUERY, quiz_workflow_id
 from quizgen.settings import FaultKind, Settings
 from tests.support.samples import ENGLISH_SAMPLE
 from worker.app import build_workers, running_workers
-
-SETTLED = {QuizStatus.READY_FOR_REVIEW, QuizStatus.READY_FOR_REVIEW_PARTIAL, QuizStatus.FAILED}
 
 # Short timeouts so a lost activity (killed worker) is retried within seconds.
 TEST_CONFIG = GenerationConfig(
@@ -138,23 +137,6 @@ async def wait_for_status(
             return record
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"quiz {quiz_id} still {record.status} after {within_seconds}s")
-        await asyncio.sleep(0.2)
-
-
-async def wait_for_attempts(
-    engine: AsyncEngine, quiz_id: uuid.UUID, attempts: int, within_seconds: float = 60.0
-) -> repo.QuizRecord:
-    """Wait until the quiz has recorded `attempts` rounds and settled."""
-    deadline = asyncio.get_running_loop().time() + within_seconds
-    while True:
-        record = await repo.get_quiz(engine, quiz_id)
-        done = len(record.generation_metadata.generation_attempts) >= attempts
-        if done and record.status in SETTLED:
-            return record
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(
-                f"quiz {quiz_id} did not finish round {attempts} in {within_seconds}s"
-            )
         await asyncio.sleep(0.2)
 
 

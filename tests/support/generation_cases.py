@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
 from quizgen.llm.faults import FaultInjectingProvider
@@ -18,7 +19,6 @@ from tests.support.flows import (
     make_quiz,
     plan_breaking,
     running_worker,
-    wait_for_attempts,
 )
 from tests.support.recording import RecordingProvider
 

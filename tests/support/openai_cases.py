@@ -1,6 +1,6 @@
 """Building blocks of the tests of the real LLM provider (tests/test_openai_*.py):
 `OpenAIProvider` with the real `openai` client, against a local OpenAI-compatible server
-(`tests.support.fake_openai`, the `server` fixture), no network; test quizzes, and one
+(`deploy.local.fake_openai`, the `server` fixture), no network; test quizzes, and one
 generation round through a real Temporal dev server + PostgreSQL with a worker built by
 `running_worker` with the OpenAIProvider."""
 
@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from deploy.local.fake_openai import FakeOpenAI
+from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.contracts import GenerationConfig
 from quizgen.db import repository as repo
@@ -33,8 +35,7 @@ from quizgen.domain import (
 from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.samples import ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
 from quizgen.settings import Settings
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.flows import TEST_CONFIG, running_worker, wait_for_attempts
+from tests.support.flows import TEST_CONFIG, running_worker
 
 MC = QuestionType.MULTIPLE_CHOICE
 TF = QuestionType.TRUE_FALSE

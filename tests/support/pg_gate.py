@@ -8,7 +8,7 @@ SQLAlchemy wraps in a bare `DBAPIError`. The gate answers exactly that, for the 
 engine only, and can also stop listening (connection refused, as when nothing runs).
 
     async with PostgresGate() as gate:
-        settings = api_settings(database_url=gate.url_for(database_url))
+        settings = local_settings(database_url=gate.url_for(database_url))
         gate.refuse(Refusal.TOO_MANY_CLIENTS)  # pooled connections are dropped too
         gate.allow()
 """

@@ -25,9 +25,9 @@ answered, what it asked for, what it got, and whether the client hung up first.
 
 from __future__ import annotations
 
-from tests.support.fake_openai.faults import Fault
-from tests.support.fake_openai.prompts import ParsedPrompt, parse_prompt
-from tests.support.fake_openai.records import RecordedRequest
-from tests.support.fake_openai.server import FakeOpenAI
+from deploy.local.fake_openai.faults import Fault
+from deploy.local.fake_openai.prompts import ParsedPrompt, parse_prompt
+from deploy.local.fake_openai.records import RecordedRequest
+from deploy.local.fake_openai.server import FakeOpenAI
 
 __all__ = ["FakeOpenAI", "Fault", "ParsedPrompt", "RecordedRequest", "parse_prompt"]

@@ -7,9 +7,9 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploy.local.fake_openai.faults import Fault
+from deploy.local.fake_openai.prompts import ParsedPrompt, parse_prompt
 from quizgen.domain import QuestionType, TokenUsage
-from tests.support.fake_openai.faults import Fault
-from tests.support.fake_openai.prompts import ParsedPrompt, parse_prompt
 
 # --- what the server saw ----------------------------------------------------------------------
 

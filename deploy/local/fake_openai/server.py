@@ -22,11 +22,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from deploy.local.fake_openai.faults import Fault
+from deploy.local.fake_openai.records import RecordedRequest
 from quizgen.domain import Difficulty, QuestionType, TokenUsage, Tone
 from quizgen.llm.base import GenerationRequest
 from quizgen.llm.offline import build_questions
-from tests.support.fake_openai.faults import Fault
-from tests.support.fake_openai.records import RecordedRequest
 
 # --- the server ---------------------------------------------------------------------------------
 

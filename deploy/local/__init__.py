@@ -1,0 +1,17 @@
+"""The local stack: every part the demo, the tests and the bench start and stop, once.
+
+| part | module |
+|---|---|
+| where state outlives a process (`.quizgen/`) | `paths` |
+| the Temporal dev server (its flags; in-process or long-lived) | `temporal` |
+| PostgreSQL (given, local or embedded; databases made and dropped) | `postgres` |
+| the schema (`alembic upgrade`, in-process or as an operator runs it) | `migrations` |
+| workers and the API as `python -m ...` processes | `processes` |
+| the HTTP API in-process or on a real port | `api` |
+| an OpenAI-compatible server that writes questions and injects faults | `fake_openai` |
+| waiting until a quiz's round is recorded | `waiting` |
+
+Nothing in the product imports this package; `./dev demo` (deploy/demo.py),
+`tests/` and `bench/` do. External systems faked here are faked only at their
+HTTP boundary.
+"""

@@ -1,0 +1,77 @@
+"""The HTTP API of the local stack, in this process: over ASGI, or on a real port.
+
+- `api_client`: the app in-process (httpx over ASGI, lifespan included), for
+  HTTP tests and the bench's read benchmarks.
+- `serving`: the app served by uvicorn on a free port of 127.0.0.1, for
+  clients that need one (a browser, the `quizgen` command line in a subprocess).
+- `local_settings`: API settings with two local teachers (`ALICE`, `BOB`),
+  whose tokens `auth` turns into a header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from api import create_app
+from quizgen.settings import Settings
+
+__all__ = ["ALICE", "BOB", "TOKENS", "api_client", "auth", "local_settings", "serving"]
+
+ALICE = "alice-token-0123456789"
+BOB = "bob-token-0123456789ab"
+TOKENS = f"alice:{ALICE},bob:{BOB}"
+
+
+def local_settings(**overrides: object) -> Settings:
+    """Settings from the arguments only (no env file), with the two local teachers' tokens."""
+    return Settings(_env_file=None, api_tokens=TOKENS, **overrides)  # type: ignore[arg-type]
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@asynccontextmanager
+async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app in-process, lifespan included, behind an httpx client."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://quizgen.test") as client:
+            yield client
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free port of 127.0.0.1, in this event loop."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # log_config=None, and propagation on (an earlier uvicorn.run may have turned it
+    # off): uvicorn's access log reaches the root logger, where tests can read it.
+    # An earlier server in this process (the fake OpenAI one) may have silenced them.
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.propagate, logger.disabled = True, False
+        logger.setLevel(logging.INFO)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(20):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
