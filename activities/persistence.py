@@ -12,9 +12,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities import metrics
+from activities._errors import temporal_errors
 from quizgen.contracts import (
     BatchRef,
     BatchState,
@@ -26,10 +26,7 @@ from quizgen.contracts import (
 )
 from quizgen.db import drafts, rounds
 from quizgen.domain import BatchStatus
-from quizgen.errors import NotFoundError, QuizStateConflictError
 from quizgen.names import (
-    QUIZ_NOT_FOUND_ERROR,
-    QUIZ_NOT_GENERATABLE_ERROR,
     RECORD_ROUND_ACTIVITY,
     SAVE_BATCH_ACTIVITY,
     START_ROUND_ACTIVITY,
@@ -41,11 +38,6 @@ __all__ = ["PersistenceActivities"]
 log = logging.getLogger(__name__)
 
 
-def _not_found(err: NotFoundError) -> ApplicationError:
-    # Retrying cannot make a deleted quiz appear.
-    return ApplicationError(str(err), type=QUIZ_NOT_FOUND_ERROR, non_retryable=True)
-
-
 class PersistenceActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -53,15 +45,9 @@ class PersistenceActivities:
     @activity.defn(name=START_ROUND_ACTIVITY)
     async def start_round(self, quiz_id: uuid.UUID) -> QuizPlan:
         """Mark the quiz `generating_questions`; say where each of its batches stands."""
-        try:
+        # A quiz deleted, or published meanwhile: generating again would be wrong.
+        with temporal_errors():
             start = await rounds.begin_round(self._engine, quiz_id)
-        except NotFoundError as err:
-            raise _not_found(err) from err
-        except QuizStateConflictError as err:
-            # E.g. the quiz was published meanwhile: generating again would be wrong.
-            raise ApplicationError(
-                str(err), type=QUIZ_NOT_GENERATABLE_ERROR, non_retryable=True
-            ) from err
         quiz = start.quiz
         progress = progress_from_records(
             quiz.spec, quiz.status, quiz.generation_metadata, start.drafts
@@ -86,10 +72,8 @@ class PersistenceActivities:
 
     @activity.defn(name=SAVE_BATCH_ACTIVITY)
     async def save_batch(self, input: SaveBatchInput) -> SaveBatchOutput:
-        try:
+        with temporal_errors():
             outcome = await drafts.save_batch(self._engine, input.quiz_id, input.batch)
-        except NotFoundError as err:
-            raise _not_found(err) from err
         metrics.record_questions_saved(outcome)
         return SaveBatchOutput(
             saved=outcome.saved,
@@ -99,7 +83,7 @@ class PersistenceActivities:
 
     @activity.defn(name=RECORD_ROUND_ACTIVITY)
     async def record_round(self, input: RecordRoundInput) -> RoundRecorded:
-        try:
+        with temporal_errors():
             end = await rounds.record_round(
                 self._engine,
                 input.quiz_id,
@@ -108,7 +92,5 @@ class PersistenceActivities:
                 results=input.results,
                 stopped=input.stopped,
             )
-        except NotFoundError as err:
-            raise _not_found(err) from err
         metrics.record_batches(end.appended)
         return RoundRecorded(status=end.status, saved_batch_keys=end.saved_batch_keys)

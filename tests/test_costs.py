@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.generation import MAX_AVOID_TEXTS
+from activities.generation_steps import MAX_AVOID_TEXTS
 from deploy.local.waiting import wait_for_attempts
 from quizgen import orchestration
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
