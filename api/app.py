@@ -16,8 +16,8 @@ from api.routes import health, questions, quizzes
 from api.web import install_pages
 from api.web.errors import error_page
 from quizgen.db.engine import make_engine
-from quizgen.orchestration import TemporalGateway
 from quizgen.settings import Settings
+from quizgen.temporal_client import TemporalGateway
 
 __all__ = ["create_app"]
 

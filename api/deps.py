@@ -14,7 +14,7 @@ from api.errors import NotFound, Unauthorized
 from quizgen.db import repository as repo
 from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
-from quizgen.orchestration import TemporalGateway
+from quizgen.temporal_client import TemporalGateway
 
 __all__ = ["CurrentUser", "Engine", "OwnedQuiz", "Temporal"]
 

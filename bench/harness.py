@@ -40,7 +40,7 @@ from deploy.local.fake_openai import FakeOpenAI
 from deploy.local.migrations import upgrade
 from deploy.local.postgres import LOCAL_POSTGRES, create_database, drop_database
 from deploy.local.temporal import server_address, start_dev_server
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import GenerationConfig, QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
@@ -287,7 +287,7 @@ async def run_quiz(
 ) -> tuple[float, QuizWorkflowResult]:
     """Start generation; seconds until the quiz workflow completes (every batch saved)."""
     started = time.perf_counter()
-    handle = await orchestration.start_generation(
+    handle = await temporal_client.start_generation(
         stack.client, quiz_id, task_queue=queue, config=config
     )
     result = await handle.result()

@@ -7,7 +7,7 @@ a `python -m worker` subprocess (the real `openai` client against
 `FakeOpenAI`), so answering the live-progress query happens in another process,
 as in production. 200 sequential GETs (100 with --quick), alternating idle /
 generating; p50 and p95 of each. The API keeps live progress for a short
-while (`_PROGRESS_TTL` in `quizgen/orchestration.py`), so most of those generating GETs
+while (`_PROGRESS_TTL` in `quizgen/temporal_client.py`), so most of those generating GETs
 are answered from that cache. A second, spaced series (one idle and one
 generating GET per TTL + 0.1 s, as a page polling once a second would) makes
 every generating GET ask the workflow through the worker.
@@ -35,7 +35,7 @@ from bench.harness import (
 from bench.processes import quizgen_worker_process
 from deploy.local.api import ALICE, api_client, auth, local_settings
 from deploy.local.fake_openai import FakeOpenAI
-from quizgen import orchestration as api_temporal
+from quizgen import temporal_client as api_temporal
 
 PART = "5 reads"
 # Slow enough that an 80-batch quiz is still generating after every timed GET

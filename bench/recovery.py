@@ -38,7 +38,7 @@ from bench.harness import (
     spread,
 )
 from bench.processes import quizgen_worker_process
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import BatchRef, GenerationConfig
 from quizgen.domain import QuizStatus
 from quizgen.names import batch_workflow_id, quiz_workflow_id
@@ -80,7 +80,7 @@ async def _run(stack: Stack, kill: bool) -> tuple[float, int, int, Counter[str]]
     begun = 0
     try:
         started = time.perf_counter()
-        handle = await orchestration.start_generation(
+        handle = await temporal_client.start_generation(
             stack.client, quiz_id, task_queue=queue, config=CONFIG
         )
         if kill:

@@ -52,7 +52,7 @@ from bench.harness import (
 )
 from deploy.local.fake_openai import FakeOpenAI
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import BatchRef, GenerationConfig
 from quizgen.db import repository as repo
 from quizgen.domain import BatchStatus, QuizStatus, TokenUsage
@@ -107,13 +107,13 @@ async def scenario(stack: Stack, plan: FaultPlan | None, parts: int) -> Outcome:
         healthy = fake_provider(server)
         first: QuestionProvider = FaultInjectingProvider(healthy, plan) if plan else healthy
         async with real_workers(stack, first, queue):
-            await orchestration.start_generation(
+            await temporal_client.start_generation(
                 stack.client, quiz_id, task_queue=queue, config=config
             )
             record = await wait_for_attempts(stack.engine, quiz_id, 1, within_seconds=180)
         if record.status is not QuizStatus.READY_FOR_REVIEW:
             async with real_workers(stack, healthy, queue):
-                handle = await orchestration.request_retry(
+                handle = await temporal_client.request_retry(
                     stack.client, quiz_id, task_queue=queue, config=config
                 )
                 result = await handle.result()

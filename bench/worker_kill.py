@@ -29,7 +29,7 @@ from deploy.local.postgres import LOCAL_POSTGRES, create_database, drop_database
 from deploy.local.processes import WorkerProcess, worker_environment
 from deploy.local.temporal import server_address, start_dev_server
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import GenerationConfig
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine
@@ -72,7 +72,7 @@ async def _run(
     log = tmp / f"{queue}.log"
     worker = await _worker(env_address, url, queue, log)
     started = time.monotonic()
-    await orchestration.start_generation(client, quiz_id, task_queue=queue, config=CONFIG)
+    await temporal_client.start_generation(client, quiz_id, task_queue=queue, config=CONFIG)
     replacement = None
     if kill:
         while b"generating batch_key" not in log.read_bytes():  # noqa: ASYNC110 - a log file

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.generation_steps import MAX_AVOID_TEXTS
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen.questions import normalize_text
@@ -52,7 +52,7 @@ async def _run(
     quiz_id = await make_quiz(engine, batches)
     provider = RecordingProvider(inner or BulkProvider(question_bytes=600))
     async with running_worker(env.client, engine, provider, task_queue):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             env.client, quiz_id, task_queue=task_queue, config=ONE_AT_A_TIME
         )
         record = await wait_for_attempts(engine, quiz_id, 1)

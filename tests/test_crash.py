@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from deploy.local.processes import worker_process
 from deploy.local.temporal import server_address
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.db import repository as repo
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from tests.support.flows import (
@@ -21,6 +21,7 @@ from tests.support.flows import (
     make_quiz,
     question_rows,
     saved_batch_count,
+    saved_batch_keys,
     wait_until,
 )
 
@@ -49,12 +50,12 @@ async def test_sigkilled_worker_mid_round_is_replaced_without_loss_or_duplicates
     async with worker_process(
         server_address(temporal_env), database_url, task_queue, tmp_path / "w1.log"
     ):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=config
         )
         await wait_until(lambda: saved_batch_count(engine, quiz_id), at_least=2)
         # Leaving the block SIGKILLs the worker, in the middle of the round.
-    saved_before_kill = await repo.saved_batch_keys(engine, quiz_id)
+    saved_before_kill = await saved_batch_keys(engine, quiz_id)
     assert 2 <= len(saved_before_kill) < len(keys), "the kill must land mid-round"
     assert (await repo.get_quiz(engine, quiz_id)).status is QuizStatus.GENERATING_QUESTIONS
 

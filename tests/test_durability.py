@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.temporal import TEMPORAL_CLI, server_address
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import GenerationConfig
 from quizgen.db import drafts
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
@@ -80,7 +80,7 @@ async def test_no_question_text_or_body_reaches_any_history(
     invalid = FaultInjectingProvider(first, plan_breaking(keys, [keys[0]], FaultKind.INVALID))
     short = FaultInjectingProvider(invalid, plan_breaking(keys, [keys[1]], FaultKind.SHORT))
     async with running_worker(temporal_env.client, engine, short, task_queue):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=one_round_per_run
         )
         record = await wait_for_attempts(engine, quiz_id, 1)
@@ -89,7 +89,7 @@ async def test_no_question_text_or_body_reaches_any_history(
 
     second = AnswerRecorder(OfflineProvider())
     async with running_worker(temporal_env.client, engine, second, task_queue):
-        await orchestration.request_retry(
+        await temporal_client.request_retry(
             temporal_env.client, quiz_id, task_queue=task_queue, config=one_round_per_run
         )
         record = await wait_for_attempts(engine, quiz_id, 2)
@@ -130,7 +130,7 @@ async def test_a_full_size_quiz_of_long_questions_keeps_every_payload_small(
     fast = {"llm_max_concurrency": 20}
     provider = FaultInjectingProvider(BulkProvider(question_bytes=1500), plan)
     async with running_worker(temporal_env.client, engine, provider, task_queue, **fast):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=config
         )
         record = await wait_for_attempts(engine, quiz_id, 1, within_seconds=240)
@@ -140,7 +140,7 @@ async def test_a_full_size_quiz_of_long_questions_keeps_every_payload_small(
     assert set(kept) == short and all(0 < n < 20 for n in kept.values())
 
     async with running_worker(temporal_env.client, engine, BulkProvider(1500), task_queue, **fast):
-        await orchestration.request_retry(
+        await temporal_client.request_retry(
             temporal_env.client, quiz_id, task_queue=task_queue, config=config
         )
         record = await wait_for_attempts(engine, quiz_id, 2, within_seconds=240)
@@ -172,7 +172,7 @@ async def test_the_cli_retry_signal_reaches_a_partial_quiz_after_its_worker_rest
     faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [broken]))
     async with running_worker(temporal_env.client, engine, faulty, task_queue):
         # Default settings: no deadline on the wait for a retry.
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=GenerationConfig()
         )
         record = await wait_for_attempts(engine, quiz_id, 1)
@@ -247,7 +247,7 @@ async def test_drafts_outlive_a_terminated_run_and_the_retry_asks_only_for_the_r
         OfflineProvider(), plan_breaking(keys, [short_key], FaultKind.SHORT)
     )
     async with running_worker(temporal_env.client, engine, short, task_queue):
-        handle = await orchestration.start_generation(
+        handle = await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         await wait_for_attempts(engine, quiz_id, 1)
@@ -257,7 +257,7 @@ async def test_drafts_outlive_a_terminated_run_and_the_retry_asks_only_for_the_r
 
     healthy = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
-        await orchestration.request_retry(
+        await temporal_client.request_retry(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         record = await wait_for_attempts(engine, quiz_id, 2)
@@ -301,7 +301,7 @@ async def test_a_deeply_nested_field_and_a_lone_surrogate_reject_only_their_ques
     garbage = GarbageOnce(OfflineProvider())
     caplog.set_level(logging.WARNING, logger="temporalio")
     async with running_worker(temporal_env.client, engine, garbage, task_queue):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         record = await wait_for_status(engine, quiz_id, within_seconds=30)
@@ -327,13 +327,13 @@ async def test_thirty_failing_rounds_keep_every_payload_of_the_quiz_workflow_sma
     quiz_id = await make_quiz(engine, FOUR_BATCHES)
     faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [broken]))
     async with running_worker(temporal_env.client, engine, faulty, task_queue):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         for round_number in range(1, 31):
             await wait_for_attempts(engine, quiz_id, round_number)
             if round_number < 30:
-                await orchestration.request_retry(
+                await temporal_client.request_retry(
                     temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
                 )
         record = await wait_for_attempts(engine, quiz_id, 30)

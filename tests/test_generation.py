@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.temporal import TEMPORAL_CLI, server_address
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.domain import BatchStatus, FailureReason, QuizStatus
@@ -152,7 +152,7 @@ async def test_two_concurrent_starts_run_one_workflow(
     async with running_worker(temporal_env.client, engine, recording, task_queue):
         handles = await asyncio.gather(
             *(
-                orchestration.start_generation(
+                temporal_client.start_generation(
                     temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
                 )
                 for _ in range(5)
@@ -320,7 +320,7 @@ async def test_continue_as_new_carries_the_batch_state(
     quiz_id, _ = await partial_round(temporal_env, engine, task_queue, broken, one_round_per_run)
     healthy = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, healthy, task_queue):
-        await orchestration.request_retry(
+        await temporal_client.request_retry(
             temporal_env.client, quiz_id, task_queue=task_queue, config=one_round_per_run
         )
         record = await wait_for_attempts(engine, quiz_id, 2)

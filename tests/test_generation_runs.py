@@ -12,7 +12,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import QuizWorkflowResult
 from quizgen.db import repository as repo
 from quizgen.domain import QuizStatus
@@ -27,6 +27,7 @@ from tests.support.flows import (
     question_rows,
     running_worker,
     saved_batch_count,
+    saved_batch_keys,
     wait_until,
 )
 from tests.support.generation_cases import KEYS, TARGETS, partial_round, retry
@@ -65,13 +66,13 @@ async def test_starting_a_finished_quiz_again_changes_nothing(
     quiz_id = await make_quiz(engine, FOUR_BATCHES)
     recording = RecordingProvider(OfflineProvider())
     async with running_worker(temporal_env.client, engine, recording, task_queue):
-        first = await orchestration.start_generation(
+        first = await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         async with asyncio.timeout(60):
             await first.result()
         before = await repo.get_quiz(engine, quiz_id)
-        again = await orchestration.start_generation(
+        again = await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         async with asyncio.timeout(60):
@@ -92,7 +93,7 @@ async def test_cancelling_mid_round_never_leaves_the_quiz_generating(
     slow = OfflineProvider(latency_seconds=1.0)
     one_at_a_time = TEST_CONFIG.model_copy(update={"max_concurrent_batches": 1})
     async with running_worker(temporal_env.client, engine, slow, task_queue):
-        handle = await orchestration.start_generation(
+        handle = await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=one_at_a_time
         )
         await wait_until(lambda: saved_batch_count(engine, quiz_id), at_least=1)
@@ -101,7 +102,7 @@ async def test_cancelling_mid_round_never_leaves_the_quiz_generating(
             async with asyncio.timeout(60):
                 await handle.result()
     record = await repo.get_quiz(engine, quiz_id)
-    saved = await repo.saved_batch_keys(engine, quiz_id)
+    saved = await saved_batch_keys(engine, quiz_id)
     assert 1 <= len(saved) < len(KEYS)
     assert record.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
     assert {r.batch_key for r in await question_rows(engine, quiz_id)} == saved

@@ -33,10 +33,17 @@ from quizgen.llm.faults import FaultInjectingProvider
 from quizgen.llm.offline import OfflineProvider
 from quizgen.logs import JsonFormatter, QuizContext
 from quizgen.names import batch_workflow_id, quiz_workflow_id
-from quizgen.orchestration import workflow_summary
 from quizgen.settings import Settings
+from quizgen.temporal_client import workflow_summary
 from tests.support.api_flows import create_quiz, wait_for_quiz
-from tests.support.flows import FOUR_BATCHES, keys_of, plan_breaking, quiz_spec, running_worker
+from tests.support.flows import (
+    FOUR_BATCHES,
+    keys_of,
+    plan_breaking,
+    quiz_spec,
+    running_worker,
+    saved_batch_keys,
+)
 from worker.app import metrics_runtime
 from workflows.quiz import batch_summary
 
@@ -250,7 +257,7 @@ async def test_summaries_cookbook_and_metrics_after_a_real_round(
         assert (await handle.describe()).status is WorkflowExecutionStatus.CANCELED
         after = await repo.get_quiz(engine, uuid.UUID(cancelled))
         assert after.status.value == "ready_for_review_partial"
-        assert await repo.saved_batch_keys(engine, uuid.UUID(cancelled)) == {
+        assert await saved_batch_keys(engine, uuid.UUID(cancelled)) == {
             k for k in KEYS if k != BROKEN
         }
 

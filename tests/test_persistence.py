@@ -34,6 +34,7 @@ from quizgen.domain import (
 from quizgen.validation import Rejection, validate_output
 from tests.support.batches import ref as batch_ref
 from tests.support.batches import save_questions
+from tests.support.flows import saved_batch_keys
 
 TABLES = {
     "quiz",
@@ -193,7 +194,7 @@ async def test_saving_a_batch_twice_stores_its_questions_once(engine: AsyncEngin
     assert first.inserted and not second.inserted
     assert second.saved and second.question_ids == first.question_ids
     assert await _count(engine, quiz_id) == 3
-    assert await repo.saved_batch_keys(engine, quiz_id) == {"m1_true_false_3_medium"}
+    assert await saved_batch_keys(engine, quiz_id) == {"m1_true_false_3_medium"}
     # The drafts became questions: none are left behind.
     assert await drafts.count_drafts(engine, quiz_id) == {}
 
@@ -226,7 +227,7 @@ async def test_a_batch_repeating_another_batchs_question_drops_the_draft_and_sav
     assert not result.saved
     assert (result.missing, result.duplicates_dropped) == (1, 1)
     assert await _count(engine, quiz_id) == 3
-    assert "m1_true_false_3_hard" not in await repo.saved_batch_keys(engine, quiz_id)
+    assert "m1_true_false_3_hard" not in await saved_batch_keys(engine, quiz_id)
     # The two distinct drafts wait for a third; then the batch saves.
     assert await drafts.count_drafts(engine, quiz_id) == {"m1_true_false_3_hard": 2}
     await drafts.add_drafts(engine, quiz_id, _ref(Difficulty.HARD), _questions("C")[:1], [])
@@ -392,7 +393,7 @@ async def test_an_answer_completing_its_batch_is_saved_with_the_drafts_unless_a_
     assert not (await drafts.save_with_answer(engine, quiz_id, easy, repeat)).saved
     assert await _draft_rows(engine, quiz_id) == 0
     saved = {_ref().batch_key, hard.batch_key, two.batch_key}
-    assert await repo.saved_batch_keys(engine, quiz_id) == saved
+    assert await saved_batch_keys(engine, quiz_id) == saved
     assert await _count(engine, quiz_id) == 8
 
 

@@ -2,7 +2,7 @@
 round's answer, and it never counts fewer saved questions than PostgreSQL holds.
 
 Real Temporal dev server, PostgreSQL and workers; the API's own trigger and progress code
-(`api.generation`) with the gateway it uses.
+(`api.lifecycle`) with the gateway it uses.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from api.generation import current_progress, trigger_generation
+from api.lifecycle import current_progress, trigger_generation
 from deploy.local.api import local_settings
 from deploy.local.temporal import server_address
 from deploy.local.waiting import wait_for_attempts
@@ -24,8 +24,8 @@ from quizgen.domain import BatchRef, BatchStatus, QuizStatus
 from quizgen.llm.base import GenerationRequest, GenerationResponse, QuestionProvider
 from quizgen.llm.faults import FaultInjectingProvider
 from quizgen.llm.offline import OfflineProvider
-from quizgen.orchestration import TemporalGateway
 from quizgen.settings import Settings
+from quizgen.temporal_client import TemporalGateway
 from quizgen.validation import validate_output
 from tests.support.batches import save_questions
 from tests.support.flows import (

@@ -26,7 +26,7 @@ from deploy.local.api import ALICE, BOB, api_client, auth, local_settings
 from deploy.local.fake_openai import FakeOpenAI
 from deploy.local.temporal import server_address
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import QuizPlan, RecordRoundInput, RoundRecorded
 from quizgen.db import drafts
 from quizgen.db import repository as repo
@@ -47,6 +47,7 @@ from tests.support.flows import (
     plan_breaking,
     question_rows,
     running_worker,
+    saved_batch_keys,
     wait_until,
 )
 from tests.support.pg_gate import PostgresGate, Refusal
@@ -95,7 +96,7 @@ async def test_a_round_whose_outcome_was_never_recorded_heals_on_the_next_trigge
     async with running_worker(
         temporal_env.client, engine, OfflineProvider(), task_queue, persistence=broken_db
     ):
-        handle = await orchestration.start_generation(
+        handle = await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=gives_up_fast
         )
         with pytest.raises(WorkflowFailureError):
@@ -150,7 +151,7 @@ async def _partial_quiz_with_a_closed_workflow(
     quiz_id = await make_quiz(engine, FOUR_BATCHES)
     faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [KEYS[0]]))
     async with running_worker(env.client, engine, faulty, task_queue):
-        handle = await orchestration.start_generation(
+        handle = await temporal_client.start_generation(
             env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         await wait_for_attempts(engine, quiz_id, 1)
@@ -165,7 +166,7 @@ async def _cancel_a_new_run_before_it_reads_the_quiz(
     async with running_worker(
         env.client, engine, OfflineProvider(), task_queue, persistence=hanging
     ):
-        handle = await orchestration.request_retry(
+        handle = await temporal_client.request_retry(
             env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
         )
         async with asyncio.timeout(30):
@@ -219,7 +220,7 @@ async def test_a_provider_down_for_a_minute_mid_round_needs_no_retry_by_the_user
         provider = OpenAIProvider(_openai_settings(server))
         try:
             async with running_worker(temporal_env.client, engine, provider, task_queue):
-                await orchestration.start_generation(
+                await temporal_client.start_generation(
                     temporal_env.client, quiz_id, task_queue=task_queue, config=patient
                 )
                 await wait_until(lambda: _saved(engine, quiz_id), at_least=1)
@@ -245,7 +246,7 @@ def _openai_settings(server: FakeOpenAI) -> Settings:
 
 
 async def _saved(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
-    return len(await repo.saved_batch_keys(engine, quiz_id))
+    return len(await saved_batch_keys(engine, quiz_id))
 
 
 async def test_deleting_a_quiz_between_rounds_closes_its_workflow_and_removes_everything(
@@ -320,7 +321,7 @@ async def test_the_database_refusing_connections_for_half_a_minute_mid_round_nee
                 api_client(settings) as client,
                 running_worker(temporal_env.client, gated, slow, task_queue),
             ):
-                await orchestration.start_generation(
+                await temporal_client.start_generation(
                     temporal_env.client, quiz_id, task_queue=task_queue, config=patient
                 )
                 await wait_until(lambda: _saved(engine, quiz_id), at_least=1)

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from deploy.local.processes import worker_process
 from deploy.local.temporal import server_address
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, BatchSpec, ModuleSpec, QuestionType, QuizSpec, QuizStatus
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE
@@ -78,7 +78,7 @@ async def test_three_workers_one_killed_mid_round_lose_nothing(
             )
             for log in logs
         ]
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             temporal_env.client, quiz_id, task_queue=task_queue, config=config
         )
         await wait_until(lambda: saved_batch_count(engine, quiz_id), at_least=2)

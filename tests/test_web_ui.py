@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.temporal import TEMPORAL_CLI
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.db import repository as repo
 from quizgen.domain import BatchRef, QuizSpec
 from quizgen.llm.faults import FaultInjectingProvider
@@ -76,12 +76,12 @@ async def test_the_web_ui_says_what_each_run_is(
     quiz_id = await repo.create_quiz(engine, "teacher", spec)
     faulty = FaultInjectingProvider(OfflineProvider(), plan_breaking(keys, [keys[2]]))
     async with running_worker(env.client, engine, faulty, task_queue):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             env.client,
             quiz_id,
             task_queue=task_queue,
             config=TEST_CONFIG,
-            summary=orchestration.workflow_summary(spec),
+            summary=temporal_client.workflow_summary(spec),
         )
         await wait_for_attempts(engine, quiz_id, 1)
         # The page reads the current details through a query: keep the worker up.
@@ -101,7 +101,7 @@ async def test_the_web_ui_says_what_each_run_is(
             # (rendered as markdown in frames of their own).
             await page.get_by_text("User Metadata", exact=True).first.click()
             await _frames_show(
-                page, orchestration.workflow_summary(spec), "Waiting for the", keys[2]
+                page, temporal_client.workflow_summary(spec), "Waiting for the", keys[2]
             )
             if SCREENSHOTS is not None:
                 await page.screenshot(path=str(SCREENSHOTS / "temporal-ui-details.png"))

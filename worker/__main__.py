@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from quizgen.db.engine import make_engine
 from quizgen.errors import ConfigurationError
 from quizgen.logs import configure_logging
-from quizgen.orchestration import connect
 from quizgen.settings import get_settings
+from quizgen.temporal_client import connect
 from worker.app import (
     build_provider,
     build_workers,

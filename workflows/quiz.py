@@ -174,7 +174,7 @@ class QuizGenerationWorkflow:
         if stopped is not None:
             for state in self._batches.values():
                 if state.status in (BatchStatus.PENDING, BatchStatus.RUNNING):
-                    self._finish(state, _stopped_failure(state, stopped))
+                    self._mark_failed(state, _stopped_failure(state, stopped))
         recorded = await workflow.execute_activity(
             RECORD_ROUND_ACTIVITY,
             RecordRoundInput(
@@ -244,9 +244,9 @@ class QuizGenerationWorkflow:
                     result_type=BatchResult,
                 )
             except ChildWorkflowError as err:
-                self._finish(state, _batch_failure(err, state))
+                self._mark_failed(state, _batch_failure(err, state))
             except WorkflowAlreadyStartedError:
-                self._finish(
+                self._mark_failed(
                     state,
                     BatchFailure(
                         reason=f"batch {ref.batch_key}: Temporal refused to run it again because "
@@ -265,7 +265,7 @@ class QuizGenerationWorkflow:
                     self._round.results[ref.batch_key] = result
             self._describe()
 
-    def _finish(self, state: BatchState, failure: BatchFailure) -> None:
+    def _mark_failed(self, state: BatchState, failure: BatchFailure) -> None:
         """A batch failed this round: remember why, and what it has."""
         state.status = BatchStatus.FAILED
         state.last_error = failure.reason

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentUser, Engine, OwnedQuiz, Temporal
 from api.errors import error_responses
-from api.generation import current_progress, delete_quiz, trigger_generation
+from api.lifecycle import current_progress, delete_quiz, trigger_generation
 from api.models import (
     GenerationAccepted,
     QuizCreate,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.errors import Conflict
-from api.generation import current_progress, trigger_generation
+from api.lifecycle import current_progress, trigger_generation
 from api.web.forms import FORM_ERROR, ModuleInput, QuizForm, read_quiz_form
 from api.web.i18n import Translator
 from api.web.pages import (
@@ -46,7 +46,7 @@ from quizgen.domain import (
     Tone,
 )
 from quizgen.errors import TemporalUnavailableError
-from quizgen.orchestration import TemporalGateway
+from quizgen.temporal_client import TemporalGateway
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 

@@ -32,7 +32,7 @@ __all__ = [
     "SaveOutcome",
     "add_drafts",
     "count_drafts",
-    "draft_counts",
+    "count_drafts_in",
     "save_batch",
     "save_with_answer",
 ]
@@ -147,10 +147,10 @@ async def add_drafts(
 
 async def count_drafts(engine: AsyncEngine, quiz_id: uuid.UUID) -> dict[str, int]:
     async with single_statement(engine) as conn:
-        return await draft_counts(conn, quiz_id)
+        return await count_drafts_in(conn, quiz_id)
 
 
-async def draft_counts(conn: AsyncConnection, quiz_id: uuid.UUID) -> dict[str, int]:
+async def count_drafts_in(conn: AsyncConnection, quiz_id: uuid.UUID) -> dict[str, int]:
     """Valid drafts per batch key (batches without drafts are absent)."""
     rows = await conn.execute(
         sa.select(_draft.c.batch_key, sa.func.count())

@@ -1,7 +1,9 @@
-"""Every read and write of quiz data, as typed functions over an `AsyncEngine`.
+"""The quiz itself: create, read (whole, or one module's context), lock, change status.
 
-Activities and the API call these; nothing else touches the tables. Each
-function is one transaction, so a caller never sees half of a write.
+Typed functions over an `AsyncEngine` (one transaction each, so a caller
+never sees half of a write), and `..._in` versions over a connection for
+callers that compose a transaction of their own (`quizgen.db.rounds`). The
+other tables have modules of their own in `quizgen.db` (see its `__init__`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from quizgen.db.attempts import attempts_json, metadata_from, saved_counts, saved_json
+from quizgen.db.attempts import attempts_json, metadata_from, saved_json
 from quizgen.db.engine import single_statement
 from quizgen.db.json_rows import json_rows
 from quizgen.db.tables import QuizModuleRow, QuizRow, utc_now
@@ -38,11 +40,11 @@ __all__ = [
     "QuizRecord",
     "create_quiz",
     "get_quiz",
+    "get_quiz_in",
     "locked_quiz",
     "module_context",
     "module_query",
-    "read_quiz",
-    "saved_batch_keys",
+    "write_status",
 ]
 
 _quiz = QuizRow.__table__  # type: ignore[attr-defined]
@@ -125,7 +127,7 @@ def _module_spec(row: Any) -> ModuleSpec:
 
 async def get_quiz(engine: AsyncEngine, quiz_id: uuid.UUID) -> QuizRecord:
     async with single_statement(engine) as conn:
-        return await read_quiz(conn, quiz_id)
+        return await get_quiz_in(conn, quiz_id)
 
 
 # The quiz with its modules, saved batches and attempts, as one statement: a
@@ -140,7 +142,7 @@ _READ_QUIZ = sa.select(
 )
 
 
-async def read_quiz(
+async def get_quiz_in(
     conn: AsyncConnection, quiz_id: uuid.UUID, *, for_update: bool = False
 ) -> QuizRecord:
     """The quiz in the caller's transaction; `for_update` locks its row until commit."""
@@ -194,9 +196,28 @@ def module_context(row: Any) -> ModuleContext:
     )
 
 
-async def saved_batch_keys(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
-    async with single_statement(engine) as conn:
-        return set(await saved_counts(conn, quiz_id))
+async def write_status(
+    conn: AsyncConnection,
+    quiz_id: uuid.UUID,
+    status: QuizStatus,
+    reason: FailureReason | None = None,
+    message: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Every status change of a quiz goes through here, inside the caller's transaction.
+
+    A failure reason belongs to the status it explains: a change without one clears it.
+    """
+    await conn.execute(
+        _quiz.update()
+        .where(_quiz.c.id == quiz_id)
+        .values(
+            status=status.value,
+            failure_reason=reason.value if reason else None,
+            failure_message=message,
+            updated_at=at or utc_now(),
+        )
+    )
 
 
 class QuizLock:
@@ -207,15 +228,9 @@ class QuizLock:
         self.quiz = quiz
         self.status = quiz.status
 
-    async def set(self, status: QuizStatus) -> None:
-        """Change the status; a failure reason belongs to the status it explained."""
-        await self._conn.execute(
-            _quiz.update()
-            .where(_quiz.c.id == self.quiz.id)
-            .values(
-                status=status.value, failure_reason=None, failure_message=None, updated_at=utc_now()
-            )
-        )
+    async def set_status(self, status: QuizStatus) -> None:
+        """Change the status (clearing the failure reason: it explained the old one)."""
+        await write_status(self._conn, self.quiz.id, status)
         self.status = status
 
     async def delete(self) -> None:
@@ -230,8 +245,8 @@ async def locked_quiz(engine: AsyncEngine, quiz_id: uuid.UUID) -> AsyncIterator[
     A status change made through the lock commits only if the block ends
     without an exception, so "claim, then ask Temporal" is all or nothing, and
     two callers deciding at once are served one after the other. The read is
-    `read_quiz`'s one statement: deciding needs the whole quiz (owner, spec,
+    `get_quiz_in`'s one statement: deciding needs the whole quiz (owner, spec,
     saved batches), and reading it under the lock makes a second read needless.
     """
     async with engine.begin() as conn:
-        yield QuizLock(conn, await read_quiz(conn, quiz_id, for_update=True))
+        yield QuizLock(conn, await get_quiz_in(conn, quiz_id, for_update=True))

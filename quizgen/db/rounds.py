@@ -16,9 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.db.attempts import append_attempt
-from quizgen.db.drafts import draft_counts
-from quizgen.db.repository import QuizRecord, read_quiz
-from quizgen.db.tables import QuizRow
+from quizgen.db.drafts import count_drafts_in
+from quizgen.db.repository import QuizRecord, get_quiz_in, write_status
 from quizgen.domain import (
     GENERATABLE,
     BatchResult,
@@ -30,8 +29,6 @@ from quizgen.domain import (
 from quizgen.errors import QuizStateConflictError, cap_message
 
 __all__ = ["RoundEnd", "RoundStart", "begin_round", "record_round"]
-
-_quiz = QuizRow.__table__  # type: ignore[attr-defined]
 
 
 class RoundStart(BaseModel):
@@ -57,22 +54,13 @@ class RoundEnd(BaseModel):
 async def begin_round(engine: AsyncEngine, quiz_id: uuid.UUID) -> RoundStart:
     """Mark the quiz `generating_questions` and return it as it stands, drafts included."""
     async with engine.begin() as conn:
-        quiz = await read_quiz(conn, quiz_id, for_update=True)
+        quiz = await get_quiz_in(conn, quiz_id, for_update=True)
         if quiz.status not in GENERATABLE:
             raise QuizStateConflictError(
                 f"quiz {quiz_id} is {quiz.status.value}; it cannot be generated again"
             )
         if quiz.status is not QuizStatus.GENERATING_QUESTIONS:
-            await conn.execute(
-                _quiz.update()
-                .where(_quiz.c.id == quiz_id)
-                .values(
-                    status=QuizStatus.GENERATING_QUESTIONS.value,
-                    failure_reason=None,
-                    failure_message=None,
-                    updated_at=datetime.now(UTC),
-                )
-            )
+            await write_status(conn, quiz_id, QuizStatus.GENERATING_QUESTIONS)
             quiz = quiz.model_copy(
                 update={
                     "status": QuizStatus.GENERATING_QUESTIONS,
@@ -80,7 +68,7 @@ async def begin_round(engine: AsyncEngine, quiz_id: uuid.UUID) -> RoundStart:
                     "failure_message": None,
                 }
             )
-        drafts = await draft_counts(conn, quiz_id)
+        drafts = await count_drafts_in(conn, quiz_id)
     return RoundStart(quiz=quiz, drafts=drafts)
 
 
@@ -100,7 +88,7 @@ async def record_round(
     """
     now = datetime.now(UTC)
     async with engine.begin() as conn:
-        quiz = await read_quiz(conn, quiz_id, for_update=True)
+        quiz = await get_quiz_in(conn, quiz_id, for_update=True)
         saved = set(quiz.generation_metadata.successful_batches)
         # A batch can save just before its run is stopped or lost, before its
         # result reached the workflow: the database has the last word.
@@ -118,16 +106,7 @@ async def record_round(
         if status is QuizStatus.FAILED:
             reason = FailureReason.INTERNAL_ERROR if stopped else FailureReason.NO_BATCHES_SUCCEEDED
             message = cap_message(stopped or _no_batch_message(results))
-        await conn.execute(
-            _quiz.update()
-            .where(_quiz.c.id == quiz_id)
-            .values(
-                status=status.value,
-                failure_reason=reason.value if reason else None,
-                failure_message=message,
-                updated_at=now,
-            )
-        )
+        await write_status(conn, quiz_id, status, reason, message, at=now)
     return RoundEnd(status=status, saved_batch_keys=sorted(saved), appended=new)
 
 

@@ -167,6 +167,15 @@ async def query_progress(client: Client, quiz_id: uuid.UUID) -> QuizProgress:
     return progress
 
 
+async def saved_batch_keys(engine: AsyncEngine, quiz_id: uuid.UUID) -> set[str]:
+    """The keys of the quiz's batches PostgreSQL has saved."""
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            sa.text("SELECT batch_key FROM saved_batch WHERE quiz_id = :q"), {"q": quiz_id}
+        )
+        return set(result.scalars())
+
+
 async def saved_batch_count(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
     """How many of the quiz's batches PostgreSQL has saved."""
     async with engine.connect() as conn:

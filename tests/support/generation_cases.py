@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import GenerationConfig
 from quizgen.llm.faults import FaultInjectingProvider
 from quizgen.llm.offline import OfflineProvider
@@ -30,13 +30,13 @@ TARGETS = {key: batch[2] for key, batch in zip(KEYS, FOUR_BATCHES, strict=True)}
 
 
 async def start(env: WorkflowEnvironment, quiz_id: uuid.UUID, task_queue: str) -> None:
-    await orchestration.start_generation(
+    await temporal_client.start_generation(
         env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
     )
 
 
 async def retry(env: WorkflowEnvironment, quiz_id: uuid.UUID, task_queue: str) -> None:
-    await orchestration.request_retry(
+    await temporal_client.request_retry(
         env.client, quiz_id, task_queue=task_queue, config=TEST_CONFIG
     )
 
@@ -54,7 +54,7 @@ async def partial_round(
         FaultInjectingProvider(OfflineProvider(), plan_breaking(KEYS, [broken]))
     )
     async with running_worker(env.client, engine, faulty, task_queue):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             env.client, quiz_id, task_queue=task_queue, config=config
         )
         await wait_for_attempts(engine, quiz_id, 1)

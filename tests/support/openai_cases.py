@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.fake_openai import FakeOpenAI
 from deploy.local.waiting import wait_for_attempts
-from quizgen import orchestration
+from quizgen import temporal_client
 from quizgen.contracts import GenerationConfig
 from quizgen.db import repository as repo
 from quizgen.domain import (
@@ -143,7 +143,7 @@ async def run_quiz(
         openai_provider(server, **(provider_overrides or {})) as provider,
         running_worker(env.client, engine, provider, task_queue, **worker_settings),
     ):
-        await orchestration.start_generation(
+        await temporal_client.start_generation(
             env.client, quiz_id, task_queue=task_queue, config=workflow_config
         )
         record = await wait_for_attempts(engine, quiz_id, 1, within_seconds=40)

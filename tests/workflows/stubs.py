@@ -114,7 +114,7 @@ class StubBackend:
     def target(self) -> int:
         return sum(ref.count for ref in self.refs)
 
-    def keys(self) -> list[str]:
+    def batch_keys(self) -> list[str]:
         return [ref.batch_key for ref in self.refs]
 
     def called_keys(self) -> set[str]:
@@ -126,18 +126,22 @@ class StubBackend:
     def _status(self) -> QuizStatus:
         if not self.saved:
             return QuizStatus.FAILED
-        if self.saved >= set(self.keys()):
+        if self.saved >= set(self.batch_keys()):
             return QuizStatus.READY_FOR_REVIEW
         return QuizStatus.READY_FOR_REVIEW_PARTIAL
 
     @activity.defn(name=START_ROUND_ACTIVITY)
     async def start_round(self, quiz_id: uuid.UUID) -> QuizPlan:
         if quiz_id != self.quiz_id:
-            raise ApplicationError(f"no quiz {quiz_id}", type=QUIZ_NOT_FOUND_ERROR, non_retryable=True)
+            raise ApplicationError(
+                f"no quiz {quiz_id}", type=QUIZ_NOT_FOUND_ERROR, non_retryable=True
+            )
         self.plans += 1
         states = []
         for ref in self.refs:
-            results = [r for rnd in self.rounds for r in rnd.results if r.batch_key == ref.batch_key]
+            results = [
+                r for rnd in self.rounds for r in rnd.results if r.batch_key == ref.batch_key
+            ]
             done = ref.batch_key in self.saved and not self.stale_plan
             states.append(
                 BatchState(
@@ -157,7 +161,9 @@ class StubBackend:
         if (gate := self.gates.get(key)) is not None:
             await gate.wait()
         if key in self.saved:
-            return GeneratedQuestions(drafts=ref.count, saved=True, problem=None, tokens=TokenUsage())
+            return GeneratedQuestions(
+                drafts=ref.count, saved=True, problem=None, tokens=TokenUsage()
+            )
         steps = self.script.get(key)
         step: Step = steps.pop(0) if steps else input.count
         if step is Fault.PERMANENT:
@@ -191,7 +197,9 @@ class StubBackend:
         have = self.drafts.get(key, 0)
         if dropped := self.collisions.pop(key, 0):
             self.drafts[key] = have - dropped
-            return SaveBatchOutput(saved=False, missing=count - have + dropped, duplicates_dropped=dropped)
+            return SaveBatchOutput(
+                saved=False, missing=count - have + dropped, duplicates_dropped=dropped
+            )
         if have < count:
             return SaveBatchOutput(saved=False, missing=count - have)
         self.saved.add(key)

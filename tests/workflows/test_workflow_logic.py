@@ -15,22 +15,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from quizgen.contracts import (
-    BatchFailure,
-    GenerateBatchInput,
     GenerationConfig,
     QuizProgress,
     QuizWorkflowInput,
     QuizWorkflowResult,
 )
-from quizgen.domain import BatchResult, BatchStatus, QuestionType, QuizStatus
+from quizgen.domain import BatchStatus, QuestionType, QuizStatus
 from quizgen.names import (
-    BATCH_FAILED_ERROR,
-    BATCH_WORKFLOW,
     BATCHES_FAILED,
     PROGRESS_QUERY,
     QUESTIONS_SAVED,
@@ -38,13 +33,11 @@ from quizgen.names import (
     QUIZ_STATUS,
     QUIZ_WORKFLOW,
     RETRY_SIGNAL,
-    batch_workflow_id,
     quiz_workflow_id,
 )
 from tests.workflows.stubs import (
     PERMANENT_MESSAGE,
     TRANSIENT_DELAY,
-    Answer,
     Call,
     Fault,
     StubBackend,
@@ -84,13 +77,22 @@ def settled(progress: QuizProgress) -> bool:
     return progress.status is not QuizStatus.GENERATING_QUESTIONS
 
 
+def max_attempts(progress: QuizProgress) -> int:
+    return max(b.attempts for b in progress.batches)
+
+
+async def result_of(handle: QuizHandle) -> QuizWorkflowResult:
+    """The workflow's result (time skipped meanwhile), bounded in wall time."""
+    return await asyncio.wait_for(handle.result(), timeout=10)
+
+
 def by_key(progress: QuizProgress) -> dict[str, BatchStatus]:
     return {b.batch_key: b.status for b in progress.batches}
 
 
 async def test_all_batches_succeed(client: Client, backend: StubBackend, task_queue: str) -> None:
     handle = await start_quiz(client, backend, task_queue)
-    result = await handle.result()
+    result = await result_of(handle)
 
     assert result == QuizWorkflowResult(
         status=QuizStatus.READY_FOR_REVIEW,
@@ -103,7 +105,7 @@ async def test_all_batches_succeed(client: Client, backend: StubBackend, task_qu
         (Call(ref.batch_key, ref.count, 0, 1) for ref in backend.refs), key=lambda c: c.batch_key
     )
     assert backend.saves == []
-    assert backend.saved == set(backend.keys())
+    assert backend.saved == set(backend.batch_keys())
     [recorded] = backend.rounds
     assert {r.batch_key: (r.status, r.generated_count, r.llm_calls) for r in recorded.results} == {
         ref.batch_key: (BatchStatus.SUCCEEDED, ref.count, 1) for ref in backend.refs
@@ -119,7 +121,7 @@ async def test_partial_then_retry_reruns_only_failed_batches(
     client: Client, backend: StubBackend, task_queue: str, rounds_per_run: int | None
 ) -> None:
     failing = backend.refs[1]
-    backend.script[failing.batch_key] = [Fault.PERMANENT]
+    backend.script[failing.batch_key] = [Fault.PERMANENT, Fault.PERMANENT]
     handle = await start_quiz(client, backend, task_queue, rounds_per_run=rounds_per_run)
 
     # The entity waits for the retry signal; the progress query answers meanwhile.
@@ -139,33 +141,41 @@ async def test_partial_then_retry_reruns_only_failed_batches(
     assert attributes[QUIZ_STATUS] == QuizStatus.READY_FOR_REVIEW_PARTIAL.value
     assert attributes[BATCHES_FAILED] == 1
 
+    # A retry that fails again: the quiz waits again, it does not loop.
     backend.calls.clear()
     await handle.signal(RETRY_SIGNAL)
-    result = await handle.result()
+    again = await progress_when(handle, lambda p: settled(p) and max_attempts(p) == 2)
+    assert again.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
+    await asyncio.sleep(0.2)
+    assert backend.plans == 2
+    await handle.signal(RETRY_SIGNAL)
+    result = await result_of(handle)
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
     assert (result.questions_saved, result.failed_batches) == (12, [])
-    assert backend.calls == [Call(failing.batch_key, 3, 0, 1)]
-    assert backend.plans == 2
-    first, second = backend.rounds
-    assert [r.batch_key for r in second.results] == [failing.batch_key]
-    assert [r.status for r in second.results] == [BatchStatus.SUCCEEDED]
-    first_run, second_run = (r.round_id.split("/")[0] for r in (first, second))
-    assert (first_run != second_run) is (rounds_per_run == 1)
+    assert backend.calls == [Call(failing.batch_key, 3, 0, 1)] * 2
+    assert backend.plans == 3
+    retries = backend.rounds[1:]
+    assert [[(r.batch_key, r.status) for r in rnd.results] for rnd in retries] == [
+        [(failing.batch_key, BatchStatus.FAILED)],
+        [(failing.batch_key, BatchStatus.SUCCEEDED)],
+    ]
+    runs = {rnd.round_id.split("/")[0] for rnd in backend.rounds}
+    assert len(runs) == (3 if rounds_per_run == 1 else 1)
 
 
 async def test_no_batch_succeeds_fails_and_closes_after_retry_wait(
     env: WorkflowEnvironment, client: Client, backend: StubBackend, task_queue: str
 ) -> None:
-    for key in backend.keys():
+    for key in backend.batch_keys():
         backend.script[key] = [Fault.PERMANENT]
     before = await env.get_current_time()
     handle = await start_quiz(client, backend, task_queue, retry_wait=timedelta(hours=2))
-    result = await handle.result()
+    result = await result_of(handle)
 
     assert result.status is QuizStatus.FAILED
     assert (result.questions_saved, result.questions_target) == (0, 12)
-    assert result.failed_batches == sorted(backend.keys())
+    assert result.failed_batches == sorted(backend.batch_keys())
     [recorded] = backend.rounds
     assert {r.status for r in recorded.results} == {BatchStatus.FAILED}
     assert all(r.error and PERMANENT_MESSAGE in r.error for r in recorded.results)
@@ -191,7 +201,7 @@ async def test_progress_during_a_round_and_a_signal_kept_across_it(
     # A retry asked for while the round runs is kept and acted on after it.
     await handle.signal(RETRY_SIGNAL)
     gate.set()
-    result = await handle.result()
+    result = await result_of(handle)
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
     first, second = backend.rounds
@@ -205,7 +215,7 @@ async def test_progress_during_a_round_and_a_signal_kept_across_it(
 async def test_at_most_max_concurrent_batches_run_at_once(
     client: Client, backend: StubBackend, task_queue: str
 ) -> None:
-    gates = {key: asyncio.Event() for key in backend.keys()}
+    gates = {key: asyncio.Event() for key in backend.batch_keys()}
     backend.gates.update(gates)
     handle = await start_quiz(client, backend, task_queue, max_concurrent_batches=2)
 
@@ -215,7 +225,7 @@ async def test_at_most_max_concurrent_batches_run_at_once(
     assert list(by_key(running).values()).count(BatchStatus.PENDING) == 1
     for gate in gates.values():
         gate.set()
-    assert (await handle.result()).status is QuizStatus.READY_FOR_REVIEW
+    assert (await result_of(handle)).status is QuizStatus.READY_FOR_REVIEW
     assert len(backend.calls) == 3
 
 
@@ -237,7 +247,7 @@ async def test_retry_asks_only_for_missing_questions(
 
     backend.calls.clear()
     await handle.signal(RETRY_SIGNAL)
-    assert (await handle.result()).status is QuizStatus.READY_FOR_REVIEW
+    assert (await result_of(handle)).status is QuizStatus.READY_FOR_REVIEW
     # The next round starts from the 6 drafts PostgreSQL kept.
     assert backend.calls == [Call(short.batch_key, 2, 0, 1)]
 
@@ -248,7 +258,7 @@ async def test_transient_llm_error_is_retried_by_temporal(
     flaky = backend.refs[0]
     backend.script[flaky.batch_key] = [Fault.TRANSIENT]
     before = await env.get_current_time()
-    result = await (await start_quiz(client, backend, task_queue)).result()
+    result = await result_of(await start_quiz(client, backend, task_queue))
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
     # The same call, attempted twice by Temporal: one LLM call for the workflow.
@@ -274,101 +284,12 @@ async def test_succeeded_batch_is_never_run_again(
     backend.stale_plan = True
     backend.calls.clear()
     await handle.signal(RETRY_SIGNAL)
-    result = await handle.result()
+    result = await result_of(handle)
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
     assert backend.called_keys() == {failing.batch_key}
     refused = {r.batch_key: r for r in backend.rounds[1].results}
-    assert refused.keys() == set(backend.keys())
-    for key in set(backend.keys()) - {failing.batch_key}:
+    assert refused.keys() == set(backend.batch_keys())
+    for key in set(backend.batch_keys()) - {failing.batch_key}:
         assert refused[key].status is BatchStatus.FAILED
         assert "Temporal refused to run it again" in (refused[key].error or "")
-
-
-async def run_batch(
-    client: Client, backend: StubBackend, task_queue: str, drafts: int = 0, **config: Any
-) -> BatchResult:
-    """The batch workflow on its own, as the quiz workflow starts it."""
-    ref = backend.refs[0]
-    return await client.execute_workflow(
-        BATCH_WORKFLOW,
-        GenerateBatchInput(
-            quiz_id=backend.quiz_id, batch=ref, config=GenerationConfig(**config), drafts=drafts
-        ),
-        id=batch_workflow_id(backend.quiz_id, ref.batch_key),
-        task_queue=task_queue,
-        result_type=BatchResult,
-    )
-
-
-async def batch_failure(
-    client: Client, backend: StubBackend, task_queue: str, **config: Any
-) -> BatchFailure:
-    with pytest.raises(WorkflowFailureError) as caught:
-        await run_batch(client, backend, task_queue, **config)
-    cause = caught.value.cause
-    assert isinstance(cause, ApplicationError)
-    assert (cause.type, cause.non_retryable) == (BATCH_FAILED_ERROR, True)
-    return BatchFailure.model_validate(cause.details[0])
-
-
-async def test_batch_repairs_and_tops_up(
-    client: Client, backend: StubBackend, task_queue: str
-) -> None:
-    key = backend.refs[0].batch_key
-    backend.script[key] = [3, 1, 1]
-    result = await run_batch(client, backend, task_queue)
-
-    assert (result.status, result.generated_count, result.llm_calls) == (BatchStatus.SUCCEEDED, 5, 3)
-    # Each call asks only for what the batch still misses.
-    assert [(c.count, c.call_index) for c in backend.calls] == [(5, 0), (2, 1), (1, 2)]
-    assert result.tokens.prompt_tokens == 300
-    assert result.tokens.completion_tokens == 50
-    assert backend.saved == {key}
-
-
-@pytest.mark.parametrize(
-    ("script", "repair_rounds", "calls", "drafts"),
-    [
-        # A repairable short first answer is repaired; a short top-up ends the round.
-        ([Answer(1), 1], 3, [(5, 0), (4, 1)], 2),
-        # A clean first answer with under half the questions ends it at once.
-        ([Answer(2, repairable=False)], 3, [(5, 0)], 2),
-        # Half of what is asked, or more, each time: only the repair rounds stop it.
-        ([3, 1], 1, [(5, 0), (2, 1)], 4),
-    ],
-    ids=["short-top-up", "futile-first-call", "repair-rounds-exhausted"],
-)
-async def test_batch_gives_up_and_keeps_its_drafts(
-    client: Client,
-    backend: StubBackend,
-    task_queue: str,
-    script: list[Answer | int],
-    repair_rounds: int,
-    calls: list[tuple[int, int]],
-    drafts: int,
-) -> None:
-    key = backend.refs[0].batch_key
-    backend.script[key] = list(script)
-    failure = await batch_failure(client, backend, task_queue, repair_rounds=repair_rounds)
-
-    assert [(c.count, c.call_index) for c in backend.calls] == calls
-    assert (failure.generated_count, failure.llm_calls) == (drafts, len(calls))
-    assert f"{drafts} of 5 valid questions after {len(calls)} LLM calls" in failure.reason
-    assert backend.drafts == {key: drafts}
-    assert backend.saved == set()
-
-
-async def test_complete_drafts_are_saved_and_a_lost_duplicate_topped_up(
-    client: Client, backend: StubBackend, task_queue: str
-) -> None:
-    key = backend.refs[0].batch_key
-    backend.drafts[key] = 5
-    # Another batch saved one of these texts first: the save drops that draft.
-    backend.collisions[key] = 1
-    result = await run_batch(client, backend, task_queue, drafts=5)
-
-    assert (result.status, result.llm_calls) == (BatchStatus.SUCCEEDED, 1)
-    assert backend.saves == [key]
-    assert backend.calls == [Call(key, 1, 0, 1)]
-    assert backend.saved == {key}

@@ -26,8 +26,8 @@ from quizgen.db.drafts import count_drafts
 from quizgen.domain import GENERATABLE, QuizStatus
 from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
-from quizgen.orchestration import TemporalGateway, workflow_summary
 from quizgen.progress import progress_from_records, with_saved_batches
+from quizgen.temporal_client import TemporalGateway, workflow_summary
 
 __all__ = ["current_progress", "delete_quiz", "trigger_generation"]
 
@@ -68,7 +68,7 @@ async def trigger_generation(
                 raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
             if not to_run and previous is not QuizStatus.GENERATING_QUESTIONS:
                 raise Conflict("nothing left to generate: every batch of this quiz is saved")
-            await lock.set(QuizStatus.GENERATING_QUESTIONS)
+            await lock.set_status(QuizStatus.GENERATING_QUESTIONS)
             # Temporal down raises here, and the status change is rolled back with the lock.
             summary = workflow_summary(quiz.spec)
             if previous is QuizStatus.CREATED:
