@@ -16,7 +16,7 @@ from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
 from quizgen.temporal_client import TemporalGateway
 
-__all__ = ["CurrentUser", "Engine", "OwnedQuiz", "Temporal"]
+__all__ = ["CurrentUser", "Engine", "OwnedQuiz", "Temporal", "owned_quiz_of"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from API_TOKENS")
 
@@ -49,16 +49,21 @@ Temporal = Annotated[TemporalGateway, Depends(_temporal)]
 CurrentUser = Annotated[str, Depends(_current_user)]
 
 
-async def _owned_quiz(quiz_id: uuid.UUID, user: CurrentUser, engine: Engine) -> repo.QuizRecord:
+async def owned_quiz_of(engine: AsyncEngine, quiz_id: uuid.UUID, user: str) -> repo.QuizRecord:
+    """The quiz if `user` owns it; NotFound otherwise (the API's and the pages' one check)."""
     try:
         quiz = await repo.get_quiz(engine, quiz_id)
     except QuizNotFoundError:
         quiz = None
-    # Another user's quiz is indistinguishable from a missing one.
+    # Another teacher's quiz is indistinguishable from a missing one.
     if quiz is None or quiz.owner_id != user:
         raise NotFound(f"quiz {quiz_id} not found")
     bind_quiz(quiz_id)
     return quiz
+
+
+async def _owned_quiz(quiz_id: uuid.UUID, user: CurrentUser, engine: Engine) -> repo.QuizRecord:
+    return await owned_quiz_of(engine, quiz_id, user)
 
 
 OwnedQuiz = Annotated[repo.QuizRecord, Depends(_owned_quiz)]

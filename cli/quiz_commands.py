@@ -83,28 +83,24 @@ def _round(
     return exit_code(quiz.status)
 
 
-@app.command()
-def generate(
+def _trigger(
     ctx: typer.Context,
     quiz_id: QuizId,
     follow: Watch = False,
     interval: Interval = 1.0,
     timeout: Timeout = None,
 ) -> None:
-    """Start generating the quiz's questions (refused while a round runs)."""
     exit_with(_round(ctx, quiz_id, follow, interval, timeout))
 
 
-@app.command()
-def retry(
-    ctx: typer.Context,
-    quiz_id: QuizId,
-    follow: Watch = False,
-    interval: Interval = 1.0,
-    timeout: Timeout = None,
-) -> None:
-    """Retry only the batches that have not succeeded; saved questions are kept."""
-    exit_with(_round(ctx, quiz_id, follow, interval, timeout))
+# One trigger under two names: the API starts a first round or retries only what
+# has not succeeded, whichever the quiz needs; the names say what the teacher means.
+app.command("generate", help="Start generating the quiz's questions (refused while a round runs).")(
+    _trigger
+)
+app.command(
+    "retry", help="Retry only the batches that have not succeeded; saved questions are kept."
+)(_trigger)
 
 
 @app.command()

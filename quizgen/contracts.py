@@ -6,10 +6,11 @@ counts, token numbers and short reasons, never question bodies or module
 content (invariant 7): a batch travels as a `BatchRef`, its questions stay in
 PostgreSQL (drafts, then questions), and activities load them there.
 
-Compatibility: the models forbid unknown fields, so removing or renaming a
-field breaks workflows that are running with the old shape. Add fields with
-defaults; when one must go, re-record tests/histories and drain running
-workflows first (see docs/architecture.md).
+Compatibility: the models ignore unknown fields (`quizgen.domain.Payload`),
+so a field removed in a new release does not break a running workflow whose
+history still carries it; a new field needs a default (a rename is both).
+When a field's meaning changes, re-record tests/histories and drain running
+workflows first (see docs/architecture.md, "Compatibility").
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ __all__ = [
 
 
 class GenerationConfig(Payload):
-    """Behaviour knobs, read from settings by whoever starts the workflow."""
+    """Behaviour knobs, read from settings by whoever starts the workflow.
+
+    Its defaults are the settings' defaults too (`quizgen.settings`).
+    """
 
     max_concurrent_batches: Annotated[int, Field(ge=1)] = 20
     repair_rounds: Annotated[int, Field(ge=0)] = 3

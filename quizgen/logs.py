@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -25,9 +24,10 @@ from typing import Any
 
 from temporalio import activity
 
+from quizgen.names import parse_workflow_id
+
 __all__ = ["JsonFormatter", "QuizContext", "bind_quiz", "configure_logging"]
 
-_WORKFLOW_ID = re.compile(r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+))?$")
 _CONTEXT_FIELDS = ("quiz_id", "batch_key", "workflow_id", "run_id", "activity", "attempt")
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # The quiz an API request is about (set once the request's quiz is known).
@@ -56,10 +56,10 @@ class QuizContext(logging.Filter):
             workflow_id, run_id = details.get("workflow_id"), details.get("run_id")
         if workflow_id:
             record.workflow_id, record.run_id = workflow_id, run_id
-            if match := _WORKFLOW_ID.match(workflow_id):
-                record.quiz_id = match["quiz"]
-                if match["batch"]:
-                    record.batch_key = match["batch"]
+            if ids := parse_workflow_id(workflow_id):
+                record.quiz_id = ids.quiz_id
+                if ids.batch_key:
+                    record.batch_key = ids.batch_key
         elif (quiz_id := _request_quiz.get()) is not None:
             record.quiz_id = quiz_id
         return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from typing import NamedTuple
 
 from temporalio.common import SearchAttributeKey
 
@@ -27,8 +29,10 @@ __all__ = [
     "SEARCH_ATTRIBUTES",
     "START_ROUND_ACTIVITY",
     "TRANSIENT_PROVIDER_ERROR",
+    "WorkflowIdParts",
     "batch_workflow_id",
     "llm_task_queue",
+    "parse_workflow_id",
     "quiz_workflow_id",
 ]
 
@@ -81,3 +85,18 @@ def quiz_workflow_id(quiz_id: uuid.UUID | str) -> str:
 
 def batch_workflow_id(quiz_id: uuid.UUID | str, batch_key: str) -> str:
     return f"quiz-{quiz_id}-batch-{batch_key}"
+
+
+class WorkflowIdParts(NamedTuple):
+    quiz_id: str
+    batch_key: str | None
+
+
+# The inverse of the two builders above.
+_WORKFLOW_ID = re.compile(r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+))?$")
+
+
+def parse_workflow_id(workflow_id: str) -> WorkflowIdParts | None:
+    """The quiz id (and batch key, for a batch) of a quizgen workflow id; None for others."""
+    match = _WORKFLOW_ID.match(workflow_id)
+    return WorkflowIdParts(match["quiz"], match["batch"]) if match else None

@@ -10,7 +10,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from quizgen.contracts import GenerationConfig
 from quizgen.names import llm_task_queue
+
+_GENERATION = GenerationConfig()
 
 __all__ = ["FaultKind", "LLMProviderName", "Settings", "get_settings", "normalize_database_url"]
 
@@ -64,15 +67,16 @@ class Settings(BaseSettings):
     llm_fault_seed: str = "quizgen"
     llm_fault_kinds: Annotated[list[FaultKind], NoDecode] = [FaultKind.PERMANENT]
 
-    # Generation behaviour, handed to workflows as part of their input.
-    max_concurrent_batches: Annotated[int, Field(ge=1, le=500)] = 20
-    batch_repair_rounds: Annotated[int, Field(ge=0, le=10)] = 3
+    # Generation behaviour, handed to workflows as part of their input
+    # (`temporal_client.generation_config`); the defaults are GenerationConfig's.
+    max_concurrent_batches: Annotated[int, Field(ge=1, le=500)] = _GENERATION.max_concurrent_batches
+    batch_repair_rounds: Annotated[int, Field(ge=0, le=10)] = _GENERATION.repair_rounds
     # Empty: a quiz with unfinished batches waits for a retry as long as it exists.
-    retry_wait: timedelta | None = None
-    llm_call_timeout: timedelta = timedelta(minutes=5)
-    llm_heartbeat_timeout: timedelta = timedelta(seconds=6)
-    llm_max_attempts: Annotated[int, Field(ge=1, le=100)] = 30
-    llm_retry_window: timedelta = timedelta(minutes=10)
+    retry_wait: timedelta | None = _GENERATION.retry_wait
+    llm_call_timeout: timedelta = _GENERATION.llm_call_timeout
+    llm_heartbeat_timeout: timedelta = _GENERATION.llm_heartbeat_timeout
+    llm_max_attempts: Annotated[int, Field(ge=1, le=100)] = _GENERATION.llm_max_attempts
+    llm_retry_window: timedelta = _GENERATION.llm_retry_window
     llm_max_output_tokens: Annotated[int, Field(ge=256, le=200_000)] = 8_000
     # OpenAI and Azure want max_completion_tokens (reasoning models refuse max_tokens);
     # some older compatible servers know only max_tokens.

@@ -31,6 +31,10 @@ async def list_questions(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> QuestionsPage:
+    """The quiz's saved questions by batch key, then as generated; filtered, a page at a time.
+
+    `count` is the number of questions matching the filters (not just this page).
+    """
     where = review.QuestionFilter(
         module_id=module_id,
         batch_key=batch_key,
@@ -71,4 +75,5 @@ async def update_question(
 async def approve_question(
     quiz: OwnedQuiz, question_id: uuid.UUID, engine: Engine
 ) -> QuestionPublic:
+    """Mark a question approved (the same as `PATCH` with `{"is_approved": true}`)."""
     return await _update(engine, quiz.id, question_id, QuestionUpdate(is_approved=True))

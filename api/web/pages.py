@@ -10,29 +10,28 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from api.auth import TokenRegistry
-from api.errors import NotFound
+from api.deps import owned_quiz_of
 from api.limits import MAX_BODY_BYTES
 from api.web.i18n import LANG_COOKIE, Translator, pick_language
 from api.web.session import SESSION_COOKIE, Session, SessionSigner
 from quizgen.db import repository as repo
 from quizgen.db.sessions import session_ended
 from quizgen.domain import Language
-from quizgen.errors import QuizNotFoundError
-from quizgen.logs import bind_quiz
 
 __all__ = [
     "PREFIX",
     "CsrfRefused",
     "SignInRequired",
+    "Signed",
     "Visit",
     "owned_quiz",
     "page_number",
@@ -130,21 +129,17 @@ async def visit(request: Request) -> Visit:
     return Visit(request=request, session=session, csrf=signer.csrf_for(session.nonce))
 
 
+# A page parameter of this type: the signed-in teacher's visit (else the sign-in page).
+Signed = Annotated[Visit, Depends(visit)]
+
+
 def check_same_origin(request: Request) -> None:
     if not _same_origin(request):
         raise CsrfRefused
 
 
 async def owned_quiz(visit: Visit, quiz_id: uuid.UUID) -> repo.QuizRecord:
-    try:
-        quiz = await repo.get_quiz(visit.request.app.state.engine, quiz_id)
-    except QuizNotFoundError:
-        quiz = None
-    # Another teacher's quiz is indistinguishable from a missing one.
-    if quiz is None or quiz.owner_id != visit.user_id:
-        raise NotFound(f"quiz {quiz_id} not found")
-    bind_quiz(quiz_id)
-    return quiz
+    return await owned_quiz_of(visit.request.app.state.engine, quiz_id, visit.user_id)
 
 
 def language_of(request: Request, quiz_language: Language | None = None) -> Language:

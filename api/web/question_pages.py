@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.errors import NotFound
@@ -14,13 +14,13 @@ from api.web.forms import FORM_ERROR, QuestionForm, read_question_form
 from api.web.i18n import Translator
 from api.web.pages import (
     PREFIX,
+    Signed,
     Visit,
     language_of,
     owned_quiz,
     page_number,
     redirect,
     render,
-    visit,
 )
 from api.web.presenters import blank_parts
 from quizgen.db import review
@@ -29,7 +29,6 @@ from quizgen.errors import DuplicateQuestionError, InvalidQuestionError, Questio
 
 router = APIRouter(prefix=f"{PREFIX}/quizzes/{{quiz_id}}/questions", include_in_schema=False)
 
-Signed = Annotated[Visit, Depends(visit)]
 QUESTIONS_PER_PAGE = 20
 _APPROVAL = {"yes": True, "no": False}
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.errors import Conflict
@@ -16,6 +15,7 @@ from api.web.forms import FORM_ERROR, ModuleInput, QuizForm, read_quiz_form
 from api.web.i18n import Translator
 from api.web.pages import (
     PREFIX,
+    Signed,
     Visit,
     check_same_origin,
     language_of,
@@ -25,7 +25,6 @@ from api.web.pages import (
     render,
     set_cookie,
     signer_of,
-    visit,
 )
 from api.web.presenters import quiz_view
 from api.web.session import PRE_SESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
@@ -50,7 +49,6 @@ from quizgen.temporal_client import TemporalGateway
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-Signed = Annotated[Visit, Depends(visit)]
 QUIZZES_PER_PAGE = 20
 
 
