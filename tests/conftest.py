@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh PostgreSQL database of the test run's own.
+"""Shared fixtures: a fresh PostgreSQL database of the test run's own, and the dev server.
 
 PostgreSQL comes from `DATABASE_URL` when set, else the server on
 127.0.0.1:5432, else an embedded server started for the run. The run creates
@@ -77,3 +77,14 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The API in-process (lifespan included), over httpx."""
     async with api_client(settings) as client:
         yield client
+
+
+# The fast tier (`./dev test -m fast`) stays fast: nothing in it may need the dev server.
+_DEV_SERVER_FIXTURES = frozenset({"temporal_env"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs = _DEV_SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("fast") and needs:
+            raise pytest.UsageError(f"{item.nodeid} is marked fast but needs {sorted(needs)}")

@@ -2,7 +2,7 @@
 
 Run the integration tests with `QUIZGEN_RECORD_HISTORIES=1` to (re)record
 `tests/histories/*.json` after an intended workflow change; commit the files.
-Replaying them (tests/test_replay.py) makes any change that breaks determinism
+Replaying them (tests/workflows/test_replay.py) makes any change that breaks determinism
 for workflows already running in production fail CI.
 
 Files named `before-<patch id>.*` are histories recorded before the change that

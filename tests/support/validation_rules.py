@@ -1,5 +1,5 @@
 """The validation rules of each question type (`pytest.param(qtype, ok, bad, reason)`, see
-tests/test_validation_rules.py), for `test_rule_passes_and_fails` there."""
+tests/core/test_validation_rules.py), for `test_rule_passes_and_fails` there."""
 
 from __future__ import annotations
 

@@ -13,6 +13,8 @@ from quizgen.settings import FaultKind, Settings
 from quizgen.validation import validate_output
 from tests.support.samples import ENGLISH_SAMPLE
 
+pytestmark = pytest.mark.fast
+
 KEYS = [
     batch_key(f"m{i}", qt, 5, Difficulty.MEDIUM)
     for i in range(8)

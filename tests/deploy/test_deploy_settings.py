@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from tests.support.deploy_files import (
     API_PORT,
     APP_SERVICES,
@@ -30,6 +32,8 @@ from tests.support.deploy_files import (
     pod_spec,
     yaml_files,
 )
+
+pytestmark = pytest.mark.fast
 
 # Variables the app containers may set that are not Settings fields, and why.
 NOT_SETTINGS = {

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
 
 from quizgen.db import repository as repo
 from quizgen.db.engine import make_engine, single_statement
 from quizgen.domain import BatchSpec, ModuleSpec, QuestionType, QuizSpec
+
+pytestmark = pytest.mark.fast
 
 
 async def test_a_connection_back_from_a_single_statement_read_runs_transactions_again(

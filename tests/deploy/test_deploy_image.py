@@ -8,7 +8,11 @@ import json
 import tomllib
 from fnmatch import fnmatch
 
+import pytest
+
 from tests.support.deploy_files import REPO_ROOT, dockerfile_instructions, final_stage
+
+pytestmark = pytest.mark.fast
 
 
 def exec_form(keyword: str) -> list[str]:

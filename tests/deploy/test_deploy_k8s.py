@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 
 from quizgen.names import SEARCH_ATTRIBUTES
@@ -26,6 +27,8 @@ from tests.support.deploy_files import (
     pod_spec,
     strings_in,
 )
+
+pytestmark = pytest.mark.fast
 
 # --- Kubernetes ---
 

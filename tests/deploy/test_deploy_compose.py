@@ -30,6 +30,8 @@ from tests.support.deploy_files import (
     yaml_files,
 )
 
+pytestmark = pytest.mark.fast
+
 COMPOSE_SERVICES = {
     "temporal-db",
     "temporal-schema",

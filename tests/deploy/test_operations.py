@@ -47,7 +47,7 @@ from tests.support.flows import (
 from worker.app import metrics_runtime
 from workflows.quiz import batch_summary
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KEYS = keys_of(FOUR_BATCHES)
 BROKEN = KEYS[2]
 

@@ -10,6 +10,8 @@ from temporalio.worker import Replayer
 from tests.support.histories import HISTORIES
 from workflows.registry import WORKFLOWS
 
+pytestmark = pytest.mark.fast
+
 RECORDED = sorted(HISTORIES.glob("*.json"))
 TEXTS = {path.stem: path.read_text() for path in RECORDED}
 

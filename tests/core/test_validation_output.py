@@ -14,6 +14,8 @@ from quizgen.questions import normalize_text
 from quizgen.validation import MAX_OUTPUT_CHARS, validate_output, validate_questions
 from tests.support.validation_cases import MC, TF, mc, tf, validate
 
+pytestmark = pytest.mark.fast
+
 # --- duplicates on normalised question text ---------------------------------------------------
 
 

@@ -38,6 +38,8 @@ from tests.support.validation_rules import (
     TF_RULES,
 )
 
+pytestmark = pytest.mark.fast
+
 BUILDERS: dict[QuestionType, Callable[..., Q]] = {
     MC: mc,
     TF: tf,

@@ -36,6 +36,8 @@ from tests.support.openai_cases import (
     texts,
 )
 
+pytestmark = pytest.mark.fast
+
 # The fake server of each test: a fixture of tests/support/openai_cases.py.
 server = openai_cases.server
 

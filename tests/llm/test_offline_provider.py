@@ -24,7 +24,9 @@ from quizgen.llm.offline import OfflineProvider, split_sentences
 from quizgen.questions import normalize_text
 from quizgen.validation import Rejection, ValidationReport, validate_output
 
-SAMPLES = Path(__file__).resolve().parent.parent / "quizgen" / "samples"
+pytestmark = pytest.mark.fast
+
+SAMPLES = Path(__file__).resolve().parents[2] / "quizgen" / "samples"
 SAMPLE_FILES = {
     Language.ENGLISH: "photosynthesis_en.txt",
     Language.NORWEGIAN: "vikings_no.txt",
@@ -344,7 +346,7 @@ def test_negative_latency_is_refused() -> None:
 DIGEST_SCRIPT = """
 import asyncio, hashlib, sys
 from quizgen.llm.offline import OfflineProvider
-from tests.test_offline_provider import make_request
+from tests.llm.test_offline_provider import make_request
 from quizgen.domain import Language, QuestionType
 
 async def main() -> None:
@@ -360,7 +362,7 @@ asyncio.run(main())
 
 def test_output_does_not_depend_on_the_process_hash_seed() -> None:
     """Workers in different processes must agree: no hash(), no set-order leaks."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     digests = {
         subprocess.run(
             [sys.executable, "-c", DIGEST_SCRIPT],

@@ -36,6 +36,8 @@ from tests.support.batches import ref as batch_ref
 from tests.support.batches import save_questions
 from tests.support.flows import saved_batch_keys
 
+pytestmark = pytest.mark.fast
+
 TABLES = {
     "quiz",
     "quiz_module",
