@@ -9,65 +9,26 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from deploy.local.migrations import downgrade, upgrade
-from deploy.local.postgres import create_database, drop_database
 from quizgen.db import drafts, rounds
 from quizgen.db import repository as repo
 from quizgen.db.batch_context import load_batch_context
 from quizgen.db.engine import make_engine
-from quizgen.db.tables import metadata
 from quizgen.domain import (
     BatchRef,
-    BatchSpec,
     BatchStatus,
     Difficulty,
-    ModuleSpec,
     QuestionType,
-    QuizSpec,
     QuizStatus,
     TokenUsage,
 )
 from quizgen.validation import Rejection, validate_output
+from tests.support.batches import one_module_quiz, save_questions, true_false_questions
 from tests.support.batches import ref as batch_ref
-from tests.support.batches import save_questions
 from tests.support.flows import saved_batch_keys
 
 pytestmark = pytest.mark.fast
-
-TABLES = {
-    "quiz",
-    "quiz_module",
-    "saved_batch",
-    "question",
-    "draft_question",
-    "generation_attempt",
-    "ended_session",
-}
-
-
-def _spec() -> QuizSpec:
-    return QuizSpec(
-        title="Biology",
-        modules=[
-            ModuleSpec(
-                module_id="m1",
-                name="Cells",
-                content="Cells are the basic unit of life.",
-                batches=[BatchSpec(question_type=QuestionType.TRUE_FALSE, count=3)],
-            )
-        ],
-    )
-
-
-def _questions(prefix: str, n: int = 3) -> list[dict[str, object]]:
-    return [
-        {"question_text": f"{prefix} statement {i}", "correct_answer": True, "explanation": ""}
-        for i in range(n)
-    ]
 
 
 def _ref(difficulty: Difficulty = Difficulty.MEDIUM) -> BatchRef:
@@ -82,102 +43,8 @@ async def _count(engine: AsyncEngine, quiz_id: uuid.UUID) -> int:
         return int(result.scalar_one())
 
 
-async def _table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            names = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
-    finally:
-        await engine.dispose()
-    return set(names)
-
-
-async def _schema_diff(url: str) -> list[object]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), metadata)
-            )
-    finally:
-        await engine.dispose()
-
-
-def test_migrations_upgrade_an_empty_database_and_downgrade_again(
-    postgres_server_url: str,
-) -> None:
-    url = create_database(postgres_server_url)
-    try:
-        assert asyncio.run(_table_names(url)) == set()
-        upgrade(url)
-        assert asyncio.run(_table_names(url)) == TABLES | {"alembic_version"}
-        # The tables the code uses are exactly what the migrations built.
-        assert asyncio.run(_schema_diff(url)) == []
-        downgrade(url)
-        assert asyncio.run(_table_names(url)) == {"alembic_version"}
-        upgrade(url)
-        assert asyncio.run(_table_names(url)) >= TABLES
-    finally:
-        drop_database(url)
-
-
-def test_downgrading_past_0003_rebuilds_the_metadata_document_the_earlier_release_reads(
-    postgres_server_url: str,
-) -> None:
-    url = create_database(postgres_server_url)
-    try:
-        upgrade(url)
-        quiz_id = asyncio.run(_quiz_with_one_recorded_round(url))
-        downgrade(url, "0002")
-        [document] = asyncio.run(_column(url, "SELECT generation_metadata FROM quiz"))
-        assert "cached_prompt_tokens" not in json.dumps(document)
-        assert document["successful_batches"] == ["m1_true_false_3_medium"]
-        assert document["total_questions_saved"] == document["total_questions_target"] == 3
-        [attempt] = document["generation_attempts"]
-        assert attempt["tokens"] == {"prompt_tokens": 10, "completion_tokens": 5}
-        assert document["tokens"] == attempt["tokens"]
-        upgrade(url)
-        record = asyncio.run(_get(url, quiz_id))
-        assert [a.attempt_number for a in record.generation_metadata.generation_attempts] == [1]
-    finally:
-        drop_database(url)
-
-
-async def _quiz_with_one_recorded_round(url: str) -> uuid.UUID:
-    engine = make_engine(url)
-    try:
-        quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-        await save_questions(engine, quiz_id, _ref(), _questions("A"))
-        await rounds.begin_round(engine, quiz_id)
-        tokens = TokenUsage(prompt_tokens=10, completion_tokens=5, cached_prompt_tokens=4)
-        result = _ref().result(BatchStatus.SUCCEEDED, generated_count=3, llm_calls=1, tokens=tokens)
-        await rounds.record_round(
-            engine, quiz_id, round_id="r1", started_at=datetime.now(UTC), results=[result]
-        )
-        return quiz_id
-    finally:
-        await engine.dispose()
-
-
-async def _column(url: str, sql: str) -> list[object]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return [row[0] for row in await conn.execute(sa.text(sql))]
-    finally:
-        await engine.dispose()
-
-
-async def _get(url: str, quiz_id: uuid.UUID) -> repo.QuizRecord:
-    engine = make_engine(url)
-    try:
-        return await repo.get_quiz(engine, quiz_id)
-    finally:
-        await engine.dispose()
-
-
 async def test_quiz_round_trips_with_its_modules(engine: AsyncEngine) -> None:
-    spec = _spec()
+    spec = one_module_quiz()
     quiz_id = await repo.create_quiz(engine, "teacher-1", spec)
     record = await repo.get_quiz(engine, quiz_id)
     assert record.spec == spec
@@ -190,9 +57,9 @@ async def test_quiz_round_trips_with_its_modules(engine: AsyncEngine) -> None:
 
 
 async def test_saving_a_batch_twice_stores_its_questions_once(engine: AsyncEngine) -> None:
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    first = await save_questions(engine, quiz_id, _ref(), _questions("A"))
-    second = await save_questions(engine, quiz_id, _ref(), _questions("A"))
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
+    first = await save_questions(engine, quiz_id, _ref(), true_false_questions("A"))
+    second = await save_questions(engine, quiz_id, _ref(), true_false_questions("A"))
     assert first.inserted and not second.inserted
     assert second.saved and second.question_ids == first.question_ids
     assert await _count(engine, quiz_id) == 3
@@ -206,8 +73,8 @@ async def test_concurrent_saves_from_two_connections_store_once(
 ) -> None:
     other = make_engine(database_url)
     try:
-        quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-        await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A"), [])
+        quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
+        await drafts.add_drafts(engine, quiz_id, _ref(), true_false_questions("A"), [])
         results = await asyncio.gather(
             *(drafts.save_batch(e, quiz_id, _ref()) for e in (engine, other, engine, other))
         )
@@ -222,9 +89,12 @@ async def test_concurrent_saves_from_two_connections_store_once(
 async def test_a_batch_repeating_another_batchs_question_drops_the_draft_and_saves_nothing(
     engine: AsyncEngine,
 ) -> None:
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    await save_questions(engine, quiz_id, _ref(Difficulty.EASY), _questions("A"))
-    clash = [*_questions("B")[:2], {**_questions("B")[2], "question_text": "A  statement 1!"}]
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
+    await save_questions(engine, quiz_id, _ref(Difficulty.EASY), true_false_questions("A"))
+    clash = [
+        *true_false_questions("B")[:2],
+        {**true_false_questions("B")[2], "question_text": "A  statement 1!"},
+    ]
     result = await save_questions(engine, quiz_id, _ref(Difficulty.HARD), clash)
     assert not result.saved
     assert (result.missing, result.duplicates_dropped) == (1, 1)
@@ -232,18 +102,20 @@ async def test_a_batch_repeating_another_batchs_question_drops_the_draft_and_sav
     assert "m1_true_false_3_hard" not in await saved_batch_keys(engine, quiz_id)
     # The two distinct drafts wait for a third; then the batch saves.
     assert await drafts.count_drafts(engine, quiz_id) == {"m1_true_false_3_hard": 2}
-    await drafts.add_drafts(engine, quiz_id, _ref(Difficulty.HARD), _questions("C")[:1], [])
+    await drafts.add_drafts(
+        engine, quiz_id, _ref(Difficulty.HARD), true_false_questions("C")[:1], []
+    )
     assert (await drafts.save_batch(engine, quiz_id, _ref(Difficulty.HARD))).inserted
 
 
 async def test_concurrent_saves_of_batches_sharing_a_text_store_it_once_and_the_loser_replaces_it(
     engine: AsyncEngine, database_url: str
 ) -> None:
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
     easy, hard = _ref(Difficulty.EASY), _ref(Difficulty.HARD)
-    shared = {**_questions("A")[1], "question_text": "A  statement 1!"}
-    await drafts.add_drafts(engine, quiz_id, easy, _questions("A"), [])
-    await drafts.add_drafts(engine, quiz_id, hard, [*_questions("B")[:2], shared], [])
+    shared = {**true_false_questions("A")[1], "question_text": "A  statement 1!"}
+    await drafts.add_drafts(engine, quiz_id, easy, true_false_questions("A"), [])
+    await drafts.add_drafts(engine, quiz_id, hard, [*true_false_questions("B")[:2], shared], [])
     other = make_engine(database_url)
     try:
         first, second = await asyncio.gather(
@@ -262,25 +134,28 @@ async def test_concurrent_saves_of_batches_sharing_a_text_store_it_once_and_the_
         assert stored.scalar_one() == 1
     assert await _count(engine, quiz_id) == 3
     # The loser keeps its other drafts and needs one more question to save.
-    await drafts.add_drafts(engine, quiz_id, loser, _questions("C")[:1], [])
+    await drafts.add_drafts(engine, quiz_id, loser, true_false_questions("C")[:1], [])
     assert (await drafts.save_batch(engine, quiz_id, loser)).inserted
     assert await _count(engine, quiz_id) == 6
 
 
 async def test_drafts_never_exceed_the_batch_target_and_repeat_no_text(engine: AsyncEngine) -> None:
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
     # A retried activity writes the same answer again, and a bigger one.
-    assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A", 2), []) == 2
-    assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("A", 2), []) == 2
-    assert await drafts.add_drafts(engine, quiz_id, _ref(), _questions("B", 5), []) == 3
+    assert await drafts.add_drafts(engine, quiz_id, _ref(), true_false_questions("A", 2), []) == 2
+    assert await drafts.add_drafts(engine, quiz_id, _ref(), true_false_questions("A", 2), []) == 2
+    assert await drafts.add_drafts(engine, quiz_id, _ref(), true_false_questions("B", 5), []) == 3
 
 
 async def test_an_answer_with_a_nul_question_keeps_its_other_questions(
     engine: AsyncEngine,
 ) -> None:
     """PostgreSQL refuses U+0000 even inside JSON: the bad question must not reach it."""
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    answer = [*_questions("A", 2), {**_questions("B", 1)[0], "question_text": "Is water\x00 wet?"}]
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
+    answer = [
+        *true_false_questions("A", 2),
+        {**true_false_questions("B", 1)[0], "question_text": "Is water\x00 wet?"},
+    ]
     report = validate_output(QuestionType.TRUE_FALSE, json.dumps({"questions": answer}))
     [rejected] = report.rejected
     assert rejected.reason == "text contains the NUL character (U+0000)"
@@ -290,7 +165,7 @@ async def test_an_answer_with_a_nul_question_keeps_its_other_questions(
 
 async def test_long_non_latin_questions_save(engine: AsyncEngine) -> None:
     """A B-tree over the text itself refused these (index rows over ~2.7 KB)."""
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
     batch = batch_ref("m1", QuestionType.TRUE_FALSE, 20, Difficulty.MEDIUM)
     words = ["Фотосинтез", "превращает", "световую", "энергию", "Blåbær", "æøå", "ΑΒΓΔ"]
     questions = []
@@ -303,7 +178,7 @@ async def test_long_non_latin_questions_save(engine: AsyncEngine) -> None:
 
 
 async def test_a_question_cannot_exist_outside_a_saved_batch(engine: AsyncEngine) -> None:
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
     with pytest.raises(sa.exc.IntegrityError):
         async with engine.begin() as conn:
             await conn.execute(
@@ -321,11 +196,14 @@ async def test_a_quiz_is_read_in_one_statement_with_modules_saves_and_attempts(
     engine: AsyncEngine, database_url: str
 ) -> None:
     """The API reads the quiz on every request about it: one round trip, not one per table."""
-    first, second = _spec().modules[0], _spec().modules[0].model_copy(update={"module_id": "m0"})
-    spec = _spec().model_copy(update={"modules": [first, second]})
+    first, second = (
+        one_module_quiz().modules[0],
+        one_module_quiz().modules[0].model_copy(update={"module_id": "m0"}),
+    )
+    spec = one_module_quiz().model_copy(update={"modules": [first, second]})
     quiz_id = await repo.create_quiz(engine, "teacher-1", spec)
     await rounds.begin_round(engine, quiz_id)
-    await save_questions(engine, quiz_id, _ref(), _questions("A"))
+    await save_questions(engine, quiz_id, _ref(), true_false_questions("A"))
     other = batch_ref("m0", QuestionType.TRUE_FALSE, 3, Difficulty.MEDIUM)
     tokens = TokenUsage(prompt_tokens=10, completion_tokens=5, cached_prompt_tokens=2)
     started = datetime(2026, 11, 28, 9, 30, 1, 123456, tzinfo=UTC)
@@ -366,13 +244,13 @@ async def test_a_quiz_is_read_in_one_statement_with_modules_saves_and_attempts(
 async def test_an_answer_completing_its_batch_is_saved_with_the_drafts_unless_a_text_collides(
     engine: AsyncEngine,
 ) -> None:
-    quiz_id = await repo.create_quiz(engine, "teacher-1", _spec())
-    await save_questions(engine, quiz_id, _ref(), _questions("A"))
+    quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
+    await save_questions(engine, quiz_id, _ref(), true_false_questions("A"))
     hard, easy = _ref(Difficulty.HARD), _ref(Difficulty.EASY)
 
     # One stored draft and an answer of two complete the batch: saved in one transaction.
-    await drafts.add_drafts(engine, quiz_id, hard, _questions("B", 1), [_rejection()])
-    outcome = await drafts.save_with_answer(engine, quiz_id, hard, _questions("C", 2))
+    await drafts.add_drafts(engine, quiz_id, hard, true_false_questions("B", 1), [_rejection()])
+    outcome = await drafts.save_with_answer(engine, quiz_id, hard, true_false_questions("C", 2))
     assert outcome.saved and len(outcome.question_ids) == 3
     async with engine.connect() as conn:
         texts = await conn.execute(
@@ -386,12 +264,12 @@ async def test_an_answer_completing_its_batch_is_saved_with_the_drafts_unless_a_
     # A batch with only a rejected draft, completed by the repair's answer.
     two = batch_ref("m1", QuestionType.TRUE_FALSE, 2, Difficulty.EASY)
     await drafts.add_drafts(engine, quiz_id, two, [], [_rejection()])
-    assert (await drafts.save_with_answer(engine, quiz_id, two, _questions("E", 2))).saved
+    assert (await drafts.save_with_answer(engine, quiz_id, two, true_false_questions("E", 2))).saved
     assert await _draft_rows(engine, quiz_id) == 0  # rejected drafts are not left behind
 
     # An answer repeating another batch's saved text writes nothing at all: the caller
     # stores it as drafts and saves the usual way, which drops and replaces the repeat.
-    repeat = [*_questions("D", 2), _questions("A")[0]]
+    repeat = [*true_false_questions("D", 2), true_false_questions("A")[0]]
     assert not (await drafts.save_with_answer(engine, quiz_id, easy, repeat)).saved
     assert await _draft_rows(engine, quiz_id) == 0
     saved = {_ref().batch_key, hard.batch_key, two.batch_key}

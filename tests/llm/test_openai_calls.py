@@ -10,19 +10,17 @@ import email.utils
 import socket
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from deploy.local.fake_openai import FakeOpenAI, Fault
-from quizgen.domain import Difficulty, Language, QuestionType, TokenUsage, Tone
+from quizgen.domain import Language, QuestionType, TokenUsage
 from quizgen.errors import PermanentProviderError, TransientProviderError
-from quizgen.llm.base import GenerationRequest
 from quizgen.llm.capped_http import MAX_RESPONSE_BYTES
 from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.llm.prompts import response_schema
-from quizgen.samples import ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
+from quizgen.samples import ENGLISH_SAMPLE
 from quizgen.settings import Settings
 from quizgen.validation import validate_output
 from tests.support import openai_cases
@@ -32,6 +30,7 @@ from tests.support.openai_cases import (
     SETTINGS_MODEL,
     SETTINGS_TEMPERATURE,
     TF,
+    gen_request,
     openai_provider,
     texts,
 )
@@ -40,27 +39,6 @@ pytestmark = pytest.mark.fast
 
 # The fake server of each test: a fixture of tests/support/openai_cases.py.
 server = openai_cases.server
-
-
-def gen_request(
-    question_type: QuestionType = MC,
-    count: int = 3,
-    *,
-    language: Language = Language.ENGLISH,
-    **fields: Any,
-) -> GenerationRequest:
-    return GenerationRequest(
-        batch_key=f"m1_{question_type.value}_{count}_medium",
-        module_id="m1",
-        module_name="Photosynthesis basics",
-        content=NORWEGIAN_SAMPLE if language is Language.NORWEGIAN else ENGLISH_SAMPLE,
-        question_type=question_type,
-        difficulty=Difficulty.MEDIUM,
-        language=language,
-        tone=Tone.ACADEMIC,
-        count=count,
-        **fields,
-    )
 
 
 # --- provider level ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.db import drafts
-from quizgen.domain import BatchRef, BatchSpec, Difficulty, ModuleSpec, QuestionType
+from quizgen.domain import BatchRef, BatchSpec, Difficulty, ModuleSpec, QuestionType, QuizSpec
 
 
 def ref(
@@ -35,3 +35,26 @@ async def save_questions(
 ) -> drafts.SaveOutcome:
     await drafts.add_drafts(engine, quiz_id, batch, questions, [])
     return await drafts.save_batch(engine, quiz_id, batch)
+
+
+def one_module_quiz() -> QuizSpec:
+    """A quiz of one module `m1` with one true/false batch of 3 (the batch of `ref()`)."""
+    return QuizSpec(
+        title="Biology",
+        modules=[
+            ModuleSpec(
+                module_id="m1",
+                name="Cells",
+                content="Cells are the basic unit of life.",
+                batches=[BatchSpec(question_type=QuestionType.TRUE_FALSE, count=3)],
+            )
+        ],
+    )
+
+
+def true_false_questions(prefix: str, n: int = 3) -> list[dict[str, object]]:
+    """`n` valid true/false questions whose texts start with `prefix`."""
+    return [
+        {"question_text": f"{prefix} statement {i}", "correct_answer": True, "explanation": ""}
+        for i in range(n)
+    ]

@@ -30,8 +30,10 @@ from quizgen.domain import (
     QuestionType,
     QuizSpec,
     QuizStatus,
+    Tone,
     batch_key,
 )
+from quizgen.llm.base import GenerationRequest
 from quizgen.llm.openai_provider import OpenAIProvider
 from quizgen.samples import ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
 from quizgen.settings import Settings
@@ -48,6 +50,27 @@ SETTINGS_TEMPERATURE = 0.3
 
 
 # --- building blocks -------------------------------------------------------------------------
+
+
+def gen_request(
+    question_type: QuestionType = MC,
+    count: int = 3,
+    *,
+    language: Language = Language.ENGLISH,
+    **fields: Any,
+) -> GenerationRequest:
+    return GenerationRequest(
+        batch_key=f"m1_{question_type.value}_{count}_medium",
+        module_id="m1",
+        module_name="Photosynthesis basics",
+        content=NORWEGIAN_SAMPLE if language is Language.NORWEGIAN else ENGLISH_SAMPLE,
+        question_type=question_type,
+        difficulty=Difficulty.MEDIUM,
+        language=language,
+        tone=Tone.ACADEMIC,
+        count=count,
+        **fields,
+    )
 
 
 def provider_settings(server: FakeOpenAI, **overrides: Any) -> Settings:

@@ -1,0 +1,139 @@
+"""The schema's migrations against a real PostgreSQL: up, down, and what a downgrade rebuilds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from deploy.local.migrations import downgrade, upgrade
+from deploy.local.postgres import create_database, drop_database
+from quizgen.db import repository as repo
+from quizgen.db import rounds
+from quizgen.db.engine import make_engine
+from quizgen.db.tables import metadata
+from quizgen.domain import (
+    BatchRef,
+    BatchStatus,
+    Difficulty,
+    QuestionType,
+    TokenUsage,
+)
+from tests.support.batches import one_module_quiz, save_questions, true_false_questions
+from tests.support.batches import ref as batch_ref
+
+pytestmark = pytest.mark.fast
+
+TABLES = {
+    "quiz",
+    "quiz_module",
+    "saved_batch",
+    "question",
+    "draft_question",
+    "generation_attempt",
+    "ended_session",
+}
+
+
+def _ref(difficulty: Difficulty = Difficulty.MEDIUM) -> BatchRef:
+    return batch_ref("m1", QuestionType.TRUE_FALSE, 3, difficulty)
+
+
+async def _table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            names = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+    finally:
+        await engine.dispose()
+    return set(names)
+
+
+async def _schema_diff(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), metadata)
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_migrations_upgrade_an_empty_database_and_downgrade_again(
+    postgres_server_url: str,
+) -> None:
+    url = create_database(postgres_server_url)
+    try:
+        assert asyncio.run(_table_names(url)) == set()
+        upgrade(url)
+        assert asyncio.run(_table_names(url)) == TABLES | {"alembic_version"}
+        # The tables the code uses are exactly what the migrations built.
+        assert asyncio.run(_schema_diff(url)) == []
+        downgrade(url)
+        assert asyncio.run(_table_names(url)) == {"alembic_version"}
+        upgrade(url)
+        assert asyncio.run(_table_names(url)) >= TABLES
+    finally:
+        drop_database(url)
+
+
+def test_downgrading_past_0003_rebuilds_the_metadata_document_the_earlier_release_reads(
+    postgres_server_url: str,
+) -> None:
+    url = create_database(postgres_server_url)
+    try:
+        upgrade(url)
+        quiz_id = asyncio.run(_quiz_with_one_recorded_round(url))
+        downgrade(url, "0002")
+        [document] = asyncio.run(_column(url, "SELECT generation_metadata FROM quiz"))
+        assert "cached_prompt_tokens" not in json.dumps(document)
+        assert document["successful_batches"] == ["m1_true_false_3_medium"]
+        assert document["total_questions_saved"] == document["total_questions_target"] == 3
+        [attempt] = document["generation_attempts"]
+        assert attempt["tokens"] == {"prompt_tokens": 10, "completion_tokens": 5}
+        assert document["tokens"] == attempt["tokens"]
+        upgrade(url)
+        record = asyncio.run(_get(url, quiz_id))
+        assert [a.attempt_number for a in record.generation_metadata.generation_attempts] == [1]
+    finally:
+        drop_database(url)
+
+
+async def _quiz_with_one_recorded_round(url: str) -> uuid.UUID:
+    engine = make_engine(url)
+    try:
+        quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
+        await save_questions(engine, quiz_id, _ref(), true_false_questions("A"))
+        await rounds.begin_round(engine, quiz_id)
+        tokens = TokenUsage(prompt_tokens=10, completion_tokens=5, cached_prompt_tokens=4)
+        result = _ref().result(BatchStatus.SUCCEEDED, generated_count=3, llm_calls=1, tokens=tokens)
+        await rounds.record_round(
+            engine, quiz_id, round_id="r1", started_at=datetime.now(UTC), results=[result]
+        )
+        return quiz_id
+    finally:
+        await engine.dispose()
+
+
+async def _column(url: str, sql: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [row[0] for row in await conn.execute(sa.text(sql))]
+    finally:
+        await engine.dispose()
+
+
+async def _get(url: str, quiz_id: uuid.UUID) -> repo.QuizRecord:
+    engine = make_engine(url)
+    try:
+        return await repo.get_quiz(engine, quiz_id)
+    finally:
+        await engine.dispose()
