@@ -14,11 +14,10 @@ from itertools import combinations
 
 from quizgen.domain import Difficulty
 from quizgen.llm.offline.context import (
-    MAX_GROUP_ATTEMPTS,
     TARGET,
     Context,
     Question,
-    pick_group,
+    groups,
 )
 from quizgen.llm.offline.document import Fact, Term
 from quizgen.llm.offline.lexicon import word_stems
@@ -142,12 +141,7 @@ def _topic(ctx: Context, fact: Fact) -> str | None:
 
 def _sort_by_truth(ctx: Context) -> Iterator[Question]:
     size = _TRUTH_GROUP[ctx.difficulty]
-    sentence_uses: Counter[int] = Counter()
-    fact_uses: Counter[int] = Counter()
-    for _ in range(MAX_GROUP_ATTEMPTS):
-        group = pick_group(ctx, size, sentence_uses, fact_uses)
-        if group is None:
-            return
+    for group in groups(ctx, size):
         truths = [i % 2 == 0 for i in range(len(group))]
         ctx.rng.shuffle(truths)
         statements: list[tuple[str, bool]] = []

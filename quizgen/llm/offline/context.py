@@ -32,6 +32,7 @@ __all__ = [
     "Builder",
     "Context",
     "Question",
+    "groups",
     "ordered_facts",
     "pick_group",
 ]
@@ -179,6 +180,18 @@ def ordered_facts(doc: Document, difficulty: Difficulty, salt: int) -> list[Fact
     target = TARGET[difficulty]
     ranked = sorted(doc.facts, key=lambda f: (abs(f.difficulty - target), f.tiebreak ^ salt))
     return _spread(ranked[:_MAX_POOL])
+
+
+def groups(ctx: Context, size: int) -> Iterator[list[Fact]]:
+    """Groups of `size` facts (see `pick_group`), each least used so far, until none is left
+    or `MAX_GROUP_ATTEMPTS` were offered."""
+    sentence_uses: Counter[int] = Counter()
+    fact_uses: Counter[int] = Counter()
+    for _ in range(MAX_GROUP_ATTEMPTS):
+        group = pick_group(ctx, size, sentence_uses, fact_uses)
+        if group is None:
+            return
+        yield group
 
 
 def pick_group(

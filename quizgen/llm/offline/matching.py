@@ -6,11 +6,10 @@ of the statements.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 
 from quizgen.domain import Difficulty
-from quizgen.llm.offline.context import MAX_GROUP_ATTEMPTS, Context, Question, pick_group
+from quizgen.llm.offline.context import Context, Question, groups
 
 __all__ = ["matching"]
 
@@ -21,12 +20,7 @@ _MATCHING_DISTRACTORS = {Difficulty.EASY: 0, Difficulty.MEDIUM: 1, Difficulty.HA
 def matching(ctx: Context) -> Iterator[Question]:
     size = _MATCHING_PAIRS[ctx.difficulty]
     extra = _MATCHING_DISTRACTORS[ctx.difficulty]
-    sentence_uses: Counter[int] = Counter()
-    fact_uses: Counter[int] = Counter()
-    for _ in range(MAX_GROUP_ATTEMPTS):
-        group = pick_group(ctx, size, sentence_uses, fact_uses)
-        if group is None:
-            return
+    for group in groups(ctx, size):
         pairs = [{"question": ctx.cloze(f), "answer": ctx.answer(f)} for f in group]
         distractors = ctx.other_terms(group[0], ctx.blocked_stems(group), extra) if extra else []
         terms = sorted([p["answer"] for p in pairs] + distractors, key=str.casefold)
