@@ -146,16 +146,14 @@ async def worker_process(
     extra_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """`python -m worker` as its own process; SIGKILLed on exit unless already ended."""
-    environment = worker_environment(
-        temporal_address,
-        database_url,
-        task_queue,
+    extra = {
         # Slow enough that a round is still running when the worker is killed.
-        LLM_OFFLINE_LATENCY_SECONDS="0.4",
+        "LLM_OFFLINE_LATENCY_SECONDS": "0.4",
         # Several workers on one machine: no metrics port to fight over.
-        WORKER_METRICS_ADDRESS="",
+        "WORKER_METRICS_ADDRESS": "",
         **(extra_env or {}),
-    )
+    }
+    environment = worker_environment(temporal_address, database_url, task_queue, **extra)
     worker = await WorkerProcess("worker", environment, log).start()
     try:
         assert worker.process is not None

@@ -230,7 +230,7 @@ async def test_a_quiz_left_generating_without_a_workflow_offers_the_restart(
 ) -> None:
     quiz_id = await quiz_with_questions(engine, "alice")
     async with repo.locked_quiz(engine, quiz_id) as lock:
-        await lock.set(QuizStatus.GENERATING_QUESTIONS)
+        await lock.set_status(QuizStatus.GENERATING_QUESTIONS)
     await sign_in(client, ALICE)
     page = await client.get(f"/ui/quizzes/{quiz_id}")
     assert ">Generating</span>" in page.text
