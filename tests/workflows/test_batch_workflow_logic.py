@@ -21,26 +21,27 @@ pytestmark = pytest.mark.fast
 
 
 async def run_batch(
-    client: Client, backend: StubBackend, task_queue: str, drafts: int = 0, **config: Any
+    stub_client: Client, stub: StubBackend, stub_queue: str, drafts: int = 0, **config: Any
 ) -> BatchResult:
     """The batch workflow on its own, as the quiz workflow starts it."""
-    ref = backend.refs[0]
-    return await client.execute_workflow(
+    ref = stub.refs[0]
+    result: BatchResult = await stub_client.execute_workflow(
         BATCH_WORKFLOW,
         GenerateBatchInput(
-            quiz_id=backend.quiz_id, batch=ref, config=GenerationConfig(**config), drafts=drafts
+            quiz_id=stub.quiz_id, batch=ref, config=GenerationConfig(**config), drafts=drafts
         ),
-        id=batch_workflow_id(backend.quiz_id, ref.batch_key),
-        task_queue=task_queue,
+        id=batch_workflow_id(stub.quiz_id, ref.batch_key),
+        task_queue=stub_queue,
         result_type=BatchResult,
     )
+    return result
 
 
 async def batch_failure(
-    client: Client, backend: StubBackend, task_queue: str, **config: Any
+    stub_client: Client, stub: StubBackend, stub_queue: str, **config: Any
 ) -> BatchFailure:
     with pytest.raises(WorkflowFailureError) as caught:
-        await run_batch(client, backend, task_queue, **config)
+        await run_batch(stub_client, stub, stub_queue, **config)
     cause = caught.value.cause
     assert isinstance(cause, ApplicationError)
     assert (cause.type, cause.non_retryable) == (BATCH_FAILED_ERROR, True)
@@ -48,11 +49,11 @@ async def batch_failure(
 
 
 async def test_batch_repairs_and_tops_up(
-    client: Client, backend: StubBackend, task_queue: str
+    stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    key = backend.refs[0].batch_key
-    backend.script[key] = [3, 1, 1]
-    result = await run_batch(client, backend, task_queue)
+    key = stub.refs[0].batch_key
+    stub.script[key] = [3, 1, 1]
+    result = await run_batch(stub_client, stub, stub_queue)
 
     assert (result.status, result.generated_count, result.llm_calls) == (
         BatchStatus.SUCCEEDED,
@@ -60,10 +61,10 @@ async def test_batch_repairs_and_tops_up(
         3,
     )
     # Each call asks only for what the batch still misses.
-    assert [(c.count, c.call_index) for c in backend.calls] == [(5, 0), (2, 1), (1, 2)]
+    assert [(c.count, c.call_index) for c in stub.calls] == [(5, 0), (2, 1), (1, 2)]
     assert result.tokens.prompt_tokens == 300
     assert result.tokens.completion_tokens == 50
-    assert backend.saved == {key}
+    assert stub.saved == {key}
 
 
 @pytest.mark.parametrize(
@@ -79,35 +80,35 @@ async def test_batch_repairs_and_tops_up(
     ids=["short-top-up", "futile-first-call", "repair-rounds-exhausted"],
 )
 async def test_batch_gives_up_and_keeps_its_drafts(
-    client: Client,
-    backend: StubBackend,
-    task_queue: str,
+    stub_client: Client,
+    stub: StubBackend,
+    stub_queue: str,
     script: list[Answer | int],
     repair_rounds: int,
     calls: list[tuple[int, int]],
     drafts: int,
 ) -> None:
-    key = backend.refs[0].batch_key
-    backend.script[key] = list(script)
-    failure = await batch_failure(client, backend, task_queue, repair_rounds=repair_rounds)
+    key = stub.refs[0].batch_key
+    stub.script[key] = list(script)
+    failure = await batch_failure(stub_client, stub, stub_queue, repair_rounds=repair_rounds)
 
-    assert [(c.count, c.call_index) for c in backend.calls] == calls
+    assert [(c.count, c.call_index) for c in stub.calls] == calls
     assert (failure.generated_count, failure.llm_calls) == (drafts, len(calls))
     assert f"{drafts} of 5 valid questions after {len(calls)} LLM calls" in failure.reason
-    assert backend.drafts == {key: drafts}
-    assert backend.saved == set()
+    assert stub.drafts == {key: drafts}
+    assert stub.saved == set()
 
 
 async def test_complete_drafts_are_saved_and_a_lost_duplicate_topped_up(
-    client: Client, backend: StubBackend, task_queue: str
+    stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    key = backend.refs[0].batch_key
-    backend.drafts[key] = 5
+    key = stub.refs[0].batch_key
+    stub.drafts[key] = 5
     # Another batch saved one of these texts first: the save drops that draft.
-    backend.collisions[key] = 1
-    result = await run_batch(client, backend, task_queue, drafts=5)
+    stub.collisions[key] = 1
+    result = await run_batch(stub_client, stub, stub_queue, drafts=5)
 
     assert (result.status, result.llm_calls) == (BatchStatus.SUCCEEDED, 1)
-    assert backend.saves == [key]
-    assert backend.calls == [Call(key, 1, 0, 1)]
-    assert backend.saved == {key}
+    assert stub.saves == [key]
+    assert stub.calls == [Call(key, 1, 0, 1)]
+    assert stub.saved == {key}

@@ -1,10 +1,10 @@
-"""The workflows' own logic, against stub activities on the time-skipping test server.
+"""`QuizGenerationWorkflow`'s logic, against stub activities on the time-skipping test server.
 
-Rounds and statuses, retries of failed batches only, the progress query, a
-signal kept across a round, batch-level repair and top-up, Temporal's
-retries of the LLM activity: each decided by the real `QuizGenerationWorkflow`
-and `BatchGenerationWorkflow`, with PostgreSQL and the LLM played by
-`StubBackend` (tests/workflows/stubs.py).
+Rounds and statuses, retries of failed batches only (in one run or across
+continue-as-new), the progress query, a signal kept across a round, the
+concurrency bound, Temporal's retries of the LLM activity, a cancelled round:
+each decided by the real workflows, with PostgreSQL and the LLM played by
+`StubBackend` (stubs.py). The batch workflow alone: test_batch_workflow_logic.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 
 from quizgen.contracts import (
@@ -50,13 +51,13 @@ QuizHandle = WorkflowHandle[Any, QuizWorkflowResult]
 
 
 async def start_quiz(
-    client: Client, backend: StubBackend, task_queue: str, **config: Any
+    stub_client: Client, stub: StubBackend, stub_queue: str, **config: Any
 ) -> QuizHandle:
-    return await client.start_workflow(
+    return await stub_client.start_workflow(
         QUIZ_WORKFLOW,
-        QuizWorkflowInput(quiz_id=backend.quiz_id, config=GenerationConfig(**config)),
-        id=quiz_workflow_id(backend.quiz_id),
-        task_queue=task_queue,
+        QuizWorkflowInput(quiz_id=stub.quiz_id, config=GenerationConfig(**config)),
+        id=quiz_workflow_id(stub.quiz_id),
+        task_queue=stub_queue,
         result_type=QuizWorkflowResult,
     )
 
@@ -71,6 +72,22 @@ async def progress_when(
             return progress
         await asyncio.sleep(0.05)
     raise AssertionError(f"progress never matched; last: {progress}")
+
+
+async def retry(handle: QuizHandle, stub: StubBackend) -> None:
+    """Signal `retry_failed_batches`; return once the next round has read the quiz.
+
+    Waits on the stub, not on a query: the time-skipping test server can lose a
+    query that races a continue-as-new (the query times out, and the old run's
+    history then ends without its close event, so `result()` never returns).
+    """
+    plans = stub.plans
+    await handle.signal(RETRY_SIGNAL)
+    for _ in range(200):
+        if stub.plans > plans:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("no round started after the retry signal")
 
 
 def settled(progress: QuizProgress) -> bool:
@@ -90,8 +107,8 @@ def by_key(progress: QuizProgress) -> dict[str, BatchStatus]:
     return {b.batch_key: b.status for b in progress.batches}
 
 
-async def test_all_batches_succeed(client: Client, backend: StubBackend, task_queue: str) -> None:
-    handle = await start_quiz(client, backend, task_queue)
+async def test_all_batches_succeed(stub_client: Client, stub: StubBackend, stub_queue: str) -> None:
+    handle = await start_quiz(stub_client, stub, stub_queue)
     result = await result_of(handle)
 
     assert result == QuizWorkflowResult(
@@ -101,14 +118,14 @@ async def test_all_batches_succeed(client: Client, backend: StubBackend, task_qu
         failed_batches=[],
     )
     # One LLM call per batch, asking for the whole batch; the call saved it.
-    assert sorted(backend.calls, key=lambda c: c.batch_key) == sorted(
-        (Call(ref.batch_key, ref.count, 0, 1) for ref in backend.refs), key=lambda c: c.batch_key
+    assert sorted(stub.calls, key=lambda c: c.batch_key) == sorted(
+        (Call(ref.batch_key, ref.count, 0, 1) for ref in stub.refs), key=lambda c: c.batch_key
     )
-    assert backend.saves == []
-    assert backend.saved == set(backend.batch_keys())
-    [recorded] = backend.rounds
+    assert stub.saves == []
+    assert stub.saved == set(stub.batch_keys())
+    [recorded] = stub.rounds
     assert {r.batch_key: (r.status, r.generated_count, r.llm_calls) for r in recorded.results} == {
-        ref.batch_key: (BatchStatus.SUCCEEDED, ref.count, 1) for ref in backend.refs
+        ref.batch_key: (BatchStatus.SUCCEEDED, ref.count, 1) for ref in stub.refs
     }
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes[QUIZ_STATUS] == QuizStatus.READY_FOR_REVIEW.value
@@ -118,11 +135,11 @@ async def test_all_batches_succeed(client: Client, backend: StubBackend, task_qu
 
 @pytest.mark.parametrize("rounds_per_run", [None, 1], ids=["same-run", "continue-as-new"])
 async def test_partial_then_retry_reruns_only_failed_batches(
-    client: Client, backend: StubBackend, task_queue: str, rounds_per_run: int | None
+    stub_client: Client, stub: StubBackend, stub_queue: str, rounds_per_run: int | None
 ) -> None:
-    failing = backend.refs[1]
-    backend.script[failing.batch_key] = [Fault.PERMANENT, Fault.PERMANENT]
-    handle = await start_quiz(client, backend, task_queue, rounds_per_run=rounds_per_run)
+    failing = stub.refs[1]
+    stub.script[failing.batch_key] = [Fault.PERMANENT, Fault.PERMANENT]
+    handle = await start_quiz(stub_client, stub, stub_queue, rounds_per_run=rounds_per_run)
 
     # The entity waits for the retry signal; the progress query answers meanwhile.
     waiting = await progress_when(handle, settled)
@@ -135,62 +152,62 @@ async def test_partial_then_retry_reruns_only_failed_batches(
     assert PERMANENT_MESSAGE in failed.last_error
     assert failed.last_error.startswith(f"batch {failing.batch_key}: the question generator failed")
     # A permanent error type is not retried by Temporal (the policy lists it).
-    assert backend.calls_of(failing.batch_key) == [Call(failing.batch_key, 3, 0, 1)]
+    assert stub.calls_of(failing.batch_key) == [Call(failing.batch_key, 3, 0, 1)]
     assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes[QUIZ_STATUS] == QuizStatus.READY_FOR_REVIEW_PARTIAL.value
     assert attributes[BATCHES_FAILED] == 1
 
     # A retry that fails again: the quiz waits again, it does not loop.
-    backend.calls.clear()
-    await handle.signal(RETRY_SIGNAL)
+    stub.calls.clear()
+    await retry(handle, stub)
     again = await progress_when(handle, lambda p: settled(p) and max_attempts(p) == 2)
     assert again.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
     await asyncio.sleep(0.2)
-    assert backend.plans == 2
-    await handle.signal(RETRY_SIGNAL)
+    assert stub.plans == 2
+    await retry(handle, stub)
     result = await result_of(handle)
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
     assert (result.questions_saved, result.failed_batches) == (12, [])
-    assert backend.calls == [Call(failing.batch_key, 3, 0, 1)] * 2
-    assert backend.plans == 3
-    retries = backend.rounds[1:]
+    assert stub.calls == [Call(failing.batch_key, 3, 0, 1)] * 2
+    assert stub.plans == 3
+    retries = stub.rounds[1:]
     assert [[(r.batch_key, r.status) for r in rnd.results] for rnd in retries] == [
         [(failing.batch_key, BatchStatus.FAILED)],
         [(failing.batch_key, BatchStatus.SUCCEEDED)],
     ]
-    runs = {rnd.round_id.split("/")[0] for rnd in backend.rounds}
+    runs = {rnd.round_id.split("/")[0] for rnd in stub.rounds}
     assert len(runs) == (3 if rounds_per_run == 1 else 1)
 
 
 async def test_no_batch_succeeds_fails_and_closes_after_retry_wait(
-    env: WorkflowEnvironment, client: Client, backend: StubBackend, task_queue: str
+    skipping_env: WorkflowEnvironment, stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    for key in backend.batch_keys():
-        backend.script[key] = [Fault.PERMANENT]
-    before = await env.get_current_time()
-    handle = await start_quiz(client, backend, task_queue, retry_wait=timedelta(hours=2))
+    for key in stub.batch_keys():
+        stub.script[key] = [Fault.PERMANENT]
+    before = await skipping_env.get_current_time()
+    handle = await start_quiz(stub_client, stub, stub_queue, retry_wait=timedelta(hours=2))
     result = await result_of(handle)
 
     assert result.status is QuizStatus.FAILED
     assert (result.questions_saved, result.questions_target) == (0, 12)
-    assert result.failed_batches == sorted(backend.batch_keys())
-    [recorded] = backend.rounds
+    assert result.failed_batches == sorted(stub.batch_keys())
+    [recorded] = stub.rounds
     assert {r.status for r in recorded.results} == {BatchStatus.FAILED}
     assert all(r.error and PERMANENT_MESSAGE in r.error for r in recorded.results)
     # It waited (skipped) the whole retry window for a signal before closing.
-    assert await env.get_current_time() - before >= timedelta(hours=2)
-    assert len(backend.calls) == 3
+    assert await skipping_env.get_current_time() - before >= timedelta(hours=2)
+    assert len(stub.calls) == 3
 
 
 async def test_progress_during_a_round_and_a_signal_kept_across_it(
-    client: Client, backend: StubBackend, task_queue: str
+    stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    slow = backend.refs[2]
-    gate = backend.gates[slow.batch_key] = asyncio.Event()
-    backend.script[slow.batch_key] = [Fault.PERMANENT]
-    handle = await start_quiz(client, backend, task_queue)
+    slow = stub.refs[2]
+    gate = stub.gates[slow.batch_key] = asyncio.Event()
+    stub.script[slow.batch_key] = [Fault.PERMANENT]
+    handle = await start_quiz(stub_client, stub, stub_queue)
 
     others_done = await progress_when(
         handle, lambda p: sum(b.status is BatchStatus.SUCCEEDED for b in p.batches) == 2
@@ -204,38 +221,38 @@ async def test_progress_during_a_round_and_a_signal_kept_across_it(
     result = await result_of(handle)
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
-    first, second = backend.rounds
+    first, second = stub.rounds
     assert {r.batch_key: r.status for r in first.results}[slow.batch_key] is BatchStatus.FAILED
     assert [(r.batch_key, r.status) for r in second.results] == [
         (slow.batch_key, BatchStatus.SUCCEEDED)
     ]
-    assert [c.call_index for c in backend.calls_of(slow.batch_key)] == [0, 0]
+    assert [c.call_index for c in stub.calls_of(slow.batch_key)] == [0, 0]
 
 
 async def test_at_most_max_concurrent_batches_run_at_once(
-    client: Client, backend: StubBackend, task_queue: str
+    stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    gates = {key: asyncio.Event() for key in backend.batch_keys()}
-    backend.gates.update(gates)
-    handle = await start_quiz(client, backend, task_queue, max_concurrent_batches=2)
+    gates = {key: asyncio.Event() for key in stub.batch_keys()}
+    stub.gates.update(gates)
+    handle = await start_quiz(stub_client, stub, stub_queue, max_concurrent_batches=2)
 
-    running = await progress_when(handle, lambda p: len(backend.calls) == 2)
+    running = await progress_when(handle, lambda p: len(stub.calls) == 2)
     await asyncio.sleep(0.3)
-    assert len(backend.calls) == 2
+    assert len(stub.calls) == 2
     assert list(by_key(running).values()).count(BatchStatus.PENDING) == 1
     for gate in gates.values():
         gate.set()
     assert (await result_of(handle)).status is QuizStatus.READY_FOR_REVIEW
-    assert len(backend.calls) == 3
+    assert len(stub.calls) == 3
 
 
 async def test_retry_asks_only_for_missing_questions(
-    client: Client, backend: StubBackend, task_queue: str
+    stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    short = backend.refs[0] = make_ref("m1", QuestionType.MULTIPLE_CHOICE, 8)
+    short = stub.refs[0] = make_ref("m1", QuestionType.MULTIPLE_CHOICE, 8)
     # Each call brings half of what it asks: not futile, but the repair rounds run out.
-    backend.script[short.batch_key] = [4, 2]
-    handle = await start_quiz(client, backend, task_queue, repair_rounds=1)
+    stub.script[short.batch_key] = [4, 2]
+    handle = await start_quiz(stub_client, stub, stub_queue, repair_rounds=1)
 
     waiting = await progress_when(handle, settled)
     assert waiting.status is QuizStatus.READY_FOR_REVIEW_PARTIAL
@@ -243,53 +260,80 @@ async def test_retry_asks_only_for_missing_questions(
     assert (stalled.status, stalled.generated_count) == (BatchStatus.FAILED, 6)
     assert stalled.last_error is not None
     assert "6 of 8 valid questions after 2 LLM calls" in stalled.last_error
-    assert [(c.count, c.call_index) for c in backend.calls_of(short.batch_key)] == [(8, 0), (4, 1)]
+    assert [(c.count, c.call_index) for c in stub.calls_of(short.batch_key)] == [(8, 0), (4, 1)]
 
-    backend.calls.clear()
+    stub.calls.clear()
     await handle.signal(RETRY_SIGNAL)
     assert (await result_of(handle)).status is QuizStatus.READY_FOR_REVIEW
     # The next round starts from the 6 drafts PostgreSQL kept.
-    assert backend.calls == [Call(short.batch_key, 2, 0, 1)]
+    assert stub.calls == [Call(short.batch_key, 2, 0, 1)]
 
 
 async def test_transient_llm_error_is_retried_by_temporal(
-    env: WorkflowEnvironment, client: Client, backend: StubBackend, task_queue: str
+    skipping_env: WorkflowEnvironment, stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    flaky = backend.refs[0]
-    backend.script[flaky.batch_key] = [Fault.TRANSIENT]
-    before = await env.get_current_time()
-    result = await result_of(await start_quiz(client, backend, task_queue))
+    flaky = stub.refs[0]
+    stub.script[flaky.batch_key] = [Fault.TRANSIENT]
+    before = await skipping_env.get_current_time()
+    result = await result_of(await start_quiz(stub_client, stub, stub_queue))
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
     # The same call, attempted twice by Temporal: one LLM call for the workflow.
-    assert backend.calls_of(flaky.batch_key) == [
+    assert stub.calls_of(flaky.batch_key) == [
         Call(flaky.batch_key, flaky.count, 0, 1),
         Call(flaky.batch_key, flaky.count, 0, 2),
     ]
-    [recorded] = backend.rounds
+    [recorded] = stub.rounds
     assert {r.batch_key: r.llm_calls for r in recorded.results}[flaky.batch_key] == 1
     # The retry waited for the delay the error asked for (skipped, not slept).
-    assert await env.get_current_time() - before >= TRANSIENT_DELAY
+    assert await skipping_env.get_current_time() - before >= TRANSIENT_DELAY
 
 
 async def test_succeeded_batch_is_never_run_again(
-    client: Client, backend: StubBackend, task_queue: str
+    stub_client: Client, stub: StubBackend, stub_queue: str
 ) -> None:
-    failing = backend.refs[1]
-    backend.script[failing.batch_key] = [Fault.PERMANENT]
-    handle = await start_quiz(client, backend, task_queue)
+    failing = stub.refs[1]
+    stub.script[failing.batch_key] = [Fault.PERMANENT]
+    handle = await start_quiz(stub_client, stub, stub_queue)
     await progress_when(handle, settled)
 
-    # A stale read offers the saved batches again: the server refuses their child ids.
-    backend.stale_plan = True
-    backend.calls.clear()
+    # A stale read offers the saved batches again: the server refuses their child ids
+    # (ALLOW_DUPLICATE_FAILED_ONLY), and record_round's saved keys settle them.
+    stub.stale_plan = True
+    stub.calls.clear()
     await handle.signal(RETRY_SIGNAL)
     result = await result_of(handle)
 
     assert result.status is QuizStatus.READY_FOR_REVIEW
-    assert backend.called_keys() == {failing.batch_key}
-    refused = {r.batch_key: r for r in backend.rounds[1].results}
-    assert refused.keys() == set(backend.batch_keys())
-    for key in set(backend.batch_keys()) - {failing.batch_key}:
+    assert stub.called_keys() == {failing.batch_key}
+    refused = {r.batch_key: r for r in stub.rounds[1].results}
+    assert refused.keys() == set(stub.batch_keys())
+    for key in set(stub.batch_keys()) - {failing.batch_key}:
         assert refused[key].status is BatchStatus.FAILED
         assert "Temporal refused to run it again" in (refused[key].error or "")
+
+
+async def test_cancelled_round_is_recorded_as_stopped(
+    stub_client: Client, stub: StubBackend, stub_queue: str
+) -> None:
+    slow = stub.refs[2]
+    stub.gates[slow.batch_key] = asyncio.Event()
+    handle = await start_quiz(stub_client, stub, stub_queue)
+    others_done = await progress_when(
+        handle, lambda p: sum(b.status is BatchStatus.SUCCEEDED for b in p.batches) == 2
+    )
+    assert by_key(others_done)[slow.batch_key] is BatchStatus.RUNNING
+
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as caught:
+        await result_of(handle)
+
+    assert isinstance(caught.value.cause, CancelledError)
+    # The round so far is recorded before the run ends: the quiz is not left generating.
+    [recorded] = stub.rounds
+    assert recorded.stopped is not None
+    assert recorded.stopped.startswith("generation stopped: ")
+    results = {r.batch_key: r for r in recorded.results}
+    assert results.keys() == set(stub.batch_keys())
+    assert results.pop(slow.batch_key).status is BatchStatus.FAILED
+    assert {r.status for r in results.values()} == {BatchStatus.SUCCEEDED}
