@@ -14,7 +14,8 @@
 | `sessions` | review-page sessions ended by signing out |
 | `json_rows` | child rows as one JSON array in the parent's statement |
 
-Every public function takes an `AsyncEngine` and is one transaction; where a
-caller composes a transaction of its own, a version over an `AsyncConnection`
-has the same name with `_in` (`get_quiz` / `get_quiz_in`).
+A function over an `AsyncEngine` is one transaction of its own; one over an
+`AsyncConnection` runs inside its caller's. Where a read exists both ways,
+the connection's version has the engine's name with `_in` (`get_quiz` /
+`get_quiz_in`, `count_drafts` / `count_drafts_in`).
 """
