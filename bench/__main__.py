@@ -35,7 +35,7 @@ from bench.harness import (
     log,
     open_stack,
 )
-from bench.processes import kill_all_processes
+from deploy.local.processes import kill_all_processes
 
 Part = Callable[[Stack], Awaitable[list[Row]]]
 

@@ -34,11 +34,11 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench.processes import kill_all_processes
 from bench.skeleton import SKELETON_ACTIVITIES, SKELETON_WORKFLOWS, SkeletonInput, SkeletonParent
 from deploy.local.fake_openai import FakeOpenAI
 from deploy.local.migrations import upgrade
 from deploy.local.postgres import LOCAL_POSTGRES, create_database, drop_database
+from deploy.local.processes import kill_all_processes
 from deploy.local.temporal import server_address, start_dev_server
 from quizgen import temporal_client
 from quizgen.contracts import GenerationConfig, QuizWorkflowResult

@@ -39,9 +39,10 @@ from bench.harness import (
     ratio,
     seconds,
 )
-from bench.processes import WorkerProcess, quizgen_worker_process, skeleton_worker_process
+from bench.processes import quizgen_worker_process, skeleton_worker_process
 from bench.skeleton import SkeletonInput, SkeletonParent
 from deploy.local.api import ALICE, api_client, auth, local_settings
+from deploy.local.processes import WorkerProcess
 
 PART = "4 load"
 QUIZZES, BATCHES, QUESTIONS = 50, 2, 3
