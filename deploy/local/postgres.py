@@ -33,6 +33,7 @@ __all__ = [
     "create_database",
     "drop_database",
     "ensure_database",
+    "run_admin_sql",
     "server_url",
     "start_embedded_postgres",
     "stop_embedded_postgres",
@@ -94,11 +95,12 @@ def server_url(embedded_dir: Path) -> str:
     return start_embedded_postgres(embedded_dir)
 
 
-async def _admin(url: str, sql: str) -> None:
+async def run_admin_sql(url: str, sql: str, *args: object) -> None:
+    """Run `sql` on the server of `url`, connected to its `postgres` database."""
     maintenance = make_url(url).set(database="postgres")
     conn = await asyncpg.connect(_dsn(maintenance.render_as_string(hide_password=False)))
     try:
-        await conn.execute(sql)
+        await conn.execute(sql, *args)
     finally:
         await conn.close()
 
@@ -106,14 +108,14 @@ async def _admin(url: str, sql: str) -> None:
 def create_database(server: str, prefix: str = "quizgen_test") -> str:
     """A new empty database on `server`; returns its URL. (Runs its own event loop.)"""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_admin_sql(server, f'CREATE DATABASE "{name}"'))
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(url: str) -> None:
     """Drop the database of `url`, closing its connections. (Runs its own event loop.)"""
     name = make_url(url).database
-    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run_admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _create_database_if_missing(url: str) -> None:

@@ -9,8 +9,10 @@ bare `DBAPIError` -- not an OperationalError -- so only the SQLSTATE tells it fr
 from __future__ import annotations
 
 import asyncio
+import errno
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -28,15 +30,11 @@ from deploy.local.api import ALICE, auth, local_settings
 from deploy.local.temporal import server_address
 from quizgen.db.engine import make_engine
 from quizgen.db.outage import is_database_outage
-from quizgen.domain import Difficulty, QuestionType
 from quizgen.settings import Settings
 from tests.support.api import error_of
-from tests.support.api_flows import create_quiz, quiz_body
-from tests.support.flows import Batch
+from tests.support.api_cases import ONE_BATCH, UNAVAILABLE, database_requests
+from tests.support.api_flows import create_quiz
 from tests.support.pg_gate import PostgresGate, Refusal
-
-ONE_BATCH: list[Batch] = [("cells", QuestionType.TRUE_FALSE, 3, Difficulty.EASY)]
-UNAVAILABLE = "the database is unavailable; try again shortly"
 
 Json = dict[str, Any]
 
@@ -58,21 +56,6 @@ def settings(
     )
 
 
-def database_requests(quiz_id: str) -> list[tuple[str, str, Json | None]]:
-    """(method, path, JSON body) of every route that needs PostgreSQL to answer."""
-    question = uuid.uuid4()
-    return [
-        ("GET", "/quizzes", None),
-        ("POST", "/quizzes", quiz_body(ONE_BATCH)),
-        ("GET", f"/quizzes/{quiz_id}", None),
-        ("POST", f"/quizzes/{quiz_id}/generate-questions", None),
-        ("DELETE", f"/quizzes/{quiz_id}", None),
-        ("GET", f"/quizzes/{quiz_id}/questions", None),
-        ("PATCH", f"/quizzes/{quiz_id}/questions/{question}", {"is_approved": True}),
-        ("POST", f"/quizzes/{quiz_id}/questions/{question}/approve", None),
-    ]
-
-
 @pytest.mark.parametrize("refusal", list(Refusal), ids=lambda refusal: refusal.name.lower())
 async def test_database_refusing_connections_answers_503_then_recovers(
     client: httpx.AsyncClient, gate: PostgresGate, refusal: Refusal
@@ -87,7 +70,7 @@ async def test_database_refusing_connections_answers_503_then_recovers(
         response = await client.request(method, path, json=body, headers=auth(ALICE))
         error = error_of(response, 503, "service_unavailable")
         assert error["message"] == UNAVAILABLE, f"{method} {path}"
-    if refusal is not Refusal.NOT_LISTENING:
+    if refusal.sqlstate:
         assert gate.refused >= len(database_requests(quiz_id))
     error = error_of(await client.get("/readyz"), 503, "service_unavailable")
     assert error["details"] == {"database": False, "temporal": True}
@@ -178,6 +161,13 @@ async def test_a_terminated_connection_answers_503(
         (asyncpg.CrashShutdownError("terminating connection because of crash"), True),
         (asyncpg.ConnectionFailureError("connection failure"), True),
         (asyncpg.ConnectionDoesNotExistError("connection was closed"), True),
+        (
+            asyncpg.ObjectNotInPrerequisiteStateError(
+                'database "quizgen" is not currently accepting connections'
+            ),
+            True,
+        ),
+        (asyncpg.ObjectNotInPrerequisiteStateError("cannot ALTER TABLE now"), False),
         (asyncpg.QueryCanceledError("canceling statement due to statement timeout"), False),
         (asyncpg.DiskFullError("could not extend file"), False),
         (asyncpg.UniqueViolationError("duplicate key value"), False),
@@ -200,3 +190,17 @@ def test_unreachable_server_errors_are_unavailable() -> None:
     assert is_database_outage(TimeoutError())
     assert is_database_outage(sqlalchemy.exc.TimeoutError("QueuePool limit reached"))
     assert not is_database_outage(ValueError("not a database error"))
+
+
+async def test_an_oserror_is_an_outage_only_when_the_driver_raised_it(tmp_path: Path) -> None:
+    # A Unix socket that is gone: asyncpg raises a bare FileNotFoundError (no file name).
+    with pytest.raises(FileNotFoundError) as gone:
+        await asyncpg.connect(host=str(tmp_path / "no-server"), user="postgres", timeout=3)
+    assert is_database_outage(gone.value)
+    # The same error from anything else (a missing upload, a full /tmp) is not.
+    with pytest.raises(OSError) as elsewhere:
+        (tmp_path / "missing.txt").read_text()
+    assert not is_database_outage(elsewhere.value)
+    with pytest.raises(OSError) as full:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert not is_database_outage(full.value)

@@ -1,9 +1,10 @@
-"""Shared by the HTTP API tests (tests/test_api_*.py): a one-batch quiz, triggering a
-generation, and a quiz generated completely through the API by a worker of the test's own
-running the offline LLM."""
+"""Shared by the HTTP API tests (tests/api/): a one-batch quiz, triggering a generation, a
+quiz generated completely through the API by a worker of the test's own running the
+offline LLM, and every route that needs the database."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -14,12 +15,29 @@ from temporalio.testing import WorkflowEnvironment
 from deploy.local.api import ALICE, auth
 from quizgen.domain import Difficulty, QuestionType
 from quizgen.llm.offline import OfflineProvider
-from tests.support.api_flows import all_questions, create_quiz, wait_for_quiz
+from tests.support.api_flows import all_questions, create_quiz, quiz_body, wait_for_quiz
 from tests.support.flows import Batch, running_worker
 
 ONE_BATCH: list[Batch] = [("cells", QuestionType.TRUE_FALSE, 3, Difficulty.EASY)]
 
 Json = dict[str, Any]
+
+UNAVAILABLE = "the database is unavailable; try again shortly"
+
+
+def database_requests(quiz_id: str) -> list[tuple[str, str, Json | None]]:
+    """(method, path, JSON body) of every API route that needs PostgreSQL to answer."""
+    question = uuid.uuid4()
+    return [
+        ("GET", "/quizzes", None),
+        ("POST", "/quizzes", quiz_body(ONE_BATCH)),
+        ("GET", f"/quizzes/{quiz_id}", None),
+        ("POST", f"/quizzes/{quiz_id}/generate-questions", None),
+        ("DELETE", f"/quizzes/{quiz_id}", None),
+        ("GET", f"/quizzes/{quiz_id}/questions", None),
+        ("PATCH", f"/quizzes/{quiz_id}/questions/{question}", {"is_approved": True}),
+        ("POST", f"/quizzes/{quiz_id}/questions/{question}/approve", None),
+    ]
 
 
 def generate(

@@ -38,8 +38,12 @@ class Refusal(enum.Enum):
     STARTING_UP = ("57P03", "the database system is starting up")
     SHUTTING_DOWN = ("57P03", "the database system is shutting down")
     TOO_MANY_CLIENTS = ("53300", "sorry, too many clients already")
+    # `ALTER DATABASE ... ALLOW_CONNECTIONS false`, the way maintenance closes a database.
+    NOT_ACCEPTING = ("55000", 'database "quizgen" is not currently accepting connections')
     # Nothing listens on the port: the client's connect() fails with ECONNREFUSED.
-    NOT_LISTENING = ("", "")
+    NOT_LISTENING = ("", "(connection refused)")
+    # Accepted, then reset (RST) before a word is said: ECONNRESET, as from a dying proxy.
+    RESET = ("", "(connection reset)")
 
     def __init__(self, sqlstate: str, message: str) -> None:
         self.sqlstate = sqlstate
@@ -163,6 +167,8 @@ class PostgresGate:
         try:
             if refusal is None:
                 await self._pipe(reader, writer)
+            elif refusal is Refusal.RESET:
+                _reset(writer)
             elif refusal is not Refusal.NOT_LISTENING:
                 await self._refuse(reader, writer, refusal)
             # else: accepted just before the socket closed; dropped like the backlog was.
@@ -200,6 +206,14 @@ class PostgresGate:
         finally:
             self._links.discard(link)
             up_writer.close()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with RST instead of FIN (SO_LINGER 0): the client reads ECONNRESET."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
