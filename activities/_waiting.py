@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from temporalio import activity
 
-from quizgen.db.outage import is_database_outage
+from quizgen.db.outage import describe_outage, is_database_outage
 
 __all__ = ["DB_RETRY_SECONDS", "heartbeating", "with_db_retries"]
 
@@ -35,7 +35,7 @@ async def with_db_retries(call: Callable[[], Awaitable[T]]) -> T:
         except Exception as err:
             if not is_database_outage(err) or loop.time() + delay > deadline:
                 raise
-            log.warning("database unavailable (%s); retrying in %.1fs", type(err).__name__, delay)
+            log.warning("database unavailable (%s); retrying in %.1fs", describe_outage(err), delay)
         # Heartbeats go on meanwhile: the worker is alive, only the database is not.
         await heartbeating(asyncio.sleep(delay))
         delay = min(delay * 2, 5.0)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from api.app import create_app
 from quizgen.errors import ConfigurationError
 from quizgen.logs import configure_logging
-from quizgen.settings import get_settings
+from quizgen.settings import describe_settings_error, get_settings
 
 
 def main() -> None:
@@ -19,7 +19,9 @@ def main() -> None:
         settings = get_settings()
         configure_logging(settings.log_format, settings.log_level)
         app = create_app(settings)
-    except (ValidationError, ConfigurationError) as err:
+    except ValidationError as err:
+        sys.exit(f"api: invalid settings:\n{describe_settings_error(err)}")
+    except ConfigurationError as err:
         sys.exit(f"api: invalid settings: {err}")
     if not settings.api_tokens:
         logging.getLogger("api").warning("API_TOKENS is empty: every request will be refused (401)")

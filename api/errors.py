@@ -4,6 +4,7 @@
     ├── Unauthorized      401     missing or unknown bearer token
     ├── NotFound          404     no such quiz/question for this user
     ├── Conflict          409     the quiz's state does not allow the request
+    ├── PreconditionFailed 412    If-Match names a version the resource has moved on from
     ├── PayloadTooLarge   413     body over the limit (refused before it is read)
     ├── Unprocessable     422     a valid request the rules refuse (e.g. duplicate text)
     └── ServiceUnavailable 503    PostgreSQL or Temporal cannot be reached
@@ -28,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
-from quizgen.db.outage import is_database_outage
+from quizgen.db.outage import describe_outage, is_database_outage
 from quizgen.errors import TemporalUnavailableError
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "ErrorBody",
     "NotFound",
     "PayloadTooLarge",
+    "PreconditionFailed",
     "ServiceUnavailable",
     "Unauthorized",
     "Unprocessable",
@@ -83,6 +85,11 @@ class NotFound(APIError):
 class Conflict(APIError):
     status_code = 409
     code = "conflict"
+
+
+class PreconditionFailed(APIError):
+    status_code = 412
+    code = "precondition_failed"
 
 
 class PayloadTooLarge(APIError):
@@ -200,7 +207,7 @@ def install_error_handlers(app: FastAPI, pages: PageErrors = lambda _r, _s: None
     async def _database_down(request: Request, exc: Exception) -> Response:
         if not is_database_outage(exc):
             raise exc
-        log.warning("database unavailable: %s", exc)
+        log.warning("database unavailable (%s)", describe_outage(exc))
         if (page := pages(request, 503)) is not None:
             return page
         return error_response(

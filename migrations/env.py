@@ -6,11 +6,12 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
+from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from quizgen.db.tables import metadata
-from quizgen.settings import Settings, normalize_database_url
+from quizgen.settings import Settings, describe_settings_error, normalize_database_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -20,7 +21,13 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 def _url() -> str:
     # Tests pass their own database via `sqlalchemy.url`; otherwise DATABASE_URL.
     configured = config.get_main_option("sqlalchemy.url")
-    return normalize_database_url(configured) if configured else Settings().database_url
+    if configured:
+        return normalize_database_url(configured)
+    try:
+        return Settings().database_url
+    except ValidationError as err:
+        # Not pydantic's own text: it quotes the values, and DATABASE_URL holds a password.
+        raise SystemExit(f"alembic: invalid settings:\n{describe_settings_error(err)}") from None
 
 
 def _run(connection: Connection) -> None:

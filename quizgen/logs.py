@@ -26,7 +26,7 @@ from temporalio import activity
 
 from quizgen.names import parse_workflow_id
 
-__all__ = ["JsonFormatter", "QuizContext", "bind_quiz", "configure_logging"]
+__all__ = ["JsonFormatter", "QuizContext", "bind_quiz", "configure_logging", "escape_controls"]
 
 _CONTEXT_FIELDS = ("quiz_id", "batch_key", "workflow_id", "run_id", "activity", "attempt")
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -83,11 +83,38 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# C0 controls and DEL (newlines, ESC, ...) as escapes: a message quoting a teacher's text or
+# an LLM's answer can neither forge a log line nor drive a terminal.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+
+
+def escape_controls(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
 class _TextFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+    """One line per record: the message escaped; a traceback's lines follow indented, so
+    none of them can pass for a record of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        line = super().formatMessage(record)
         context = _context(record)
         return line + "".join(f" {k}={v}" for k, v in context.items()) if context else line
+
+    def formatException(self, ei: Any) -> str:
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _indented(super().formatStack(stack_info))
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    " + escape_controls(line) for line in text.splitlines())
 
 
 def configure_logging(log_format: str = "text", level: str = "INFO") -> None:

@@ -7,15 +7,24 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from quizgen.contracts import GenerationConfig
 from quizgen.names import llm_task_queue
 
 _GENERATION = GenerationConfig()
 
-__all__ = ["FaultKind", "LLMProviderName", "Settings", "get_settings", "normalize_database_url"]
+__all__ = [
+    "FaultKind",
+    "LLMProviderName",
+    "Settings",
+    "describe_settings_error",
+    "get_settings",
+    "normalize_database_url",
+]
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/quizgen"
 
@@ -107,9 +116,16 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _asyncpg_url(cls, value: str) -> str:
+        # Messages never quote the URL: it usually carries a password.
         url = normalize_database_url(value)
         if not url.startswith("postgresql+asyncpg://"):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
+        try:
+            make_url(url)
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "DATABASE_URL is not a valid URL (postgresql://user:password@host:port/database)"
+            ) from None
         return url
 
     @field_validator("openai_base_url")
@@ -146,6 +162,19 @@ class Settings(BaseSettings):
             kinds = [part.strip() for part in value.split(",") if part.strip()]
             return kinds or [FaultKind.PERMANENT]
         return value
+
+
+def describe_settings_error(err: ValidationError) -> str:
+    """What is wrong with the settings, a line per setting, by its variable's name.
+
+    Never the values: pydantic's own text quotes each input, and a DATABASE_URL
+    or an API key is a secret.
+    """
+    lines = []
+    for error in err.errors(include_url=False, include_input=False, include_context=False):
+        name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+        lines.append(f"{name}: {error['msg']}")
+    return "\n".join(lines)
 
 
 @lru_cache

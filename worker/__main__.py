@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from quizgen.db.engine import make_engine
 from quizgen.errors import ConfigurationError
 from quizgen.logs import configure_logging
-from quizgen.settings import get_settings
+from quizgen.settings import describe_settings_error, get_settings
 from quizgen.temporal_client import connect
 from worker.app import (
     build_provider,
@@ -55,14 +55,14 @@ def run() -> None:
     try:
         settings = get_settings()
     except ValidationError as err:
-        sys.exit(f"worker: invalid settings:\n{err}")
+        sys.exit(f"worker: invalid settings:\n{describe_settings_error(err)}")
     configure_logging(settings.log_format, settings.log_level)
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
     except ValidationError as err:
-        sys.exit(f"worker: invalid settings:\n{err}")
+        sys.exit(f"worker: invalid settings:\n{describe_settings_error(err)}")
     except (ConfigurationError, RuntimeError, OSError) as err:
         # E.g. Temporal unreachable: one clear line instead of a traceback.
         sys.exit(f"worker: {err}")

@@ -21,7 +21,12 @@ def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True)
     with a database restart costs one failed attempt, not a ping per query.
     """
     return create_async_engine(
-        normalize_database_url(database_url), pool_size=pool_size, pool_pre_ping=pre_ping
+        normalize_database_url(database_url),
+        pool_size=pool_size,
+        pool_pre_ping=pre_ping,
+        # Errors and logs show the SQL without its values: they hold module content,
+        # question texts and session nonces.
+        hide_parameters=True,
     )
 
 

@@ -16,7 +16,7 @@ import socket
 
 import sqlalchemy.exc
 
-__all__ = ["is_database_outage"]
+__all__ = ["describe_outage", "is_database_outage"]
 
 # 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown and "starting
 # up"; 53300 too many connections; 40P01 deadlock and 40001 serialization
@@ -98,3 +98,12 @@ def _sqlstate(err: object) -> str:
     # (psycopg has `.sqlstate` too, psycopg2 only `.pgcode`).
     state = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
     return state if isinstance(state, str) else ""
+
+
+def describe_outage(err: BaseException) -> str:
+    """The kind of outage for a log line: the error's class and SQLSTATE, never its text
+    (SQLAlchemy's includes the statement; a server's may quote names)."""
+    inner = err.orig if isinstance(err, sqlalchemy.exc.DBAPIError) else err
+    state = _sqlstate(inner)
+    name = type(inner).__name__ if inner is not None else type(err).__name__
+    return f"{name} {state}".rstrip()
