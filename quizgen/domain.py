@@ -19,9 +19,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from quizgen.text import require_visible_text
 
 __all__ = [
     "GENERATABLE",
@@ -84,14 +87,6 @@ def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("text must not contain the NUL character (U+0000)")
     return value
-
-
-def _has_text(value: str) -> bool:
-    """Whether `value` holds something a reader can see: not only whitespace, nor only
-    invisible format and control characters (a zero-width space, a BOM)."""
-    return any(
-        not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc") for char in value
-    )
 
 
 # Refuses NUL in text from outside (teachers, LLMs). It goes after any length
@@ -236,12 +231,11 @@ class ModuleSpec(_Frozen):
     content: Annotated[str, Field(min_length=1, max_length=MAX_MODULE_CONTENT_CHARS), NoNul]
     batches: Annotated[list[BatchSpec], Field(min_length=1, max_length=MAX_BATCHES_PER_MODULE)]
 
-    @field_validator("content")
+    @field_validator("name", "content")
     @classmethod
-    def _content_has_text(cls, value: str) -> str:
-        if not _has_text(value):
-            raise ValueError("content must contain text, not only whitespace")
-        return value
+    def _has_text(cls, value: str, info: ValidationInfo) -> str:
+        # Only checked: a name or content is stored as written (see quizgen.text).
+        return require_visible_text(value, str(info.field_name))
 
     @model_validator(mode="after")
     def _one_batch_per_type_and_difficulty(self) -> Self:
@@ -270,9 +264,7 @@ class QuizSpec(_Frozen):
     @field_validator("title")
     @classmethod
     def _title_has_text(cls, value: str) -> str:
-        if not _has_text(value):
-            raise ValueError("title must contain text, not only whitespace")
-        return value
+        return require_visible_text(value, "title")
 
     @model_validator(mode="after")
     def _modules_are_distinct_and_bounded(self) -> Self:

@@ -14,6 +14,7 @@ import unicodedata
 from typing import Annotated, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from quizgen.domain import NoNul, QuestionType
+from quizgen.text import require_visible_text, visible_text
 
 __all__ = [
     "QUESTION_MODELS",
@@ -41,40 +43,96 @@ __all__ = [
     "text_hash",
 ]
 
-# NoNul goes after the length/whitespace constraints (pydantic drops validators
-# that come before a StringConstraints in the same Annotated chain).
-QuestionText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
-]
-Explanation = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoNul]
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul
-]
 
 _BLANK_TAG = re.compile(r"\[blank_(\d+)\]")
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+# Runs of ASCII non-word characters, then runs of other non-word characters: two passes
+# so that only the (rare) second kind pays for a Python call per run.
+_ASCII_NON_WORD = re.compile(r"[^\w\x80-\U0010ffff]+")
+_OTHER_NON_WORD = re.compile(r"[^\w\x00-\x7f]+")
+
+
+def _word_break(match: re.Match[str]) -> str:
+    """A run of non-word characters becomes one space, except combining marks that
+    follow a letter or digit: they are part of the word (`q\u0301`, Devanagari vowel
+    signs), neither a break in it nor nothing."""
+    run, start = match.group(), match.start()
+    marks = 0
+    if start > 0 and match.string[start - 1] != " ":
+        while marks < len(run) and unicodedata.category(run[marks]).startswith("M"):
+            marks += 1
+    return run[:marks] + (" " if marks < len(run) else "")
 
 
 def normalize_text(text: str) -> str:
-    """Case, accents-as-typed, punctuation and spacing do not make a question new."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_NON_WORD.sub(" ", folded).split())
+    """Case, punctuation, spacing and invisible characters do not make a question new.
+
+    Invisible characters are dropped first (quizgen.text), so `Wh\u200bat` is `what`,
+    not `wh at`. NFKC then makes canonically equal spellings equal (`e\u0301` and `é`)
+    and folds compatibility forms (`ﬁ` and `fi`); a combining mark that NFKC leaves
+    separate stays in its word, so it still tells two words apart.
+    """
+    folded = unicodedata.normalize("NFKC", visible_text(text)).casefold()
+    spaced = _OTHER_NON_WORD.sub(_word_break, _ASCII_NON_WORD.sub(" ", folded))
+    return " ".join(spaced.split())
 
 
 def text_hash(text: str) -> str:
     """The key of "no two questions with the same text in a quiz": SHA-256 of the normalised text.
 
-    Migration 0003 computes the same value in SQL for rows that existed before it.
+    Migration 0003 computes the same value in SQL for rows that existed before it. Rows
+    saved before normalize_text dropped invisible characters and kept combining marks
+    hold the old value for texts that have either (recomputing needs Python, not SQL).
     """
     return hashlib.sha256(normalize_text(text).encode()).hexdigest()
+
+
+# Invisible characters (zero-width, soft hyphen, bidi controls: quizgen.text) stay in
+# the stored text as written, because some are spelling (a ZWNJ in Persian, a ZWJ in
+# Indic scripts and emoji) and a teacher's or the LLM's text is not rewritten silently.
+# They never count as text (Visible, Worded) nor as a difference between two texts
+# (normalize_text, hence text_hash, the duplicate check and _distinct).
+def _worded(value: str) -> str:
+    # A question's duplicate key is its normal form: one without a word is no key at all
+    # (it would hash like the empty text).
+    if not normalize_text(value):
+        raise ValueError("must contain a word (a letter or a digit), not only punctuation")
+    return value
+
+
+Visible = AfterValidator(require_visible_text)
+Worded = AfterValidator(_worded)
+
+# NoNul and the others go after the length/whitespace constraints (pydantic drops
+# validators that come before a StringConstraints in the same Annotated chain).
+QuestionText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    NoNul,
+    Visible,
+    Worded,
+]
+# May be empty, so an explanation of invisible characters only is as fine as "".
+Explanation = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoNul]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul, Visible
+]
+
+
+def _key(value: str) -> str:
+    """What options, answers, names and ids are compared by: the normal form, or for a
+    text without a word (`<`, `≠`) its visible characters, case and spacing folded."""
+    if key := normalize_text(value):
+        return key
+    return " ".join(unicodedata.normalize("NFKC", visible_text(value)).casefold().split())
 
 
 def _distinct(values: list[str], what: str) -> None:
     seen: set[str] = set()
     for value in values:
-        key = normalize_text(value)
+        key = _key(value)
         if key in seen:
-            raise ValueError(f"{what} must be distinct; {value!r} appears more than once")
+            hint = " (invisible characters do not count)" if visible_text(value) != value else ""
+            raise ValueError(f"{what} must be distinct; {value!r} appears more than once{hint}")
         seen.add(key)
 
 
@@ -148,9 +206,9 @@ class Matching(_Question):
         _distinct([p.question for p in self.pairs], "pair questions")
         _distinct([p.answer for p in self.pairs], "pair answers")
         _distinct(self.distractors, "distractors")
-        answers = {normalize_text(p.answer) for p in self.pairs}
+        answers = {_key(p.answer) for p in self.pairs}
         for distractor in self.distractors:
-            if normalize_text(distractor) in answers:
+            if _key(distractor) in answers:
                 raise ValueError(f"distractor {distractor!r} is also a correct answer")
         return self
 
