@@ -1,23 +1,73 @@
-"""`/quizzes/{id}/questions`: review what was generated."""
+"""`/quizzes/{id}/questions`: review what was generated.
+
+A question's `version` is its `ETag` (`"3"`). `PATCH` and `approve` take it
+back in `If-Match` and answer 412 when the question has changed since;
+without `If-Match` they apply to whatever the question is now.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import Engine, OwnedQuiz
-from api.errors import NotFound, Unprocessable, error_responses
+from api.errors import NotFound, PreconditionFailed, Unprocessable, error_responses
 from api.models import QuestionsPage, QuestionUpdate
 from quizgen.db import review
-from quizgen.db.review import QuestionPublic
+from quizgen.db.review import QuestionChangedError, QuestionPublic
 from quizgen.domain import MODULE_ID_PATTERN, QuestionType
 from quizgen.errors import QuestionNotFoundError, ReviewError
 
 router = APIRouter(prefix="/quizzes/{quiz_id}/questions", tags=["questions"])
 
 _errors = error_responses(401, 404, 422, 503)
+_ETAG_HEADER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "ETag": {
+                "description": "The question's version, for `If-Match` on a later change.",
+                "required": True,
+                "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+            }
+        }
+    }
+}
+
+# RFC 9110: If-Match = "*" / #entity-tag, entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE.
+# A bare number (`If-Match: 3`) is taken too, as scripts may send the version as it is.
+_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"|[0-9]+'
+_TAG_LIST = re.compile(rf"[ \t]*(?:{_TAG})?(?:[ \t]*,[ \t]*(?:{_TAG})?)*[ \t]*")
+_TAG_VALUE = re.compile(r'(?:W/)?"([^"]*)"|([0-9]+)')
+
+
+def etag_of(question: QuestionPublic) -> str:
+    return f'"{question.version}"'
+
+
+def expected_versions(request: Request) -> frozenset[int] | None:
+    """The versions `If-Match` accepts: None when it is absent or `*` (any version).
+
+    Tags are compared by their value, weak (`W/"3"`) or strong: a proxy may weaken
+    a tag, and the version names the question's state, not a byte sequence. A tag
+    that is no version of ours matches nothing (so the change is refused).
+    """
+    values = request.headers.getlist("if-match")
+    if not values:
+        return None
+    header = ",".join(values)
+    if header.strip() == "*":
+        return None
+    if _TAG_LIST.fullmatch(header) is None:
+        raise HTTPException(400, 'If-Match must be "*" or entity tags such as "3"')
+    versions = set()
+    for quoted, bare in _TAG_VALUE.findall(header):
+        value = quoted or bare
+        if value.isdecimal() and value.isascii() and len(value) <= 10:
+            versions.add(int(value))
+    return frozenset(versions)
 
 
 @router.get("", responses=_errors)
@@ -45,8 +95,26 @@ async def list_questions(
     return QuestionsPage(data=records, count=count)
 
 
+@router.get("/{question_id}", responses={**_ETAG_HEADER, **_errors})
+async def get_question(
+    quiz: OwnedQuiz, question_id: uuid.UUID, engine: Engine, response: Response
+) -> QuestionPublic:
+    """One question, with its version as the `ETag` header."""
+    try:
+        record = await review.get_question(engine, quiz.id, question_id)
+    except QuestionNotFoundError:
+        raise NotFound(f"question {question_id} not found") from None
+    response.headers["ETag"] = etag_of(record)
+    return record
+
+
 async def _update(
-    engine: Engine, quiz_id: uuid.UUID, question_id: uuid.UUID, body: QuestionUpdate
+    request: Request,
+    response: Response,
+    engine: Engine,
+    quiz_id: uuid.UUID,
+    question_id: uuid.UUID,
+    body: QuestionUpdate,
 ) -> QuestionPublic:
     try:
         record = await review.update_question(
@@ -55,25 +123,56 @@ async def _update(
             question_id,
             question_data=body.question_data,
             is_approved=body.is_approved,
+            expected_versions=expected_versions(request),
         )
     except QuestionNotFoundError:
         raise NotFound(f"question {question_id} not found") from None
+    except QuestionChangedError as err:
+        current = err.current
+        raise PreconditionFailed(
+            f"question {question_id} was changed since the version in If-Match; nothing was "
+            "changed: read it again and re-apply the edit to its current version",
+            {"version": current.version, "etag": etag_of(current)},
+        ) from None
     except ReviewError as err:
         raise Unprocessable(f"the question was not changed: {err}") from None
+    response.headers["ETag"] = etag_of(record)
     return record
 
 
-@router.patch("/{question_id}", responses=error_responses(400, 401, 404, 413, 422, 503))
+@router.patch(
+    "/{question_id}",
+    responses={**_ETAG_HEADER, **error_responses(400, 401, 404, 412, 413, 422, 503)},
+)
 async def update_question(
-    quiz: OwnedQuiz, question_id: uuid.UUID, body: QuestionUpdate, engine: Engine
+    request: Request,
+    response: Response,
+    quiz: OwnedQuiz,
+    question_id: uuid.UUID,
+    body: QuestionUpdate,
+    engine: Engine,
 ) -> QuestionPublic:
-    """Edit a question; the new data must pass the same rules as generated questions."""
-    return await _update(engine, quiz.id, question_id, body)
+    """Edit a question; the new data must pass the same rules as generated questions.
+
+    New `question_data` (different from what is stored) clears the approval, unless
+    the same request sends `is_approved` too. With `If-Match: "<version>"` (the
+    question's `ETag`) the edit is made only if the question is still at that
+    version, else 412 `precondition_failed` and nothing changes; without it the
+    edit applies to the question as it is now.
+    """
+    return await _update(request, response, engine, quiz.id, question_id, body)
 
 
-@router.post("/{question_id}/approve", responses=_errors)
+@router.post(
+    "/{question_id}/approve",
+    responses={**_ETAG_HEADER, **error_responses(400, 401, 404, 412, 422, 503)},
+)
 async def approve_question(
-    quiz: OwnedQuiz, question_id: uuid.UUID, engine: Engine
+    request: Request, response: Response, quiz: OwnedQuiz, question_id: uuid.UUID, engine: Engine
 ) -> QuestionPublic:
-    """Mark a question approved (the same as `PATCH` with `{"is_approved": true}`)."""
-    return await _update(engine, quiz.id, question_id, QuestionUpdate(is_approved=True))
+    """Mark a question approved (the same as `PATCH` with `{"is_approved": true}`).
+
+    With `If-Match`, only the version named there is approved (else 412).
+    """
+    body = QuestionUpdate(is_approved=True)
+    return await _update(request, response, engine, quiz.id, question_id, body)

@@ -123,6 +123,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Every question on the page was approved.",
         "Alle spørsmålene på siden ble godkjent.",
     ),
+    "notice.question_changed": (
+        "Someone changed that question after this page was shown, so it was not approved. "
+        "Look at it again below.",
+        "Noen endret det spørsmålet etter at siden ble vist, så det ble ikke godkjent. "
+        "Se på det igjen nedenfor.",
+    ),
+    "notice.page_changed": (
+        "Some questions were changed after this page was shown and were not approved; the "
+        "rest were. Look at them again below.",
+        "Noen spørsmål ble endret etter at siden ble vist og ble ikke godkjent; resten ble "
+        "det. Se på dem igjen nedenfor.",
+    ),
+    "notice.saved_unapproved": (
+        "The question was saved. It changed, so it is no longer approved: approve it again "
+        "when it is ready.",
+        "Spørsmålet ble lagret. Det er endret, så det er ikke lenger godkjent: godkjenn det "
+        "igjen når det er klart.",
+    ),
     "new.title": ("New quiz", "Ny quiz"),
     "new.quiz_title": ("Title", "Tittel"),
     "new.language": ("Language of the questions", "Spørsmålenes språk"),
@@ -204,6 +222,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "edit.has_errors": (
         "The question was not changed. Please correct the fields marked below.",
         "Spørsmålet ble ikke endret. Rett feltene som er merket nedenfor.",
+    ),
+    "edit.changed": (
+        "Someone changed this question while you were editing it. Their version is shown "
+        "below; your changes were not saved.",
+        "Noen endret dette spørsmålet mens du redigerte det. Den nye versjonen vises "
+        "nedenfor; endringene dine ble ikke lagret.",
+    ),
+    "edit.unsaved": ("Your changes (not saved)", "Endringene dine (ikke lagret)"),
+    "edit.unsaved_help": (
+        "Copy what you still want into the form above, then save again.",
+        "Kopier det du fortsatt vil ha inn i skjemaet ovenfor, og lagre på nytt.",
     ),
     "error.title": ("Something went wrong", "Noe gikk galt"),
     "error.404": ("This page does not exist.", "Denne siden finnes ikke."),

@@ -1,4 +1,12 @@
-"""Pages: review a quiz's questions (filter, approve, approve a page) and edit one."""
+"""Pages: review a quiz's questions (filter, approve, approve a page) and edit one.
+
+Every approve and edit form carries the version of the question it showed
+(`version`, or `version-<id>` on the approve-a-page form). When the question
+has changed since, nothing is changed: an edit shows the form again with the
+other reviewer's version and a calm note (409), an approval returns to the
+list with a notice. A form without a version (older than this rule) applies
+to the question as it is now, like the API without `If-Match`.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ from api.web.pages import (
 )
 from api.web.presenters import blank_parts
 from quizgen.db import review
+from quizgen.db.review import QuestionChangedError
 from quizgen.domain import QuestionType
 from quizgen.errors import DuplicateQuestionError, InvalidQuestionError, QuestionNotFoundError
 
@@ -31,6 +40,21 @@ router = APIRouter(prefix=f"{PREFIX}/quizzes/{{quiz_id}}/questions", include_in_
 
 QUESTIONS_PER_PAGE = 20
 _APPROVAL = {"yes": True, "no": False}
+# Notices the review list shows besides the shared ones (`pages.NOTICES`), by key.
+_NOTICES = frozenset({"question_changed", "page_changed", "saved_unapproved"})
+
+
+def _version_of(posted: object) -> frozenset[int] | None:
+    """The versions a posted form was based on: None without one (no check); a value
+    that is no version matches nothing."""
+    raw = str(posted or "").strip()
+    if not raw:
+        return None
+    return (
+        frozenset({int(raw)})
+        if raw.isdecimal() and raw.isascii() and len(raw) <= 10
+        else frozenset()
+    )
 
 
 def _questions_url(quiz_id: uuid.UUID, query: str = "") -> str:
@@ -106,6 +130,9 @@ async def questions_page(
         "blank_parts": blank_parts,
     }
     language = language_of(request, quiz.spec.language)
+    notice = request.query_params.get("notice")
+    if notice in _NOTICES:
+        context["notice"] = Translator(language)(f"notice.{notice}")
     return render(request, "questions.html", context, language=language, visit=signed)
 
 
@@ -113,15 +140,23 @@ async def questions_page(
 async def approve_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Response:
     posted = await signed.form()
     quiz = await owned_quiz(signed, quiz_id)
+    changed = 0
     for raw in posted.getlist("question_id")[:QUESTIONS_PER_PAGE]:
         try:
             question_id = uuid.UUID(str(raw))
             await review.update_question(
-                request.app.state.engine, quiz.id, question_id, is_approved=True
+                request.app.state.engine,
+                quiz.id,
+                question_id,
+                is_approved=True,
+                expected_versions=_version_of(posted.get(f"version-{question_id}")),
             )
         except (ValueError, QuestionNotFoundError):
             continue  # deleted meanwhile, or not this quiz's: nothing to approve
-    return redirect(_back(quiz.id, posted.get("back")), "approved_page")
+        except QuestionChangedError:
+            changed += 1  # not what the reviewer saw: left for another look
+    notice = "page_changed" if changed else "approved_page"
+    return redirect(_back(quiz.id, posted.get("back")), notice)
 
 
 async def _question(
@@ -140,9 +175,20 @@ async def approve(
 ) -> Response:
     posted = await signed.form()
     quiz = await owned_quiz(signed, quiz_id)
-    await _question(request, quiz.id, question_id)
-    await review.update_question(request.app.state.engine, quiz.id, question_id, is_approved=True)
-    return redirect(_back(quiz.id, posted.get("back")), "approved")
+    back = _back(quiz.id, posted.get("back"))
+    try:
+        await review.update_question(
+            request.app.state.engine,
+            quiz.id,
+            question_id,
+            is_approved=True,
+            expected_versions=_version_of(posted.get("version")),
+        )
+    except QuestionNotFoundError:
+        raise NotFound(f"question {question_id} not found") from None
+    except QuestionChangedError:
+        return redirect(back, "question_changed")
+    return redirect(back, "approved")
 
 
 async def _edit_page(
@@ -152,9 +198,16 @@ async def _edit_page(
     question_id: uuid.UUID,
     form: QuestionForm | None,
     back: object,
+    *,
+    version: object = None,
+    unsaved: QuestionForm | None = None,
 ) -> HTMLResponse:
+    """The edit form: the question as stored, or `form` as posted (with its errors) and the
+    version it was based on; with `unsaved`, the reviewer's edit that came too late."""
     quiz = await owned_quiz(signed, quiz_id)
     question = await _question(request, quiz.id, question_id)
+    if form is None or version is None:
+        version = question.version
     form = form or QuestionForm.of(question.question_type, question.question_data)
     context = {
         "quiz_id": quiz.id,
@@ -162,9 +215,15 @@ async def _edit_page(
         "form": form,
         "form_error": FORM_ERROR,
         "back": _back(quiz.id, back),
+        # A form shown again keeps the version it was based on, so a change made by
+        # someone else meanwhile is still caught on the next save.
+        "version": version,
+        "unsaved": unsaved,
     }
     language = language_of(request, quiz.spec.language)
-    status_code = 422 if form.errors else 200
+    if unsaved is not None:
+        context["notice"] = Translator(language)("edit.changed")
+    status_code = 409 if unsaved is not None else 422 if form.errors else 200
     return render(
         request,
         "question_edit.html",
@@ -193,16 +252,32 @@ async def edit(
     question = await _question(request, quiz.id, question_id)
     t = Translator(language_of(request, quiz.spec.language))
     form = read_question_form(posted, question.question_type)
+    based_on = _version_of(posted.get("version"))
+    back = posted.get("back")
+    if based_on is not None and question.version not in based_on:
+        # Changed since the form was shown: theirs is kept, this edit is not saved.
+        return await _edit_page(request, signed, quiz_id, question_id, None, back, unsaved=form)
     data = form.check(t)
     if data is not None:
         try:
-            await review.update_question(
-                request.app.state.engine, quiz.id, question_id, question_data=data
+            saved = await review.update_question(
+                request.app.state.engine,
+                quiz.id,
+                question_id,
+                question_data=data,
+                expected_versions=based_on,
             )
+        except QuestionChangedError:
+            return await _edit_page(request, signed, quiz_id, question_id, None, back, unsaved=form)
         except DuplicateQuestionError as err:
             form.errors["question_text"] = str(err)
         except InvalidQuestionError as err:
             form.errors[FORM_ERROR] = str(err)
         else:
-            return redirect(_back(quiz.id, posted.get("back")), "saved")
-    return await _edit_page(request, signed, quiz_id, question_id, form, posted.get("back"))
+            notice = (
+                "saved_unapproved" if question.is_approved and not saved.is_approved else "saved"
+            )
+            return redirect(_back(quiz.id, back), notice)
+    return await _edit_page(
+        request, signed, quiz_id, question_id, form, back, version=posted.get("version")
+    )

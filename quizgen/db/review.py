@@ -1,12 +1,18 @@
 """Reading and reviewing saved questions: list, edit (re-validated), approve.
 
 Edits never delete a question and never bypass the question-type rules or the
-quiz's no-duplicates rule.
+quiz's no-duplicates rule. Every question has a `version` (1 when saved) that
+goes up by one with each change of its data or approval; a change of data
+clears the approval unless the same edit approves the new data. An edit may
+name the versions it was based on: it is then refused (`QuestionChangedError`)
+when the question has moved on, checked and written under the row's lock so
+two reviewers can never both win.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,11 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from quizgen.db.engine import single_statement
 from quizgen.db.tables import QuestionRow, QuizModuleRow, QuizRow
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
-from quizgen.errors import DuplicateQuestionError, InvalidQuestionError, QuestionNotFoundError
+from quizgen.errors import (
+    DuplicateQuestionError,
+    InvalidQuestionError,
+    QuestionNotFoundError,
+    ReviewError,
+)
 from quizgen.questions import QUESTION_MODELS, normalize_text, text_hash
 from quizgen.validation import describe_problems
 
 __all__ = [
+    "QuestionChangedError",
     "QuestionFilter",
     "QuestionPublic",
     "QuizSummary",
@@ -63,6 +75,21 @@ class QuestionPublic(BaseModel):
     is_approved: bool
     created_at: datetime
     updated_at: datetime
+    # One more with every change of question_data or is_approved (the API's ETag).
+    version: int
+
+
+class QuestionChangedError(ReviewError):
+    """The question is no longer at the version an edit was based on; nothing was changed.
+
+    `current` is the question as it is now (another reviewer's version).
+    """
+
+    def __init__(self, current: QuestionPublic) -> None:
+        super().__init__(
+            f"question {current.id} was changed meanwhile (it is at version {current.version})"
+        )
+        self.current = current
 
 
 class QuestionFilter(BaseModel):
@@ -85,6 +112,7 @@ def _record(row: Any) -> QuestionPublic:
         is_approved=row.is_approved,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        version=row.version,
     )
 
 
@@ -192,6 +220,15 @@ async def get_question(
     return _record(row)
 
 
+def _checked(question_type: QuestionType, question_data: dict[str, Any]) -> dict[str, Any]:
+    """The question JSON as stored, if it passes its type's rules."""
+    try:
+        question = QUESTION_MODELS[question_type].model_validate(question_data)
+    except ValidationError as exc:
+        raise InvalidQuestionError(describe_problems(exc)) from None
+    return question.model_dump(mode="json")
+
+
 async def update_question(
     engine: AsyncEngine,
     quiz_id: uuid.UUID,
@@ -199,28 +236,57 @@ async def update_question(
     *,
     question_data: dict[str, Any] | None = None,
     is_approved: bool | None = None,
+    expected_versions: Collection[int] | None = None,
 ) -> QuestionPublic:
-    """Change a question's data (validated like LLM output) and/or its approval."""
-    current = await get_question(engine, quiz_id, question_id)
-    values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
-    if question_data is not None:
-        model = QUESTION_MODELS[current.question_type]
-        try:
-            question = model.model_validate(question_data)
-        except ValidationError as exc:
-            raise InvalidQuestionError(describe_problems(exc)) from None
-        values["question_data"] = question.model_dump(mode="json")
-        values["normalized_text"] = normalize_text(question.question_text)
-        values["text_hash"] = text_hash(question.question_text)
-    if is_approved is not None:
-        values["is_approved"] = is_approved
-    try:
-        async with engine.begin() as conn:
+    """Change a question's data (validated like LLM output) and/or its approval.
+
+    New data that differs from the stored data clears the approval, unless
+    `is_approved` is given too (then it says what the new data's approval is).
+    A call that changes something bumps `version` once; one that changes
+    nothing (the same data, an approved question approved again) leaves the
+    row as it is. With `expected_versions`, the question's current version
+    must be one of them, else `QuestionChangedError` and nothing is changed.
+    The row is locked from the check to the write, so of two edits based on
+    the same version exactly one is saved.
+    """
+    async with engine.begin() as conn:
+        row = (
             await conn.execute(
-                _question.update()
+                sa.select(_question)
                 .where(_question.c.quiz_id == quiz_id, _question.c.id == question_id)
-                .values(**values)
+                .with_for_update()
             )
-    except sa.exc.IntegrityError as exc:
-        raise DuplicateQuestionError("another question of this quiz already has this text") from exc
-    return await get_question(engine, quiz_id, question_id)
+        ).first()
+        if row is None:
+            raise QuestionNotFoundError(f"quiz {quiz_id} has no question {question_id}")
+        current = _record(row)
+        if expected_versions is not None and current.version not in expected_versions:
+            raise QuestionChangedError(current)
+        values: dict[str, Any] = {}
+        if question_data is not None:
+            data = _checked(current.question_type, question_data)
+            if data != current.question_data:
+                values["question_data"] = data
+                values["normalized_text"] = normalize_text(data["question_text"])
+                values["text_hash"] = text_hash(data["question_text"])
+        approved = is_approved if is_approved is not None else current.is_approved and not values
+        if approved != current.is_approved:
+            values["is_approved"] = approved
+        if not values:
+            return current
+        values["version"] = _question.c.version + 1
+        values["updated_at"] = datetime.now(UTC)
+        try:
+            updated = (
+                await conn.execute(
+                    _question.update()
+                    .where(_question.c.id == question_id)
+                    .values(**values)
+                    .returning(*_question.c)
+                )
+            ).one()
+        except sa.exc.IntegrityError as exc:
+            raise DuplicateQuestionError(
+                "another question of this quiz already has this text"
+            ) from exc
+        return _record(updated)

@@ -108,6 +108,9 @@ class QuestionRow(SQLModel, table=True):
     # SHA-256 (hex) of normalized_text: see quizgen.questions.text_hash.
     text_hash: str = Field(sa_type=sa.String(64))
     is_approved: bool = False
+    # 1 when saved, one more with every change of question_data or is_approved: the
+    # review API's ETag, checked by If-Match (quizgen.db.review.update_question).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": sa.text("1")})
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

@@ -26,6 +26,7 @@ __all__ = [
     "quiz_form",
     "quiz_with_questions",
     "sign_in",
+    "version_in",
 ]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -44,6 +45,16 @@ async def sign_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.post(
         "/ui/sign-in", data={"token": token, "csrf_token": csrf_of(form)}, follow_redirects=False
     )
+
+
+_VERSION = re.compile(r'name="version" value="([^"]*)"')
+
+
+def version_in(page: httpx.Response) -> str:
+    """The question version an edit or approve form on the page was rendered with (the first)."""
+    match = _VERSION.search(page.text)
+    assert match, f"no question version on {page.url}"
+    return match.group(1)
 
 
 def error_for(page: httpx.Response, field: str) -> str | None:

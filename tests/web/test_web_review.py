@@ -1,5 +1,6 @@
 """The review pages over HTTP: questions rendered per type, filtered, approved and
-edited; languages; a quiz left generating without a workflow.
+edited; languages; a quiz left generating without a workflow; edits and approvals
+made on a page that another reviewer's change has overtaken.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tests.support.web import (
     error_for,
     quiz_with_questions,
     sign_in,
+    version_in,
 )
 
 
@@ -237,3 +239,131 @@ async def test_a_quiz_left_generating_without_a_workflow_offers_the_restart(
     # Nothing runs, so the page neither polls forever nor hides the way out.
     assert 'data-generating="false"' in page.text
     assert ">Retry Question Generation</button>" in page.text
+
+
+async def test_a_stale_edit_keeps_the_other_reviewers_version_and_says_so_calmly(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice")
+    await sign_in(client, ALICE)
+    questions, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    mc = {q.question_type.value: q for q in questions}["multiple_choice"]
+    url = f"/ui/quizzes/{quiz_id}/questions/{mc.id}/edit"
+    form = await client.get(url)
+    assert version_in(form) == "1"
+    mine = {
+        "csrf_token": csrf_of(form),
+        "version": version_in(form),
+        **QUESTIONS["multiple_choice"],
+        "option_d": "Golgi body",
+    }
+    # Another reviewer saves first.
+    theirs = {**mc.question_data, "option_d": "Vacuole"}
+    await review.update_question(engine, quiz_id, mc.id, question_data=theirs)
+
+    stale = await client.post(url, data=mine)
+    assert stale.status_code == 409
+    text = html.unescape(stale.text)
+    assert (
+        "Someone changed this question while you were editing it. Their version is shown "
+        "below; your changes were not saved."
+    ) in text
+    assert 'class="notice" role="status"' in stale.text and "Something went wrong" not in text
+    # The form shows their version (and is based on it now); mine is there to copy from.
+    assert 'name="option_d" value="Vacuole"' in stale.text
+    assert version_in(stale) == "2"
+    assert "Option D: Golgi body" in text
+    stored = await review.get_question(engine, quiz_id, mc.id)
+    assert stored.question_data["option_d"] == "Vacuole" and stored.version == 2
+
+    # Saved again from the form shown, it is saved.
+    again = await client.post(url, data={**mine, "version": version_in(stale)})
+    assert again.status_code == 303
+    assert (await review.get_question(engine, quiz_id, mc.id)).question_data[
+        "option_d"
+    ] == "Golgi body"
+    # A form with errors, shown again, stays based on the version it was rendered with;
+    # a change made meanwhile is the calm 409 before any error of the form.
+    invalid = await client.post(url, data={**mine, "version": "3", "question_text": ""})
+    assert invalid.status_code == 422 and version_in(invalid) == "3"
+    await review.update_question(engine, quiz_id, mc.id, is_approved=True)
+    both = await client.post(url, data={**mine, "version": "3", "question_text": ""})
+    assert both.status_code == 409 and version_in(both) == "4"
+
+
+async def test_a_stale_edit_is_explained_in_the_quizs_language(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice", language=Language.NORWEGIAN)
+    await sign_in(client, ALICE)
+    questions, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    tf = {q.question_type.value: q for q in questions}["true_false"]
+    url = f"/ui/quizzes/{quiz_id}/questions/{tf.id}/edit"
+    form = await client.get(url)
+    await review.update_question(engine, quiz_id, tf.id, is_approved=True)
+    fields = {"csrf_token": csrf_of(form), "version": version_in(form)}
+    stale = await client.post(url, data={**fields, **QUESTIONS["true_false"], "explanation": "Ny."})
+    assert stale.status_code == 409
+    assert "Noen endret dette spørsmålet mens du redigerte det." in html.unescape(stale.text)
+    assert (await review.get_question(engine, quiz_id, tf.id)).question_data == tf.question_data
+
+
+async def test_an_edit_clears_the_approval_and_a_stale_approval_is_not_made(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    quiz_id = await quiz_with_questions(engine, "alice")
+    await sign_in(client, ALICE)
+    questions, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    by_type = {q.question_type.value: q for q in questions}
+    tf = by_type["true_false"]
+    listing = f"/ui/quizzes/{quiz_id}/questions"
+
+    # Approved, then edited on the page: the approval is gone, and the list says so.
+    await review.update_question(engine, quiz_id, tf.id, is_approved=True)
+    url = f"{listing}/{tf.id}/edit"
+    form = await client.get(url)
+    fields = {"csrf_token": csrf_of(form), "version": version_in(form), "back": listing}
+    edited = await client.post(url, data={**fields, **QUESTIONS["true_false"], "explanation": "."})
+    assert edited.headers["location"] == f"{listing}?notice=saved_unapproved"
+    assert not (await review.get_question(engine, quiz_id, tf.id)).is_approved
+    shown = await client.get(edited.headers["location"])
+    assert "It changed, so it is no longer approved" in shown.text
+
+    # Approving what the page showed, after someone else changed it: not approved.
+    page = await client.get(listing)
+    article = re.search(rf'id="q-{tf.id}".*?</article>', page.text, re.S)
+    assert article is not None
+    shown_version = re.search(r'name="version" value="(\d+)"', article.group(0))
+    assert shown_version is not None
+    await review.update_question(
+        engine, quiz_id, tf.id, question_data={**tf.question_data, "explanation": "Theirs."}
+    )
+    approve = await client.post(
+        f"{listing}/{tf.id}/approve",
+        data={"csrf_token": csrf_of(page), "version": shown_version.group(1), "back": listing},
+    )
+    assert approve.headers["location"] == f"{listing}?notice=question_changed"
+    assert not (await review.get_question(engine, quiz_id, tf.id)).is_approved
+    again = await client.get(approve.headers["location"])
+    assert "Someone changed that question after this page was shown" in again.text
+
+    # Approving a page: the changed question is left, the others are approved.
+    ids = re.findall(r'name="question_id" value="([^"]+)"', page.text)
+    versions = dict(re.findall(r'name="version-([^"]+)" value="(\d+)"', page.text))
+    assert set(versions) == set(ids)
+    all_page = await client.post(
+        f"{listing}/approve",
+        data={"csrf_token": csrf_of(page), "question_id": ids, "back": listing}
+        | {f"version-{i}": v for i, v in versions.items()},
+    )
+    assert all_page.headers["location"] == f"{listing}?notice=page_changed"
+    after, _ = await review.list_questions(
+        engine, quiz_id, review.QuestionFilter(), offset=0, limit=10
+    )
+    assert {str(q.id) for q in after if not q.is_approved} == {str(tf.id)}
