@@ -7,19 +7,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from api.auth import TokenRegistry
 from api.errors import install_error_handlers
+from api.guard import AuthFirst
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
 from api.routes import health, questions, quizzes
 from api.web import install_pages
 from api.web.errors import error_page
+from api.web.pages import PREFIX
 from quizgen.db.engine import make_engine
-from quizgen.settings import Settings
+from quizgen.logs import configure_logging
+from quizgen.settings import Settings, get_settings
 from quizgen.temporal_client import TemporalGateway
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -39,18 +43,37 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await app.state.engine.dispose()
 
+    docs = settings.api_docs
     app = FastAPI(
         title="quizgen",
         summary="Durable LLM quiz-question generation: batches succeed or fail on their own.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.add_middleware(BodySizeLimit)
-    # Added last, so outermost: it also counts what the size limit refuses.
+    # The token before the body: an anonymous client's body is never read.
+    app.add_middleware(AuthFirst, docs_open=docs)
+    # Added last, so outermost: it also counts what the size limit and the guard refuse.
     install_metrics(app)
     install_error_handlers(app, pages=error_page)
     app.include_router(health.router)
     app.include_router(quizzes.router)
     app.include_router(questions.router)
     install_pages(app)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        """A browser opening the API's address finds the review pages."""
+        return RedirectResponse(PREFIX + "/", status_code=307)
+
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `python -m api` process, from its environment (uvicorn's factory)."""
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

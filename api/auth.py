@@ -1,21 +1,86 @@
 """Bearer API tokens mapped to users, from `API_TOKENS` (`user_id:token,...`).
 
 Tokens are kept only as SHA-256 digests and compared in constant time, so
-neither a memory dump nor timing reveals them.
+neither a memory dump nor timing reveals them. A token must be strong: at
+start-up the API refuses (naming the user, never the token) one that is a
+placeholder from an example or a deploy file, and one under `MIN_TOKEN_BITS`
+by the estimate below. `python -c "import secrets; print(secrets.token_urlsafe(32))"`
+makes a good one (256 bits).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
+import string
+from collections import Counter
 
 from quizgen.errors import ConfigurationError
 
-__all__ = ["TokenRegistry"]
+__all__ = ["MAX_TOKEN_CHARS", "MIN_TOKEN_BITS", "TokenRegistry", "estimated_bits"]
 
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
-MIN_TOKEN_CHARS = 16
+MIN_TOKEN_BITS = 128
+MAX_TOKEN_CHARS = 512
+MAKE_ONE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# Words of the example values in this repository's docs and deploy files (and the usual
+# ones): a token containing one was copied, not generated.
+_PLACEHOLDERS = (
+    "change-me",
+    "changeme",
+    "change_me",
+    "replace-me",
+    "replaceme",
+    "placeholder",
+    "example",
+    "your-token",
+    "yourtoken",
+    "token-here",
+    "quizgen-demo-token",
+    "xxxxxxxx",
+)
+_CLASSES = (
+    (string.ascii_lowercase, 26),
+    (string.ascii_uppercase, 26),
+    (string.digits, 10),
+)
+
+
+def estimated_bits(token: str) -> float:
+    """An estimate of a token's entropy, as if its characters were drawn at random from the
+    classes it uses (lowercase, uppercase, digits, other); a token that repeats itself is
+    worth no more than its own character frequencies say (`aaaa...` is worth 0)."""
+    if not token:
+        return 0.0
+    pool = sum(size for chars, size in _CLASSES if any(c in chars for c in token))
+    if any(not c.isascii() or not c.isalnum() for c in token):
+        pool += 33  # ASCII punctuation and space; anything else counts as one of them
+    by_pool = len(token) * math.log2(pool)
+    counts = Counter(token).values()
+    by_frequency = -sum(n * math.log2(n / len(token)) for n in counts)
+    # Frequencies understate a short random token (22 characters seldom repeat enough to
+    # show their pool); used only to catch repetition, at twice their value.
+    return min(by_pool, 2 * by_frequency)
+
+
+def _check_strength(user_id: str, token: str) -> None:
+    lowered = token.lower()
+    if any(word in lowered for word in _PLACEHOLDERS):
+        raise ConfigurationError(
+            f"API_TOKENS: the token of {user_id!r} is a placeholder from an example; "
+            f"replace it with a random one ({MAKE_ONE})"
+        )
+    if len(token) > MAX_TOKEN_CHARS:
+        raise ConfigurationError(
+            f"API_TOKENS: the token of {user_id!r} is longer than {MAX_TOKEN_CHARS} characters"
+        )
+    if (bits := estimated_bits(token)) < MIN_TOKEN_BITS:
+        raise ConfigurationError(
+            f"API_TOKENS: the token of {user_id!r} is too weak (about {bits:.0f} bits, "
+            f"at least {MIN_TOKEN_BITS} needed); make one with {MAKE_ONE}"
+        )
 
 
 def _digest(token: str) -> bytes:
@@ -28,7 +93,7 @@ class TokenRegistry:
 
     @classmethod
     def parse(cls, setting: str | None) -> TokenRegistry:
-        """Read `user_id:token,...`; refuse malformed entries and short tokens loudly."""
+        """Read `user_id:token,...`; refuse malformed entries and weak tokens loudly."""
         pairs: dict[bytes, str] = {}
         for entry in (setting or "").split(","):
             if not entry.strip():
@@ -39,11 +104,7 @@ class TokenRegistry:
                     "API_TOKENS must be comma-separated user_id:token pairs "
                     "(user ids: letters, digits, _ . @ -)"
                 )
-            if len(token) < MIN_TOKEN_CHARS:
-                raise ConfigurationError(
-                    f"API_TOKENS: the token of {user_id!r} is shorter than "
-                    f"{MIN_TOKEN_CHARS} characters"
-                )
+            _check_strength(user_id, token)
             pairs[_digest(token)] = user_id
         return cls(pairs)
 

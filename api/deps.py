@@ -35,6 +35,10 @@ def _current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
+    # `api.guard.AuthFirst` has checked the token before the body was read.
+    user: str | None = getattr(request.state, "user", None)
+    if user is not None:
+        return user
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
     tokens: TokenRegistry = request.app.state.tokens

@@ -7,6 +7,7 @@
     ├── PreconditionFailed 412    If-Match names a version the resource has moved on from
     ├── PayloadTooLarge   413     body over the limit (refused before it is read)
     ├── Unprocessable     422     a valid request the rules refuse (e.g. duplicate text)
+    ├── TooManyRequests   429     a client's bad tokens, or a teacher's quota (Retry-After)
     └── ServiceUnavailable 503    PostgreSQL or Temporal cannot be reached
                                   (also TemporalUnavailableError from the gateway)
 
@@ -40,6 +41,7 @@ __all__ = [
     "PayloadTooLarge",
     "PreconditionFailed",
     "ServiceUnavailable",
+    "TooManyRequests",
     "Unauthorized",
     "Unprocessable",
     "error_response",
@@ -102,6 +104,15 @@ class Unprocessable(APIError):
     code = "unprocessable"
 
 
+class TooManyRequests(APIError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(APIError):
     status_code = 503
     code = "service_unavailable"
@@ -118,8 +129,13 @@ _CODES = {
 
 
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries documenting the error shape for these statuses."""
-    return {code: {"model": ErrorBody} for code in status_codes}
+    """OpenAPI `responses=` entries documenting the error shape for these statuses.
+
+    A route that can refuse a token (401) can also tell a client sending bad ones to
+    wait (429, `api.guard`).
+    """
+    codes = (*status_codes, 429) if 401 in status_codes else status_codes
+    return {code: {"model": ErrorBody} for code in codes}
 
 
 def error_response(
@@ -169,7 +185,8 @@ def install_error_handlers(app: FastAPI, pages: PageErrors = lambda _r, _s: None
     async def _api_error(request: Request, exc: APIError) -> Response:
         if (page := pages(request, exc.status_code)) is not None:
             return page
-        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+        return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 from typing import Any
@@ -40,7 +41,17 @@ SETTLED = {QuizStatus.READY_FOR_REVIEW, QuizStatus.READY_FOR_REVIEW_PARTIAL, Qui
 DEMO_LATENCY_SECONDS = "0.6"
 WATCH_SECONDS = 120
 DEMO_USER = "demo-teacher"
-DEMO_TOKEN = "quizgen-demo-token-0001"
+# Random, made on the first demo and kept: the API refuses a token anyone could read.
+DEMO_TOKEN_FILE = STATE_DIR / "demo-token"
+
+
+def demo_token() -> str:
+    """The demo teacher's API token (`.quizgen/demo-token`), made once."""
+    if not DEMO_TOKEN_FILE.exists():
+        STATE_DIR.mkdir(exist_ok=True)
+        DEMO_TOKEN_FILE.write_text(secrets.token_urlsafe(32) + "\n")
+        DEMO_TOKEN_FILE.chmod(0o600)
+    return DEMO_TOKEN_FILE.read_text().strip()
 
 
 def sample_quiz() -> QuizSpec:
@@ -135,11 +146,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 async def _start_api(settings: Settings, database_url: str) -> httpx.AsyncClient:
-    tokens = ",".join(t for t in (os.environ.get("API_TOKENS"), f"{DEMO_USER}:{DEMO_TOKEN}") if t)
+    token = demo_token()
+    tokens = ",".join(t for t in (os.environ.get("API_TOKENS"), f"{DEMO_USER}:{token}") if t)
     start_service("api", {"DATABASE_URL": database_url, "API_TOKENS": tokens}, "api.log", keep=True)
     api = httpx.AsyncClient(
         base_url=f"http://{settings.api_host}:{settings.api_port}",
-        headers={"Authorization": f"Bearer {DEMO_TOKEN}"},
+        headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
     for _ in range(100):
@@ -216,9 +228,9 @@ async def run_demo() -> None:
     print(
         f"\nTemporal Web UI: http://localhost:{UI_PORT}/namespaces/{settings.temporal_namespace}"
         f"/workflows?query={query}\n"
-        f"API (still running): curl -H 'Authorization: Bearer {DEMO_TOKEN}' "
+        f'API (still running): curl -H "Authorization: Bearer $(cat {DEMO_TOKEN_FILE})" '
         f"{base}/quizzes/{quiz_id}\n"
-        f"Review page: {base}/ui/quizzes/{quiz_id} (sign in with the token {DEMO_TOKEN})\n"
+        f"Review page: {base}/ui/quizzes/{quiz_id} (sign in with the token in {DEMO_TOKEN_FILE})\n"
         f"Logs and data: {STATE_DIR}/   Stop everything: ./dev demo --stop"
     )
 

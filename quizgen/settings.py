@@ -102,6 +102,20 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_tokens: SecretStr | None = None
+    # Processes serving the API (uvicorn workers); each keeps its own throttles.
+    api_workers: Annotated[int, Field(ge=1, le=64)] = 1
+    # Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or
+    # CIDRs, as uvicorn takes them): the TLS ingress in front of the API. Never `*` by
+    # default: anyone could then claim any address and scheme.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # The address teachers use (https://quizgen.example.edu): when set, the review pages'
+    # Origin check and Secure cookies follow it instead of the request's own view.
+    public_url: str | None = None
+    # The OpenAPI docs (/docs, /redoc, /openapi.json); off hides them.
+    api_docs: bool = True
+    # /metrics on the API port: with a token, only for `Authorization: Bearer <it>`;
+    # without, only for clients on this machine (loopback).
+    api_metrics_token: SecretStr | None = None
     # Where the review pages link a quiz's workflow in the Temporal Web UI.
     temporal_ui_url: str = "http://localhost:8233"
 
@@ -127,6 +141,15 @@ class Settings(BaseSettings):
                 "DATABASE_URL is not a valid URL (postgresql://user:password@host:port/database)"
             ) from None
         return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_origin(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_URL must be an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("openai_base_url")
     @classmethod

@@ -1,7 +1,6 @@
 """The review pages: server-rendered HTML for teachers, served by the API under `/ui`.
 
 session.py         signed session cookies and CSRF tokens
-throttle.py        failed sign-ins counted per client: 429 past the limit
 pages.py           what every page shares: the signed-in visit, rendering, redirects
 i18n.py            the pages' words in English and Norwegian
 forms.py           reading and checking the new-quiz and question-edit forms

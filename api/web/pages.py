@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +33,7 @@ __all__ = [
     "SignInRequired",
     "Signed",
     "Visit",
+    "delete_cookie",
     "owned_quiz",
     "page_number",
     "redirect",
@@ -109,12 +110,21 @@ class Visit:
         return form
 
 
+def public_origin(request: Request) -> str:
+    """`scheme://host[:port]` as teachers' browsers see the API: PUBLIC_URL when set, else
+    the request's own view (behind a trusted proxy, uvicorn has already put the forwarded
+    scheme and client in it)."""
+    public: str | None = request.app.state.settings.public_url
+    url = urlsplit(public) if public else urlsplit(str(request.base_url))
+    return f"{url.scheme}://{url.netloc}".lower()
+
+
 def _same_origin(request: Request) -> bool:
     # Browsers send Origin on every POST; a different one is another site's form.
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None
-    return origin.rstrip("/") == str(request.base_url).rstrip("/")
+    return origin.rstrip("/").lower() == public_origin(request)
 
 
 async def visit(request: Request) -> Visit:
@@ -191,7 +201,19 @@ def set_cookie(
         path=PREFIX,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        # Over https (as the browser sees it), the cookie never travels in clear.
+        secure=public_origin(request).startswith("https://"),
+    )
+
+
+def delete_cookie(request: Request, response: Response, name: str) -> None:
+    """Expire a cookie with the attributes it was set with (Secure over https included)."""
+    response.delete_cookie(
+        name,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=public_origin(request).startswith("https://"),
     )
 
 

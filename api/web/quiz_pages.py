@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.errors import Conflict
 from api.lifecycle import current_progress, trigger_generation
+from api.throttle import FailureThrottle
 from api.web.forms import FORM_ERROR, ModuleInput, QuizForm, read_quiz_form
 from api.web.i18n import Translator
 from api.web.pages import (
@@ -18,6 +19,7 @@ from api.web.pages import (
     Signed,
     Visit,
     check_same_origin,
+    delete_cookie,
     language_of,
     owned_quiz,
     page_number,
@@ -28,7 +30,6 @@ from api.web.pages import (
 )
 from api.web.presenters import quiz_view
 from api.web.session import PRE_SESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
-from api.web.throttle import SignInThrottle
 from quizgen.db import repository as repo
 from quizgen.db import review
 from quizgen.db.sessions import end_session
@@ -76,12 +77,12 @@ def _sign_in_page(request: Request, *, error: str | None, status_code: int = 200
     return response
 
 
-def _throttle(request: Request) -> SignInThrottle:
+def _throttle(request: Request) -> FailureThrottle:
     """The app's sign-in throttle (one per API process)."""
     state = request.app.state
     if not hasattr(state, "sign_in_throttle"):
-        state.sign_in_throttle = SignInThrottle()
-    throttle: SignInThrottle = state.sign_in_throttle
+        state.sign_in_throttle = FailureThrottle()
+    throttle: FailureThrottle = state.sign_in_throttle
     return throttle
 
 
@@ -109,7 +110,7 @@ async def sign_in(request: Request) -> Response:
     _, cookie = signer.issue(user)
     response = redirect(f"{PREFIX}/quizzes")
     set_cookie(request, response, SESSION_COOKIE, cookie, max_age=SESSION_SECONDS)
-    response.delete_cookie(PRE_SESSION_COOKIE, path=PREFIX)
+    delete_cookie(request, response, PRE_SESSION_COOKIE)
     return response
 
 
@@ -119,7 +120,7 @@ async def sign_out(signed: Signed) -> Response:
     session = signed.session
     await end_session(signed.request.app.state.engine, session.nonce, session.expires_at)
     response = redirect(f"{PREFIX}/sign-in", "signed_out")
-    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    delete_cookie(signed.request, response, SESSION_COOKIE)
     return response
 
 

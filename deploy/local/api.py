@@ -15,10 +15,11 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from api import create_app
 from quizgen.settings import Settings
@@ -50,8 +51,12 @@ async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free port of 127.0.0.1, in this event loop."""
+async def serving(app: ASGIApp, **config: Any) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free port of 127.0.0.1, in this event loop.
+
+    `config` goes to `uvicorn.Config` (e.g. `proxy_headers`, `forwarded_allow_ips`,
+    `ssl_certfile`); the address yielded is https when a certificate is given.
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -62,7 +67,7 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         logger = logging.getLogger(name)
         logger.propagate, logger.disabled = True, False
         logger.setLevel(logging.INFO)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", **config))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(20):
@@ -70,7 +75,8 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
                 if task.done():
                     task.result()
                 await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        scheme = "https" if config.get("ssl_certfile") else "http"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
