@@ -126,6 +126,9 @@ async def call_provider(
         measure(metrics.CallOutcome.PERMANENT_ERROR)
         raise
     measure(metrics.CallOutcome.OK, response.usage)
+    if not response.usage_known:
+        # The answer is used; only its tokens are missing from the totals (recorded as 0).
+        metrics.record_usage_unknown(request.question_type)
     return response
 
 
@@ -166,13 +169,18 @@ def check_answer(
         and isinstance(r.question.get("question_text"), str)
         and text_hash(r.question["question_text"]) in others
     )
+    # An answer without output (no choices, no text) is unreadable output: `raw` is empty,
+    # and the provider's note says why better than the JSON parser can.
+    unreadable = report.output_error or response.output_problem
     return CheckedAnswer(
         valid=report.valid[:count],
         rejected=rejected,
-        problem=_problem(report, count),
+        problem=cap_message(response.output_problem, MAX_REASON_CHARS)
+        if response.output_problem
+        else _problem(report, count),
         collisions=collisions,
         # Duplicates aside (a model repeating itself has run dry).
-        repairable=bool(report.output_error) or any(r.reason != DUPLICATE_REASON for r in rejected),
+        repairable=bool(unreadable) or any(r.reason != DUPLICATE_REASON for r in rejected),
         tokens=response.usage,
     )
 

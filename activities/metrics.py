@@ -8,6 +8,9 @@ They are served with the SDK's metrics on the worker's Prometheus endpoint
     quizgen_llm_call_seconds{outcome, question_type}  provider call latency (histogram)
     quizgen_llm_prompt_tokens_total, quizgen_llm_completion_tokens_total,
     quizgen_llm_cached_prompt_tokens_total            tokens, by question_type
+    quizgen_llm_usage_unknown_total{question_type}    answers used whose token usage the
+                                                      server did not report readably
+                                                      (recorded as 0 tokens)
     quizgen_questions_saved_total                     questions inserted by batch saves
     quizgen_batches_total{outcome}                    batch results of recorded rounds
                                                       (succeeded, failed)
@@ -33,6 +36,7 @@ __all__ = [
     "record_batches",
     "record_llm_call",
     "record_questions_saved",
+    "record_usage_unknown",
 ]
 
 # Histogram buckets (seconds) for the worker's Prometheus config: LLM calls take 1-60 s.
@@ -64,6 +68,13 @@ def record_llm_call(
     ):
         if value:
             meter.create_counter(name, "LLM tokens").add(value, labels)
+
+
+def record_usage_unknown(question_type: QuestionType) -> None:
+    """Count an answer whose usage was missing or malformed: its tokens are not in the totals."""
+    activity.metric_meter().create_counter(
+        "quizgen_llm_usage_unknown", "LLM answers without a readable token usage report"
+    ).add(1, {"question_type": question_type.value})
 
 
 def record_questions_saved(outcome: SaveOutcome) -> None:

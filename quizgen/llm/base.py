@@ -49,6 +49,12 @@ class GenerationResponse(BaseModel):
 
     raw: str
     usage: TokenUsage = TokenUsage()
+    # False when the provider's usage report was missing or malformed: `usage` is then
+    # zero, and the call is counted as one of unknown usage (the answer is used all the same).
+    usage_known: bool = True
+    # Why the answer held no output (no choices, no text): `raw` is then empty, which
+    # validation reports as unreadable output, for the batch to repair with a new call.
+    output_problem: str | None = None
 
 
 class QuestionProvider(Protocol):

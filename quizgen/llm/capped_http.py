@@ -9,7 +9,11 @@ that at the HTTP layer:
 - a `Content-Length` over the limit is refused before the body is read;
 - a body without one is counted as it arrives and cut off at the limit;
 - a gzip- or deflate-encoded body is counted as it will be decoded, and one
-  encoded twice over (which could inflate twice) is refused.
+  encoded twice over (which could inflate twice) is refused;
+- every request says `Accept-Encoding: gzip, deflate, identity`, the codings
+  counted here, whatever decoders the HTTP client has installed (brotli,
+  zstd); a body in any other coding is refused unread rather than decoded
+  uncounted.
 
 The limit is far above any answer validation could accept
 (`quizgen.validation.MAX_OUTPUT_CHARS` characters, JSON-escaped, in a chat
@@ -24,21 +28,47 @@ from collections.abc import AsyncIterator
 # The HTTP library the openai client is built on (a dependency of `openai`), not httpx.
 import httpx2
 
-__all__ = ["MAX_RESPONSE_BYTES", "CappedTransport", "ResponseTooLargeError"]
+__all__ = [
+    "ACCEPT_ENCODING",
+    "MAX_RESPONSE_BYTES",
+    "CappedTransport",
+    "ResponseEncodingError",
+    "ResponseRefusedError",
+    "ResponseTooLargeError",
+]
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 # Decoded in pieces of at most this, so counting a bomb never holds it.
 _CHUNK = 64 * 1024
 _INFLATING = {"gzip", "deflate"}
+# What this transport can count: sent on every request, and all a response may use.
+ACCEPT_ENCODING = "gzip, deflate, identity"
+_COUNTED = {*_INFLATING, "identity"}
 
 
-class ResponseTooLargeError(Exception):
+class ResponseRefusedError(Exception):
+    """The server's answer was refused before it was read (a later answer may do)."""
+
+
+class ResponseTooLargeError(ResponseRefusedError):
     """The server's answer is (or could decode to) more than the limit; it was not read."""
 
     def __init__(self, limit: int, what: str = "is larger than") -> None:
         super().__init__(
             f"the LLM server's answer {what} {limit // (1024 * 1024)} MiB; "
             "it was not read (check OPENAI_BASE_URL and the server's output limit)"
+        )
+
+
+class ResponseEncodingError(ResponseRefusedError):
+    """The server's answer is in a content coding this transport cannot count."""
+
+    def __init__(self, coding: str) -> None:
+        # The server's header, bounded: it ends up in a reason a teacher may read.
+        shown = "".join(c for c in coding[:24] if c.isprintable())
+        super().__init__(
+            f"the LLM server's answer is encoded as {shown!r}, which was not asked for "
+            "(only gzip and deflate are accepted); it was not read"
         )
 
 
@@ -99,13 +129,20 @@ class CappedTransport(httpx2.AsyncBaseTransport):
         self._limit = limit
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        # Whatever the client would advertise (brotli, zstd when installed): only what is counted.
+        request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         response = await self._inner.handle_async_request(request)
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self._limit:
             await response.aclose()
             raise ResponseTooLargeError(self._limit)
-        codings = response.headers.get("content-encoding", "").lower().split(",")
-        inflating = sum(coding.strip() in _INFLATING for coding in codings)
+        header = ",".join(response.headers.get_list("content-encoding"))
+        codings = [c.strip() for c in header.lower().split(",") if c.strip()]
+        if uncounted := [c for c in codings if c not in _COUNTED]:
+            # The client might decode it (brotli, zstd) where nothing here counts the result.
+            await response.aclose()
+            raise ResponseEncodingError(uncounted[0])
+        inflating = sum(coding in _INFLATING for coding in codings)
         if inflating > 1:
             await response.aclose()
             raise ResponseTooLargeError(self._limit, "is compressed twice and could inflate past")

@@ -7,8 +7,16 @@ is classified once, here:
   (Temporal retries; `Retry-After` becomes the next retry's delay);
 - any other 4xx, a refusal or a content filter → `PermanentProviderError` with
   a reason a teacher can read (bad key, unknown model, refused content);
-- an answer over `capped_http.MAX_RESPONSE_BYTES` → `TransientProviderError`,
-  without reading it (the client's transport cuts it off).
+- an answer over `capped_http.MAX_RESPONSE_BYTES`, or in a content coding the
+  transport cannot count → `TransientProviderError`, without reading it;
+- a chat completion without usable text (no choices, no content) is an answer
+  with no output, not an error: validation reports it and the batch repairs
+  it; malformed `usage` is recorded as unknown (`quizgen.llm.completion`).
+
+Reasons reach teachers (a batch's failure reason), so they name the failure
+and the setting to check, never the server's URL or a key: text quoted from a
+server's error is stripped of URLs and anything like a key. The worker's log
+names the endpoint (scheme, host, port, path) for operators.
 
 Output is requested as JSON matching the question type's schema (`json_schema`
 response format, built from the pydantic models); a server that does not
@@ -22,6 +30,7 @@ import email.utils
 import json
 import logging
 import math
+import re
 import time
 from typing import Any
 
@@ -31,10 +40,10 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from quizgen.domain import TokenUsage
 from quizgen.errors import ConfigurationError, PermanentProviderError, TransientProviderError
 from quizgen.llm.base import GenerationRequest, GenerationResponse
-from quizgen.llm.capped_http import CappedTransport, ResponseTooLargeError
+from quizgen.llm.capped_http import CappedTransport, ResponseRefusedError
+from quizgen.llm.completion import read_completion
 from quizgen.llm.prompts import build_prompt, response_schema
 from quizgen.settings import Settings
 
@@ -73,6 +82,17 @@ class OpenAIProvider:
                 ),
             )
         self._client = client
+        # Never quoted in a reason, even when a server's error message echoes them.
+        known = (
+            settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
+            client.api_key,
+            settings.openai_base_url,
+            str(client.base_url),
+            f"{client.base_url.host}:{client.base_url.port}" if client.base_url.port else None,
+            client.base_url.host,
+        )
+        # Longest first, so that a URL goes whole before its host does.
+        self._secrets = sorted({v for v in known if v and len(v) >= 6}, key=len, reverse=True)
         self._model = settings.llm_model
         self._temperature = settings.llm_temperature
         self._token_limit: dict[str, int] = {
@@ -136,12 +156,12 @@ class OpenAIProvider:
             # Servers built on FastAPI/axum refuse an unknown response_format with 422.
             if structured and _json_schema_unsupported(err):
                 raise _SchemaUnsupportedError from err
-            raise _permanent(err, request, self._model) from err
+            raise self._permanent(err, request) from err
         except openai.APITimeoutError as err:
             raise TransientProviderError(f"the LLM did not answer in time ({err})") from err
         except openai.APIConnectionError as err:
             raise TransientProviderError(f"cannot reach the LLM server ({err})") from err
-        except ResponseTooLargeError as err:
+        except ResponseRefusedError as err:
             # The model may write a sane answer next time; if not, the retries run out.
             raise TransientProviderError(str(err)) from err
         except openai.APIStatusError as err:
@@ -152,10 +172,10 @@ class OpenAIProvider:
                 ) from err
             if err.status_code in _RETRYABLE_STATUS or err.status_code >= 500:
                 raise TransientProviderError(
-                    f"the LLM server answered {err.status_code} ({_short(err)})",
+                    f"the LLM server answered {err.status_code} ({self._short(err)})",
                     retry_after_seconds=_retry_after(err.response.headers),
                 ) from err
-            raise _permanent(err, request, self._model) from err
+            raise self._permanent(err, request) from err
         except (openai.APIResponseValidationError, ValueError) as err:
             raise TransientProviderError(
                 f"the LLM server's answer was not a chat completion ({type(err).__name__})"
@@ -165,60 +185,62 @@ class OpenAIProvider:
             raise TransientProviderError(
                 "the LLM server did not answer with a chat completion (check OPENAI_BASE_URL)"
             )
-        return _response(completion)
+        return read_completion(completion)
+
+    def _permanent(
+        self, err: openai.APIStatusError, request: GenerationRequest
+    ) -> PermanentProviderError:
+        status = err.status_code
+        # For operators: where it went (no credentials, no query string). Never in a reason.
+        log.warning("the LLM server at %s answered %d", _endpoint(err.request.url), status)
+        if status == 401:
+            reason = "the LLM provider refused the API key (401): check OPENAI_API_KEY"
+        elif status == 403:
+            reason = (
+                "the API key may not use this model or endpoint (403): "
+                "check OPENAI_API_KEY and LLM_MODEL"
+            )
+        elif status == 404 and _names_the_model(err):
+            model = request.model or self._model
+            reason = f"model {model!r} was not found at the LLM server (404): check LLM_MODEL"
+        elif status == 404:
+            # Not an OpenAI-style error about a model: nothing answers at this path.
+            reason = (
+                "the LLM server answered 404 Not Found for the chat completions path: "
+                "check OPENAI_BASE_URL (most servers' end in /v1) and LLM_MODEL"
+            )
+        else:
+            reason = f"the LLM server refused the request ({status}): {self._short(err)}"
+        return PermanentProviderError(reason)
+
+    def _short(self, err: openai.APIStatusError) -> str:
+        """The server's own words about an error, bounded, without URLs or keys."""
+        return _redacted(_server_message(err), self._secrets)[:300]
 
 
-def _response(completion: ChatCompletion) -> GenerationResponse:
-    usage = TokenUsage(
-        prompt_tokens=getattr(completion.usage, "prompt_tokens", 0) or 0,
-        completion_tokens=getattr(completion.usage, "completion_tokens", 0) or 0,
-        # Providers with automatic prompt caching report the cached part here.
-        cached_prompt_tokens=getattr(
-            getattr(completion.usage, "prompt_tokens_details", None), "cached_tokens", 0
-        )
-        or 0,
-    )
-    if not completion.choices:
-        raise TransientProviderError(
-            "the LLM answered with no choices (is OPENAI_BASE_URL an OpenAI-compatible server?)"
-        )
-    choice = completion.choices[0]
-    refusal = getattr(choice.message, "refusal", None)
-    if refusal:
-        raise PermanentProviderError(f"the model refused to write these questions: {refusal}")
-    if choice.finish_reason == "content_filter":
-        raise PermanentProviderError(
-            "the provider's content filter blocked the answer; check the module's content"
-        )
-    # A truncated ("length") answer is returned as is: validation reports it as malformed.
-    return GenerationResponse(raw=choice.message.content or "", usage=usage)
+def _endpoint(url: httpx2.URL) -> str:
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}{url.path}"
+
+
+# A URL, a bearer token, or something shaped like an API key (sk-..., key=...).
+_LEAKY = re.compile(
+    r"[a-z][a-z0-9+.-]*://\S+"
+    r"|\bbearer\s+\S+"
+    r"|\b(?:sk|pk|rk|key|api[-_]?key)[-_=:]\s*[A-Za-z0-9*._~+/-]{6,}",
+    re.IGNORECASE,
+)
+
+
+def _redacted(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return _LEAKY.sub("[redacted]", text)
 
 
 def _json_schema_unsupported(err: openai.APIStatusError) -> bool:
     text = f"{err} {err.body}".lower()
     return "response_format" in text or "json_schema" in text
-
-
-def _permanent(
-    err: openai.APIStatusError, request: GenerationRequest, default_model: str
-) -> PermanentProviderError:
-    status = err.status_code
-    if status == 401:
-        reason = "the LLM provider refused the API key (401): check OPENAI_API_KEY"
-    elif status == 403:
-        reason = "the API key may not use this model or endpoint (403)"
-    elif status == 404 and _names_the_model(err):
-        model = request.model or default_model
-        reason = f"model {model!r} was not found at the LLM server (404): check LLM_MODEL"
-    elif status == 404:
-        # Not an OpenAI-style error about a model: nothing answers at this URL.
-        reason = (
-            f"the LLM server has no chat completions endpoint at {err.request.url} (404): "
-            "check OPENAI_BASE_URL (most servers' end in /v1)"
-        )
-    else:
-        reason = f"the LLM server refused the request ({status}): {_short(err)}"
-    return PermanentProviderError(reason)
 
 
 def _names_the_model(err: openai.APIStatusError) -> bool:
@@ -231,7 +253,7 @@ def _names_the_model(err: openai.APIStatusError) -> bool:
     return "model" in text
 
 
-def _short(err: openai.APIStatusError) -> str:
+def _server_message(err: openai.APIStatusError) -> str:
     body = err.body
     if isinstance(body, dict):
         error = body.get("error")
@@ -241,8 +263,8 @@ def _short(err: openai.APIStatusError) -> str:
             or body.get("detail")
         )
         if message:
-            return str(message)[:300]
-    return str(err)[:300]
+            return str(message)
+    return str(err)
 
 
 def _seconds(value: str | None, scale: float = 1.0) -> float | None:

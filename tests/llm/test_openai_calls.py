@@ -235,24 +235,6 @@ async def test_an_unreachable_server_is_transient() -> None:
         await provider._client.close()
 
 
-@pytest.mark.parametrize(
-    ("fault", "error", "words"),
-    [
-        (Fault.refusal(), PermanentProviderError, "refused"),
-        (Fault.content_filter(), PermanentProviderError, "content filter"),
-        (Fault.no_choices(), TransientProviderError, "no choices"),
-    ],
-    ids=["refusal", "content-filter", "no-choices"],
-)
-async def test_answers_without_questions(
-    server: FakeOpenAI, fault: Fault, error: type[Exception], words: str
-) -> None:
-    server.add_faults(fault)
-    async with openai_provider(server) as provider:
-        with pytest.raises(error, match=words):
-            await provider.generate(gen_request())
-
-
 async def test_untrusted_content_is_returned_raw_for_validation(server: FakeOpenAI) -> None:
     server.add_faults(Fault.malformed(), Fault.invalid(2))
     async with openai_provider(server) as provider:

@@ -6,8 +6,6 @@ an acceptance case of the "real LLM provider" issue."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -17,7 +15,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from deploy.local.fake_openai import FakeOpenAI, Fault
 from quizgen.domain import BatchStatus, QuizStatus
-from quizgen.names import GENERATE_QUESTIONS_ACTIVITY, batch_workflow_id
 from quizgen.questions import normalize_text
 from tests.support import openai_cases
 from tests.support.flows import question_rows
@@ -28,6 +25,7 @@ from tests.support.openai_cases import (
     B,
     assert_all_succeeded,
     config,
+    generate_activity_starts,
     key,
     run_quiz,
     spec,
@@ -37,56 +35,6 @@ from workflows._policies import llm_call_headroom
 
 # The fake server of each test: a fixture of tests/support/openai_cases.py.
 server = openai_cases.server
-
-
-@dataclass(frozen=True)
-class ActivityStart:
-    attempt: int
-    # What Temporal kept of the previous attempt's failure: its message, and every
-    # message down its cause chain.
-    last_failure: str | None
-    failure_chain: list[str]
-    timeout_type: int | None
-
-
-async def generate_activity_starts(
-    env: WorkflowEnvironment, quiz_id: uuid.UUID, key: str
-) -> list[ActivityStart]:
-    """The LLM activity's `ActivityTaskStarted` events in the batch workflow's history.
-
-    Temporal records only the last attempt of an activity, with `attempt` and the
-    previous attempt's failure (`last_failure`).
-    """
-    handle = env.client.get_workflow_handle(batch_workflow_id(quiz_id, key))
-    history = await handle.fetch_history()
-    types: dict[int, str] = {}
-    starts: list[ActivityStart] = []
-    for event in history.events:
-        if event.HasField("activity_task_scheduled_event_attributes"):
-            types[event.event_id] = (
-                event.activity_task_scheduled_event_attributes.activity_type.name
-            )
-        elif event.HasField("activity_task_started_event_attributes"):
-            attrs = event.activity_task_started_event_attributes
-            if types.get(attrs.scheduled_event_id) != GENERATE_QUESTIONS_ACTIVITY:
-                continue
-            failure = attrs.last_failure if attrs.HasField("last_failure") else None
-            chain: list[str] = []
-            cause = failure
-            while cause is not None:
-                chain.append(cause.message)
-                cause = cause.cause if cause.HasField("cause") else None
-            starts.append(
-                ActivityStart(
-                    attempt=attrs.attempt,
-                    last_failure=failure.message if failure else None,
-                    failure_chain=chain,
-                    timeout_type=failure.timeout_failure_info.timeout_type
-                    if failure and failure.HasField("timeout_failure_info")
-                    else None,
-                )
-            )
-    return starts
 
 
 # --- end to end through Temporal ---------------------------------------------------------------

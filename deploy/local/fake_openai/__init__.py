@@ -4,8 +4,9 @@
 inside the test's own event loop, and answers like a model would: it reads the
 prompt (question type from `response_format.json_schema.name`, or from the
 prompt text in `json_object` mode; the count from "exactly N" / "nøyaktig N";
-the course content between `<<<` and `>>>`; the "do not repeat" list) and
-writes valid questions from that content with the offline generator. Every
+the course content between the `<<<CONTENT-{tag}>>>` and `<<<END-CONTENT-{tag}>>>`
+lines, as data: instructions inside it are not read; the "do not repeat" list)
+and writes valid questions from that content with the offline generator. Every
 answer reports `usage`; `delivered_usage()` is the running total of the answers
 the client actually received.
 

@@ -3,8 +3,9 @@ first request it matches (by question type, when the fault names one)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from quizgen.domain import QuestionType
 
@@ -17,9 +18,15 @@ Kind = Literal[
     "refusal",  # 200, the model refuses (message.refusal)
     "content_filter",  # 200, finish_reason content_filter
     "no_choices",  # 200 with an empty choices list
+    "bad_choices",  # 200, `choices` replaced by `replacement` (e.g. a message without text)
+    "bad_usage",  # 200, the right questions, `usage` replaced by `replacement` (e.g. junk)
     "raw",  # any status with this body text, e.g. a proxy's HTML page
     "huge",  # 200, a chat completion whose content is `size` characters, sent as it is made
 ]
+
+
+# A usage report of the wrong types, as a broken proxy or server may send.
+_BAD_USAGE = {"prompt_tokens": "many", "completion_tokens": 12, "total_tokens": "many"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Fault:
     size: int = 0
     declare_length: bool = False
     gzip: bool = False
+    # What a `bad_choices` / `bad_usage` fault puts in place of that field, as JSON.
+    replacement: str = "null"
     # Only requests for this question type take the fault (None: any request).
     question_type: QuestionType | None = None
 
@@ -123,6 +132,27 @@ class Fault:
     @classmethod
     def no_choices(cls) -> Fault:
         return cls("no_choices")
+
+    @classmethod
+    def bad_choices(cls, choices: Any) -> Fault:
+        """`choices` as given (any JSON value) in place of the answer's."""
+        return cls("bad_choices", replacement=json.dumps(choices))
+
+    @classmethod
+    def no_content(cls, content: Any = None, finish_reason: str = "stop") -> Fault:
+        """One choice whose message holds `content` (none, "", a number...) as is."""
+        message = {"role": "assistant", "content": content, "refusal": None}
+        return cls.bad_choices([{"index": 0, "message": message, "finish_reason": finish_reason}])
+
+    @classmethod
+    def answer_text(cls, text: str) -> Fault:
+        """A well-formed chat completion whose message is this text (whatever the prompt)."""
+        return cls.no_content(text)
+
+    @classmethod
+    def bad_usage(cls, usage: Any = _BAD_USAGE) -> Fault:
+        """The right questions, with `usage` as given (any JSON value; None: no usage)."""
+        return cls("bad_usage", replacement=json.dumps(usage))
 
     @classmethod
     def huge(cls, size: int, *, declare_length: bool = False, gzip: bool = False) -> Fault:

@@ -39,6 +39,11 @@ _TYPE_PATTERNS = {
 }
 _REJECTED_LINE = re.compile(r"^- (.*)\n  reason: (.*)$", re.MULTILINE)
 _COUNT = re.compile(r"(?:exactly|nøyaktig) (\d+)")
+# The content between the prompt's marker lines, whose tag the content cannot hold: a
+# marker line of another tag inside the content is content.
+_CONTENT = re.compile(
+    r"^<<<CONTENT-([0-9a-f]{16})>>>\n(.*?)\n<<<END-CONTENT-\1>>>$", re.MULTILINE | re.DOTALL
+)
 
 
 PromptKind = Literal["generate", "topup", "repair"]
@@ -61,6 +66,10 @@ class ParsedPrompt:
 
 
 def parse_prompt(user: str) -> ParsedPrompt:
+    # As a model told so would: the content is data; only the rest of the prompt instructs.
+    content = _CONTENT.search(user)
+    if content:
+        user = user[: content.start()] + "<<<CONTENT>>>" + user[content.end() :]
     language = Language.NORWEGIAN if "Fagstoff:" in user else Language.ENGLISH
     words = _words(language)
     repair, topup = {
@@ -71,7 +80,6 @@ def parse_prompt(user: str) -> ParsedPrompt:
         "repair" if repair in user else "topup" if re.search(topup, user) else "generate"
     )
     name = re.search(r"^(?:Module|Modul): (.*)$", user, re.MULTILINE)
-    content = re.search(r"<<<\n(.*?)\n>>>", user, re.DOTALL)
     counts = _COUNT.findall(user)
     type_names = {text: QuestionType(key) for key, text in words["question_type"].items()}
     question_type = None
@@ -97,7 +105,7 @@ def parse_prompt(user: str) -> ParsedPrompt:
         language=language,
         kind=kind,
         module_name=name.group(1) if name else None,
-        content=content.group(1) if content else None,
+        content=content.group(2) if content else None,
         # Every template ends with "... exactly N items"; rules may say "exactly one".
         count=int(counts[-1]) if counts else None,
         question_type=question_type,

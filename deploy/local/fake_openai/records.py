@@ -20,10 +20,14 @@ class RecordedRequest:
     received_at: float  # time.monotonic()
     body: dict[str, Any]
     authorization: str | None
+    # The request's Accept-Encoding header, as the server received it.
+    accept_encoding: str | None = None
     answered_at: float | None = None
     status: int | None = None
     fault: Fault | None = None
+    # The questions the answer delivered (none when its envelope hid them).
     questions: list[dict[str, Any]] = field(default_factory=list)
+    # The usage the answer reported, as a client can count it (zero when a fault garbled it).
     usage: TokenUsage | None = None
     # The client hung up before the answer was sent: it never saw it.
     abandoned: bool = False

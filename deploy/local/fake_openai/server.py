@@ -1,30 +1,37 @@
 """The server: `FakeOpenAI` serves `POST /v1/chat/completions` on 127.0.0.1 (a free port),
 inside the test's own event loop, and answers like a model would, with valid questions
 written from the prompt's content by the offline generator, its usage (automatic prompt
-caching included), or the next queued `Fault`."""
+caching included), or the next queued `Fault`; the bodies it sends are built in
+`answers.py`. It records each request's Accept-Encoding header."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import math
 import os
 import socket
 import time
-import zlib
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import Generator, Iterable
 from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from deploy.local.fake_openai.answers import (
+    Answer,
+    broken,
+    chat_completion,
+    error,
+    huge_response,
+    tokens,
+)
 from deploy.local.fake_openai.faults import Fault
 from deploy.local.fake_openai.records import RecordedRequest
-from quizgen.domain import Difficulty, QuestionType, TokenUsage, Tone
+from quizgen.domain import Difficulty, TokenUsage, Tone
 from quizgen.llm.base import GenerationRequest
 from quizgen.llm.offline import build_questions
 
@@ -34,78 +41,6 @@ from quizgen.llm.offline import build_questions
 # OpenAI caches prompts of 1,024 tokens or more, in blocks of 128 tokens.
 CACHE_MIN_TOKENS = 1024
 CACHE_BLOCK_TOKENS = 128
-
-
-def _tokens(chars: int) -> int:
-    return max(1, math.ceil(chars / 4))
-
-
-Answer = tuple[int, dict[str, Any], dict[str, str]]
-
-
-def _error(
-    status: int,
-    message: str,
-    type_: str = "invalid_request_error",
-    code: str | None = None,
-    *,
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Answer:
-    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-    return status, body, headers or {}
-
-
-def _break(question: dict[str, Any], question_type: QuestionType) -> dict[str, Any]:
-    broken = dict(question)
-    if question_type is QuestionType.MULTIPLE_CHOICE:
-        broken["correct_answer"] = "E"
-    else:
-        broken["unexpected_field"] = "not allowed"
-    return broken
-
-
-_HUGE_CHUNK = 64 * 1024
-
-
-def _huge_response(fault: Fault, record: RecordedRequest) -> StreamingResponse:
-    """A chat completion whose content is `fault.size` x's, made as it is sent.
-
-    Never held in memory whole (on either side, if the client stops reading);
-    `record.bytes_sent` counts what was handed to the connection.
-    """
-    head = (
-        b'{"id": "chatcmpl-huge", "object": "chat.completion", "created": 0, "model": "fake", '
-        b'"choices": [{"index": 0, "finish_reason": "stop", '
-        b'"message": {"role": "assistant", "content": "'
-    )
-    tail = b'"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}'
-
-    def plain() -> Iterable[bytes]:
-        yield head
-        left = fault.size
-        while left > 0:
-            yield b"x" * min(left, _HUGE_CHUNK)
-            left -= _HUGE_CHUNK
-        yield tail
-
-    async def body() -> AsyncIterator[bytes]:
-        packer = zlib.compressobj(wbits=31) if fault.gzip else None
-        for part in plain():
-            out = packer.compress(part) if packer else part
-            if out:
-                record.bytes_sent += len(out)
-                yield out
-            await asyncio.sleep(0)
-        if packer:
-            out = packer.flush()
-            record.bytes_sent += len(out)
-            yield out
-
-    headers = {"content-encoding": "gzip"} if fault.gzip else {}
-    if fault.declare_length:
-        headers["content-length"] = str(len(head) + fault.size + len(tail))
-    return StreamingResponse(body(), media_type="application/json", headers=headers)
 
 
 class _Server(uvicorn.Server):
@@ -212,6 +147,7 @@ class FakeOpenAI:
             received_at=time.monotonic(),
             body={},
             authorization=request.headers.get("authorization"),
+            accept_encoding=request.headers.get("accept-encoding"),
         )
         self.requests.append(record)
         self.in_flight += 1
@@ -229,7 +165,7 @@ class FakeOpenAI:
                     headers=dict(fault.headers),
                 )
             if record.fault is not None and record.fault.kind == "huge":
-                return _huge_response(record.fault, record)
+                return huge_response(record.fault, record)
             return JSONResponse(body, status_code=status, headers=headers)
         finally:
             self.in_flight -= 1
@@ -252,17 +188,17 @@ class FakeOpenAI:
 
     async def _answer(self, request: Request, record: RecordedRequest) -> Answer:
         if time.monotonic() < self.outage_until:
-            return _error(503, "The server is overloaded or not ready yet.", "server_error")
+            return error(503, "The server is overloaded or not ready yet.", "server_error")
         try:
             record.body = await request.json()
         except ValueError:
-            return _error(400, "We could not parse the JSON body.")
+            return error(400, "We could not parse the JSON body.")
         if record.authorization != f"Bearer {self.api_key}":
-            return _error(401, "Incorrect API key provided.", code="invalid_api_key")
+            return error(401, "Incorrect API key provided.", code="invalid_api_key")
         body = record.body
         response_format = body.get("response_format") or {}
         if not body.get("model") or not record.messages:
-            return _error(400, "'model' and 'messages' are required.")
+            return error(400, "'model' and 'messages' are required.")
         if response_format.get("type") == "json_schema" and not self.json_schema_supported:
             if self.json_schema_error_status == 422:
                 detail = {
@@ -272,7 +208,7 @@ class FakeOpenAI:
                     "input": "json_schema",
                 }
                 return 422, {"detail": [detail]}, {}
-            return _error(
+            return error(
                 400,
                 "Invalid parameter: 'response_format' of type 'json_schema' is not "
                 "supported with this model.",
@@ -281,7 +217,7 @@ class FakeOpenAI:
         if response_format.get("type") == "json_object" and not any(
             "json" in str(m.get("content", "")).lower() for m in record.messages
         ):
-            return _error(
+            return error(
                 400,
                 "'messages' must contain the word 'json' in some form, to use "
                 "'response_format' of type 'json_object'.",
@@ -301,7 +237,7 @@ class FakeOpenAI:
             headers = dict(fault.headers)
             if fault.retry_after is not None:
                 headers["retry-after"] = fault.retry_after
-            return _error(
+            return error(
                 fault.status, fault.message, fault.error_type, fault.error_code, headers=headers
             )
 
@@ -309,7 +245,6 @@ class FakeOpenAI:
         content: str | None
         finish_reason = "stop"
         refusal: str | None = None
-        choices_wanted = True
         if fault is not None and fault.kind == "malformed":
             content = '{"questions": [{"question_text": "What is'  # cut off mid-answer
         elif fault is not None and fault.kind == "refusal":
@@ -322,57 +257,33 @@ class FakeOpenAI:
             if fault is not None and fault.kind == "invalid" and record.question_type:
                 question_type = record.question_type
                 questions = [
-                    _break(q, question_type) if i < fault.broken else q
+                    broken(q, question_type) if i < fault.broken else q
                     for i, q in enumerate(questions)
                 ]
-            choices_wanted = not (fault is not None and fault.kind == "no_choices")
             content = json.dumps({"questions": questions}, ensure_ascii=False)
-            record.questions = questions
+            if fault is None or fault.kind not in ("no_choices", "bad_choices"):
+                record.questions = questions
         prompt = "\n".join(str(m.get("content", "")) for m in record.messages)
         usage = TokenUsage(
-            prompt_tokens=_tokens(len(prompt)),
-            completion_tokens=_tokens(len(content or "")),
+            prompt_tokens=tokens(len(prompt)),
+            completion_tokens=tokens(len(content or "")),
             cached_prompt_tokens=self._cached_tokens(prompt),
         )
-        record.usage = usage
+        # What the client can count: nothing, when the fault garbled the report.
+        record.usage = TokenUsage() if fault is not None and fault.kind == "bad_usage" else usage
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
-        return (
-            200,
-            {
-                "id": f"chatcmpl-fake-{record.index}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": message,
-                        "finish_reason": finish_reason,
-                        "logprobs": None,
-                    }
-                ]
-                if choices_wanted
-                else [],
-                "usage": {
-                    "prompt_tokens": usage.prompt_tokens,
-                    "completion_tokens": usage.completion_tokens,
-                    "total_tokens": usage.total_tokens,
-                    "prompt_tokens_details": {"cached_tokens": usage.cached_prompt_tokens},
-                },
-            },
-            {},
-        )
+        return 200, chat_completion(record, body["model"], message, finish_reason, usage, fault), {}
 
     def _cached_tokens(self, prompt: str) -> int:
         """Automatic prompt caching as OpenAI does it: the longest prefix this server saw
         before, in whole blocks of CACHE_BLOCK_TOKENS, for prompts of CACHE_MIN_TOKENS or more."""
         cached = 0
-        if _tokens(len(prompt)) >= CACHE_MIN_TOKENS:
+        if tokens(len(prompt)) >= CACHE_MIN_TOKENS:
             for earlier in self._prompts:
                 shared = len(os.path.commonprefix([earlier, prompt]))  # noqa: RUF071 - by character
-                cached = max(cached, _tokens(shared) // CACHE_BLOCK_TOKENS * CACHE_BLOCK_TOKENS)
+                cached = max(cached, tokens(shared) // CACHE_BLOCK_TOKENS * CACHE_BLOCK_TOKENS)
         self._prompts.append(prompt)
-        return min(cached, _tokens(len(prompt)))
+        return min(cached, tokens(len(prompt)))
 
     def _questions(self, record: RecordedRequest) -> list[dict[str, Any]]:
         prompt = record.prompt

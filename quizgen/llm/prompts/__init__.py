@@ -9,6 +9,19 @@
 
 Templates use `string.Template` (`$name`), so JSON braces in them need no escaping.
 
+The module's content is untrusted text, and it may hold anything, instructions
+and fake markers included. It goes between the marker lines
+`<<<CONTENT-{tag}>>>` and `<<<END-CONTENT-{tag}>>>` (`content_markers`), whose
+tag is 16 hex digits the content cannot hold (another is drawn if it does),
+and the system prompt and the template say that what is between them is
+course material: data to write questions about, never instructions.
+
+The tag is keyed with a secret drawn (`secrets`) when the process starts, so
+nobody writing content can know it; it is the same for every call about the
+same content in one worker, so that the prompts of a module's calls keep
+sharing their prefix through the content (prompt caching, below). A tag drawn
+anew per call would end that prefix before the content.
+
 Layout for prompt caching: what all calls of a module share (the system
 prompt, the module's content) comes first, then what all batches of a type
 share (the rules), and only then what varies (count, difficulty, the
@@ -18,7 +31,10 @@ the repeated prefix at a fraction of the price.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -32,17 +48,44 @@ from quizgen.llm.base import GenerationRequest
 from quizgen.questions import QUESTION_MODELS
 from quizgen.validation import Rejection
 
-__all__ = ["MAX_AVOID_IN_PROMPT", "Prompt", "build_prompt", "response_schema"]
+__all__ = [
+    "MAX_AVOID_IN_PROMPT",
+    "Prompt",
+    "build_prompt",
+    "content_markers",
+    "response_schema",
+]
 
 # Listing every existing question costs tokens; the validator checks them all anyway.
 MAX_AVOID_IN_PROMPT = 60
 MAX_REJECTED_IN_PROMPT = 20
 
 
+# This process's key for content tags: nobody who writes content can know it.
+_TAG_KEY = secrets.token_bytes(32)
+
+
 @dataclass(frozen=True)
 class Prompt:
     system: str
     user: str
+
+
+def content_markers(content: str, *others: str) -> tuple[str, str]:
+    """The lines that open and close `content` in a prompt, with a tag none of the texts hold.
+
+    `others` are more untrusted texts of the prompt (the module's name) that must
+    not hold the tag either.
+    """
+    texts = (content, *others)
+    data = content.encode("utf-8", "surrogatepass")
+    draw = 0
+    while True:
+        message = draw.to_bytes(4, "big") + data
+        tag = hmac.new(_TAG_KEY, message, hashlib.sha256).hexdigest()[:16]
+        if not any(tag in text for text in texts):
+            return f"<<<CONTENT-{tag}>>>", f"<<<END-CONTENT-{tag}>>>"
+        draw += 1
 
 
 @cache
@@ -92,9 +135,12 @@ def build_prompt(request: GenerationRequest) -> Prompt:
         template = "topup.txt"
     else:
         template = "generate.txt"
+    begin, end = content_markers(request.content, request.module_name)
     fields: dict[str, Any] = {
         "module_name": request.module_name,
         "content": request.content,
+        "begin": begin,
+        "end": end,
         "count": request.count,
         "type_name": words["question_type"][request.question_type.value],
         "difficulty": words["difficulty"][request.difficulty.value],
