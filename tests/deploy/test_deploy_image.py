@@ -1,18 +1,27 @@
 """deploy/Dockerfile and .dockerignore: the image runs as non-root, starts the worker in exec
-form, installs every package and keeps secrets out. No Docker here (CI has none): the files
-are read and checked against what they must match (the packages in pyproject.toml)."""
+form, installs every package at the versions pinned in constraints.txt and keeps secrets out.
+No Docker here (CI has none): the files are read and checked against what they must match
+(the packages in pyproject.toml, and constraints.txt against pyproject's requirements)."""
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import tomllib
 from fnmatch import fnmatch
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from tests.support.deploy_files import REPO_ROOT, dockerfile_instructions, final_stage
 
 pytestmark = pytest.mark.fast
+
+# The lock file (`./dev lock`) that ./dev and the image install with.
+CONSTRAINTS = "constraints.txt"
 
 
 def exec_form(keyword: str) -> list[str]:
@@ -64,9 +73,92 @@ def test_dockerfile_installs_every_package() -> None:
     assert packages <= copied, f"pyproject packages not copied: {sorted(packages - copied)}"
     missing = sorted(source for source in copied if not (REPO_ROOT / source).exists())
     assert not missing, f"the Dockerfile copies paths that do not exist: {missing}"
-    assert any(k == "RUN" and "pip install ." in a for k, a in dockerfile_instructions())
+    assert any("." in args for _, args in pip_installs()), "the image never runs pip install ."
     # `alembic upgrade head` needs these next to each other in the working directory.
     assert {"alembic.ini", "migrations"} <= copied_from_context(final_stage())
+
+
+def pip_installs() -> list[tuple[int, list[str]]]:
+    """(instruction index, arguments after `install`) of every `pip install` the RUNs make."""
+    found: list[tuple[int, list[str]]] = []
+    for index, (keyword, arguments) in enumerate(dockerfile_instructions()):
+        if keyword != "RUN":
+            continue
+        for command in re.split(r"&&|\|\||;", arguments):
+            words = shlex.split(command)
+            for at, word in enumerate(words[:-1]):
+                if word.endswith("pip") and words[at + 1] == "install":
+                    found.append((index, words[at + 2 :]))
+    return found
+
+
+def constraint_files(arguments: list[str]) -> list[str]:
+    files = []
+    for at, argument in enumerate(arguments):
+        if argument in {"-c", "--constraint"} and at + 1 < len(arguments):
+            files.append(arguments[at + 1])
+        elif argument.startswith("--constraint="):
+            files.append(argument.partition("=")[2])
+        elif argument.startswith("-c") and len(argument) > 2:
+            files.append(argument[2:])
+    return files
+
+
+def test_dockerfile_installs_the_pinned_versions() -> None:
+    instructions = dockerfile_instructions()
+    copied_at = [
+        index
+        for index, instruction in enumerate(instructions)
+        if CONSTRAINTS in copied_from_context([instruction])
+    ]
+    assert copied_at, f"the Dockerfile does not copy {CONSTRAINTS} into the image's build"
+    installs = pip_installs()
+    assert installs, "the Dockerfile runs no pip install"
+    for index, arguments in installs:
+        # Without it a rebuild takes whatever is newest that day, not what the tests ran.
+        assert CONSTRAINTS in constraint_files(arguments), (
+            f"pip install {' '.join(arguments)}: want -c {CONSTRAINTS}"
+        )
+        assert copied_at[0] < index, f"{CONSTRAINTS} is copied after the pip install using it"
+
+
+def constraint_pins() -> dict[str, Version]:
+    """constraints.txt as {canonical name: pinned version}; every entry must be an exact pin."""
+    pins: dict[str, Version] = {}
+    for line in (REPO_ROOT / CONSTRAINTS).read_text().splitlines():
+        entry = line.partition("#")[0].strip()
+        if not entry:
+            continue
+        # pip takes no extras, editables or ranges in a constraints file.
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", entry)
+        assert match, f"{CONSTRAINTS}: not an exact pin: {entry!r}"
+        pins[canonicalize_name(match[1])] = Version(match[2])
+    return pins
+
+
+def test_constraints_pin_every_requirement_of_pyproject() -> None:
+    """A dependency added or re-bounded in pyproject.toml without `./dev lock` fails here, not
+    later in an install that takes an untested release (or refuses the stale pin)."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    requirements = [
+        Requirement(text)
+        for texts in [project["dependencies"], *project["optional-dependencies"].values()]
+        for text in texts
+    ]
+    pins = constraint_pins()
+    stale = []
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        if name == canonicalize_name(project["name"]):
+            continue  # quizgen[local], the dev extra's own
+        if requirement.marker is not None and not requirement.marker.evaluate(
+            {"python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": "linux"}
+        ):
+            continue
+        pinned = pins.get(name)
+        if pinned is None or not requirement.specifier.contains(pinned, prereleases=True):
+            stale.append(f"{requirement} (pinned: {pinned})")
+    assert not stale, f"{CONSTRAINTS} does not satisfy pyproject.toml; run ./dev lock: {stale}"
 
 
 def test_dockerignore_keeps_secrets_out_and_sources_in() -> None:
