@@ -11,6 +11,7 @@ A worker process polls two task queues:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -36,6 +37,8 @@ __all__ = [
     "pool_size",
     "running_workers",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def build_provider(settings: Settings) -> QuestionProvider:
@@ -70,7 +73,9 @@ def metrics_runtime(address: str) -> Runtime | None:
     """A Temporal runtime serving Prometheus metrics at http://{address}/metrics.
 
     The SDK's own metrics (task latencies, slots, polls) and the app's
-    (`activities/metrics.py`) are served together; None when `address` is empty.
+    (`activities/metrics.py`) are served together; None when `address` is empty,
+    or when it is taken (a second worker on the same host with the default
+    address): that worker runs without metrics and says so, rather than not at all.
     """
     if not address:
         return None
@@ -80,7 +85,16 @@ def metrics_runtime(address: str) -> Runtime | None:
         durations_as_seconds=True,
         histogram_bucket_overrides={LLM_CALL_SECONDS: list(LLM_CALL_BUCKETS)},
     )
-    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    except ValueError as err:  # the SDK's "Failed starting Prometheus exporter: ..."
+        log.warning(
+            "metrics not served: %s (%s); give each worker on this host its own "
+            "WORKER_METRICS_ADDRESS (e.g. 127.0.0.1:9465), or set it empty",
+            address,
+            err,
+        )
+        return None
 
 
 # Database activities a worker runs at once; with the LLM calls, what its pool must hold.

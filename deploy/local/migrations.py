@@ -7,6 +7,7 @@ operator would (the demo).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -32,8 +33,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def downgrade(url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(url), revision)
+def downgrade(url: str, revision: str = "base", *, force: bool = False) -> None:
+    """`alembic downgrade`; `force` is `-x force=true` (see quizgen/db/downgrades.py)."""
+    config = alembic_config(url)
+    if force:
+        config.cmd_opts = argparse.Namespace(x=["force=true"])
+    command.downgrade(config, revision)
 
 
 async def upgrade_as_operator(url: str) -> None:

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from quizgen.db.downgrades import refuse_unless_forced
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -93,6 +95,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_unless_forced(
+        "SELECT count(*) FROM draft_question",
+        "delete drafts: valid questions of unfinished batches, paid for and not yet saved",
+    )
     op.add_column(
         "quiz",
         sa.Column(

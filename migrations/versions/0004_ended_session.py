@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from quizgen.db.downgrades import refuse_unless_forced
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
@@ -30,4 +32,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_unless_forced(
+        "SELECT count(*) FROM ended_session WHERE expires_at > now()",
+        "revive signed-out review sessions whose cookies have not expired yet",
+    )
     op.drop_table("ended_session")

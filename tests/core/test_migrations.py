@@ -14,8 +14,8 @@ from alembic.migration import MigrationContext
 
 from deploy.local.migrations import downgrade, upgrade
 from deploy.local.postgres import create_database, drop_database
+from quizgen.db import drafts, rounds
 from quizgen.db import repository as repo
-from quizgen.db import rounds
 from quizgen.db.engine import make_engine
 from quizgen.db.tables import metadata
 from quizgen.domain import (
@@ -38,6 +38,7 @@ TABLES = {
     "draft_question",
     "generation_attempt",
     "ended_session",
+    "generation_usage",
 }
 
 
@@ -135,5 +136,46 @@ async def _get(url: str, quiz_id: uuid.UUID) -> repo.QuizRecord:
     engine = make_engine(url)
     try:
         return await repo.get_quiz(engine, quiz_id)
+    finally:
+        await engine.dispose()
+
+
+def test_downgrades_that_would_lose_sessions_or_drafts_refuse_unless_forced(
+    postgres_server_url: str,
+) -> None:
+    url = create_database(postgres_server_url)
+    try:
+        upgrade(url)
+        asyncio.run(
+            _execute(url, "INSERT INTO ended_session VALUES ('n', now() + interval '1 hour')")
+        )
+        with pytest.raises(RuntimeError, match="revive signed-out review sessions"):
+            downgrade(url, "0003")
+        downgrade(url, "0003", force=True)
+        quiz_id = asyncio.run(_quiz_with_a_draft(url))
+        with pytest.raises(RuntimeError, match="delete drafts"):
+            downgrade(url, "0002")
+        assert asyncio.run(_column(url, "SELECT count(*) FROM draft_question")) == [1]
+        downgrade(url, "0002", force=True)
+        assert asyncio.run(_column(url, "SELECT id FROM quiz")) == [quiz_id]
+    finally:
+        drop_database(url)
+
+
+async def _execute(url: str, sql: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def _quiz_with_a_draft(url: str) -> uuid.UUID:
+    engine = make_engine(url)
+    try:
+        quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
+        await drafts.add_drafts(engine, quiz_id, _ref(), true_false_questions("A", 1), [])
+        return quiz_id
     finally:
         await engine.dispose()
