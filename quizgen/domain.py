@@ -6,8 +6,6 @@ Everything here is plain pydantic so that the API, the activities and the
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from quizgen.module_ids import module_id_for
 from quizgen.text import require_visible_text
 
 __all__ = [
@@ -67,19 +66,6 @@ MAX_QUIZ_CONTENT_CHARS = 500_000
 # Module ids end up inside batch keys and Temporal workflow ids, so they are
 # kept to characters that are safe in both and never contain the separator "_".
 MODULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
-
-
-def module_id_for(name: str, taken: set[str], position: int) -> str:
-    """A module id from a module's name, the same wherever a quiz is written (the review
-    pages' form, a `quizgen` quiz file): accents dropped (`På` -> `pa`), lowercase ASCII,
-    other characters -> "-", at most 40 characters, not in `taken` (`-2`, `-3` if so)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
-    slug = slug or f"module-{position}"
-    candidate, suffix = slug, 2
-    while candidate in taken:
-        candidate, suffix = f"{slug}-{suffix}", suffix + 1
-    return candidate
 
 
 def no_nul(value: str) -> str:

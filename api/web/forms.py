@@ -16,18 +16,22 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from api.limits import json_tokens_over
 from api.models import QuizCreate
 from api.web.i18n import Translator
 from quizgen.domain import (
     MAX_BATCHES_PER_MODULE,
     MAX_MODULE_CONTENT_CHARS,
+    MAX_MODULES,
     QuestionType,
-    module_id_for,
 )
+from quizgen.module_ids import unique_module_ids
 from quizgen.questions import QUESTION_MODELS
 
 __all__ = [
     "FORM_ERROR",
+    "QUIZ_FORM_MAX_FIELDS",
+    "QUIZ_FORM_MAX_FILES",
     "BatchInput",
     "ModuleInput",
     "QuestionForm",
@@ -39,6 +43,19 @@ __all__ = [
 # Where an error that belongs to no single field is shown (top of the form).
 FORM_ERROR = "_form"
 _UPLOAD_SUFFIXES = (".txt", ".md")
+
+# The new-quiz form's fields (as quiz_new.html names them): the quiz's own, then per module
+# `modules-{m}-{name}` and per batch row `modules-{m}-batches-{row}-{name}`. A post with
+# more than the largest quiz has (20 modules of 4 rows: 305 fields, of which at most 20
+# files) is refused while it is parsed, before any of it is looked at. The file inputs
+# count as fields too: a client may send an empty one without a filename, as a field.
+QUIZ_FIELDS = ("csrf_token", "action", "title", "language", "tone")
+MODULE_FIELDS = ("name", "content", "file")
+BATCH_FIELDS = ("question_type", "count", "difficulty")
+QUIZ_FORM_MAX_FIELDS = len(QUIZ_FIELDS) + MAX_MODULES * (
+    len(MODULE_FIELDS) + MAX_BATCHES_PER_MODULE * len(BATCH_FIELDS)
+)
+QUIZ_FORM_MAX_FILES = MAX_MODULES
 
 
 @dataclass
@@ -71,6 +88,7 @@ class QuizForm:
         in the page's language (`t`)."""
         rows: dict[tuple[int, int], int] = {}  # (module, batch in spec) -> form row
         modules = []
+        module_ids = _module_ids(self.modules)
         for m, module in enumerate(self.modules):
             batches: list[dict[str, object]] = []
             for row, batch in enumerate(module.batches):
@@ -93,7 +111,7 @@ class QuizForm:
                 self.errors[f"modules-{m}-batches"] = t("new.no_batches")
             modules.append(
                 {
-                    "module_id": _module_ids(self.modules)[m],
+                    "module_id": module_ids[m],
                     "name": module.name,
                     "content": module.content,
                     "batches": batches,
@@ -112,10 +130,7 @@ class QuizForm:
 def _module_ids(modules: list[ModuleInput]) -> list[str]:
     """Module ids from names (`Cell biology` -> `cell-biology`), unique within the quiz,
     as a `quizgen` quiz file derives them (so the same quiz gets the same batch keys)."""
-    ids: list[str] = []
-    for n, module in enumerate(modules, start=1):
-        ids.append(module_id_for(module.name, set(ids), n))
-    return ids
+    return unique_module_ids(module.name for module in modules)
 
 
 def _quiz_field(loc: tuple[Any, ...], rows: dict[tuple[int, int], int]) -> str:
@@ -151,7 +166,11 @@ async def _upload_text(upload: UploadFile) -> str | None:
     return text
 
 
-async def read_quiz_form(form: FormData, bad_file: str) -> QuizForm:
+async def read_quiz_form(form: FormData, t: Translator) -> QuizForm:
+    """The posted new-quiz form: at most `MAX_MODULES` modules of `MAX_BATCHES_PER_MODULE`
+    rows are read; a post with more modules shows the first ones with an error at the top
+    of the form (so a quiz is never created with some of its modules left out)."""
+
     def text(name: str, default: str = "") -> str:
         value = form.get(name)
         return value if isinstance(value, str) else default
@@ -162,14 +181,15 @@ async def read_quiz_form(form: FormData, bad_file: str) -> QuizForm:
         tone=text("tone", "academic"),
         modules=[],
     )
-    m = 0
-    while f"modules-{m}-name" in form:
+    for m in range(MAX_MODULES):
+        if f"modules-{m}-name" not in form:
+            break
         module = ModuleInput(name=text(f"modules-{m}-name"), content=text(f"modules-{m}-content"))
         upload = form.get(f"modules-{m}-file")
         if isinstance(upload, UploadFile) and upload.filename:
             content = await _upload_text(upload)
             if content is None:
-                quiz.errors[f"modules-{m}-content"] = bad_file
+                quiz.errors[f"modules-{m}-content"] = t("new.bad_file")
             else:
                 module.content = content
         for row, batch in enumerate(module.batches):
@@ -178,7 +198,8 @@ async def read_quiz_form(form: FormData, bad_file: str) -> QuizForm:
             batch.count = text(f"{prefix}-count", "5")
             batch.difficulty = text(f"{prefix}-difficulty", "medium")
         quiz.modules.append(module)
-        m += 1
+    if f"modules-{MAX_MODULES}-name" in form:
+        quiz.errors[FORM_ERROR] = t("new.too_many_modules", max=MAX_MODULES)
     if not quiz.modules:
         quiz.modules.append(ModuleInput())
     return quiz
@@ -230,6 +251,11 @@ class QuestionForm:
                 self.values.get("correct_answer", ""), self.values.get("correct_answer")
             )
         if self.details is not None:
+            if json_tokens_over(self.details.encode("utf-8", "surrogatepass")):
+                # More than any question holds: refused before json.loads builds it all.
+                problem = t("edit.too_many_values")
+                self.errors["details"] = t("edit.bad_json", problem=problem)
+                return None
             try:
                 rest = json.loads(self.details)
             except json.JSONDecodeError as exc:

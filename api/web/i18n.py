@@ -182,6 +182,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Choose a question type for at least one batch.",
         "Velg en spørsmålstype for minst én sats.",
     ),
+    "new.too_many_modules": (
+        "A quiz has at most {max} modules; the form sent more. Only the first {max} are "
+        "shown: the quiz was not created.",
+        "En quiz har høyst {max} moduler; skjemaet sendte flere. Bare de {max} første vises: "
+        "quizen ble ikke opprettet.",
+    ),
     "questions.title": ("Questions", "Spørsmål"),
     "questions.back": ("Back to the quiz", "Tilbake til quizen"),
     "questions.empty": ("No questions match.", "Ingen spørsmål passer."),
@@ -217,6 +223,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "This is not a JSON object: {problem}",
         "Dette er ikke et JSON-objekt: {problem}",
     ),
+    "edit.too_many_values": (
+        "it holds far more values than a question can have",
+        "den har langt flere verdier enn et spørsmål kan ha",
+    ),
     "edit.save": ("Save", "Lagre"),
     "edit.cancel": ("Cancel", "Avbryt"),
     "edit.has_errors": (
@@ -247,6 +257,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "content); nothing was changed. Go back, shorten it and send it again.",
         "Skjemaet var for stort til å sendes (en quiz har høyst 500 000 tegn innhold); "
         "ingenting ble endret. Gå tilbake, gjør det kortere og send det på nytt.",
+    ),
+    "error.too_many_fields": (
+        "The form had more fields than the new-quiz form can have (at most 20 modules of "
+        "4 batches); nothing was changed. Reload the page and try again.",
+        "Skjemaet hadde flere felt enn skjemaet for ny quiz kan ha (høyst 20 moduler med "
+        "4 satser); ingenting ble endret. Last siden på nytt og prøv igjen.",
     ),
     "error.503": (
         "The service is busy or unreachable; try again in a moment.",

@@ -8,11 +8,21 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from api.errors import Conflict
-from api.lifecycle import current_progress, trigger_generation
+from api.lifecycle import create_quiz, current_progress, trigger_generation
+from api.limits import MAX_BODY_BYTES
 from api.throttle import FailureThrottle
-from api.web.forms import FORM_ERROR, ModuleInput, QuizForm, read_quiz_form
+from api.web.forms import (
+    FORM_ERROR,
+    QUIZ_FORM_MAX_FIELDS,
+    QUIZ_FORM_MAX_FILES,
+    ModuleInput,
+    QuizForm,
+    read_quiz_form,
+)
 from api.web.i18n import Translator
 from api.web.pages import (
     PREFIX,
@@ -180,14 +190,40 @@ async def new_quiz_form(request: Request, signed: Signed) -> HTMLResponse:
     return _new_quiz_page(request, signed, QuizForm())
 
 
+async def _read_new_quiz_form(signed: Visit) -> FormData | None:
+    """The posted new-quiz form, parsed with room for the largest quiz and no more (None
+    when it has more fields or files); CSRF token and origin checked."""
+    check_same_origin(signed.request)  # another site's post is refused before it is parsed
+    try:
+        # Parsed (and cached on the request) within the form's own bounds; `signed.form()`
+        # then checks the token of this same form.
+        await signed.request.form(
+            max_fields=QUIZ_FORM_MAX_FIELDS,
+            max_files=QUIZ_FORM_MAX_FILES,
+            max_part_size=MAX_BODY_BYTES,
+        )
+    except HTTPException as exc:
+        # Starlette's words for a form over max_fields / max_files; other unreadable
+        # posts keep their 400.
+        if exc.status_code == 400 and str(exc.detail).startswith("Too many"):
+            return None
+        raise
+    return await signed.form()
+
+
 @router.post("/quizzes/new")
 async def new_quiz(request: Request, signed: Signed) -> Response:
-    posted = await signed.form()
+    posted = await _read_new_quiz_form(signed)
+    if posted is None:
+        context = {"message_key": "error.too_many_fields"}
+        return render(request, "error.html", context, status_code=413, visit=signed)
     t = Translator(language_of(request))
     try:
-        form = await read_quiz_form(posted, bad_file=t("new.bad_file"))
+        form = await read_quiz_form(posted, t)
     finally:
         await posted.close()  # uploaded files are spooled to disk
+    if FORM_ERROR in form.errors:  # more modules than a quiz may have, whatever the action
+        return _new_quiz_page(request, signed, form, status_code=422)
     action = str(posted.get("action") or "create")
     if action == "add_module":
         if len(form.modules) < MAX_MODULES:
@@ -201,7 +237,8 @@ async def new_quiz(request: Request, signed: Signed) -> Response:
     spec = form.check(t)
     if spec is None:
         return _new_quiz_page(request, signed, form, status_code=422)
-    quiz_id = await repo.create_quiz(request.app.state.engine, signed.user_id, spec)
+    state = request.app.state
+    quiz_id = await create_quiz(state.engine, state.settings, signed.user_id, spec)
     return redirect(f"{PREFIX}/quizzes/{quiz_id}", "created")
 
 
@@ -258,8 +295,9 @@ async def generate(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Resp
     await signed.form()
     page = f"{PREFIX}/quizzes/{quiz_id}"
     try:
+        state = request.app.state
         await trigger_generation(
-            request.app.state.engine, request.app.state.temporal, signed.user_id, quiz_id
+            state.engine, state.temporal, state.settings, signed.user_id, quiz_id
         )
     except Conflict:
         # A double click or a second tab: the round that runs is the answer, calmly.
