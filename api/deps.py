@@ -14,9 +14,10 @@ from api.errors import NotFound, Unauthorized
 from quizgen.db import repository as repo
 from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
+from quizgen.settings import Settings
 from quizgen.temporal_client import TemporalGateway
 
-__all__ = ["CurrentUser", "Engine", "OwnedQuiz", "Temporal", "owned_quiz_of"]
+__all__ = ["AppSettings", "CurrentUser", "Engine", "OwnedQuiz", "Temporal", "owned_quiz_of"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from API_TOKENS")
 
@@ -24,6 +25,11 @@ _bearer = HTTPBearer(auto_error=False, description="An API token from API_TOKENS
 def _engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _temporal(request: Request) -> TemporalGateway:
@@ -49,6 +55,7 @@ def _current_user(
 
 
 Engine = Annotated[AsyncEngine, Depends(_engine)]
+AppSettings = Annotated[Settings, Depends(_settings)]
 Temporal = Annotated[TemporalGateway, Depends(_temporal)]
 CurrentUser = Annotated[str, Depends(_current_user)]
 

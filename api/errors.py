@@ -108,7 +108,7 @@ class TooManyRequests(APIError):
     status_code = 429
     code = "too_many_requests"
 
-    def __init__(self, message: str, retry_after: int, details: Any = None) -> None:
+    def __init__(self, message: str, retry_after: int | None, details: Any = None) -> None:
         super().__init__(message, details)
         self.retry_after = retry_after
 
@@ -185,7 +185,11 @@ def install_error_handlers(app: FastAPI, pages: PageErrors = lambda _r, _s: None
     async def _api_error(request: Request, exc: APIError) -> Response:
         if (page := pages(request, exc.status_code)) is not None:
             return page
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+        headers = (
+            {"Retry-After": str(exc.retry_after)}
+            if isinstance(exc, TooManyRequests) and exc.retry_after is not None
+            else {}
+        )
         return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -20,16 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import Conflict, NotFound
 from api.models import GenerationAccepted
+from api.quotas import check_new_quiz, reserve_round
 from quizgen.contracts import BatchRef, QuizProgress
 from quizgen.db import repository as repo
 from quizgen.db.drafts import count_drafts
-from quizgen.domain import GENERATABLE, QuizStatus
+from quizgen.domain import GENERATABLE, QuizSpec, QuizStatus
 from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
 from quizgen.progress import progress_from_records, with_saved_batches
+from quizgen.settings import Settings
 from quizgen.temporal_client import TemporalGateway, workflow_summary
 
-__all__ = ["current_progress", "delete_quiz", "trigger_generation"]
+__all__ = ["create_quiz", "current_progress", "delete_quiz", "trigger_generation"]
 
 
 async def current_progress(
@@ -45,8 +47,20 @@ async def current_progress(
     return progress_from_records(quiz.spec, quiz.status, quiz.generation_metadata, drafts)
 
 
+async def create_quiz(
+    engine: AsyncEngine, settings: Settings, owner: str, spec: QuizSpec
+) -> uuid.UUID:
+    """Store a new quiz of `owner`'s, within their model allow-list and quota."""
+    await check_new_quiz(engine, settings, owner, spec)
+    return await repo.create_quiz(engine, owner, spec)
+
+
 async def trigger_generation(
-    engine: AsyncEngine, temporal: TemporalGateway, owner: str, quiz_id: uuid.UUID
+    engine: AsyncEngine,
+    temporal: TemporalGateway,
+    settings: Settings,
+    owner: str,
+    quiz_id: uuid.UUID,
 ) -> GenerationAccepted:
     # The quiz is read once, under its row lock, which stays held until Temporal
     # has accepted the start or retry: of two triggers one wins; inside, only
@@ -55,11 +69,12 @@ async def trigger_generation(
         quiz = lock.quiz
         previous = quiz.status
         saved = set(quiz.generation_metadata.successful_batches)
-        to_run = [
-            ref.batch_key
+        unsaved = [
+            ref
             for ref in (BatchRef.of(m, b) for m, b in quiz.spec.batches())
             if ref.batch_key not in saved
         ]
+        to_run = [ref.batch_key for ref in unsaved]
         # A running round is the answer (a 409 with its progress, once the lock is
         # released); a quiz stuck `generating_questions` without one is restarted.
         running = previous is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz.id)
@@ -68,13 +83,16 @@ async def trigger_generation(
                 raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
             if not to_run and previous is not QuizStatus.GENERATING_QUESTIONS:
                 raise Conflict("nothing left to generate: every batch of this quiz is saved")
+            # Within the lock: two triggers at once cannot both slip under a limit.
+            questions = sum(ref.count for ref in unsaved)
+            await reserve_round(lock.connection, settings, quiz.owner_id, quiz.id, questions)
             await lock.set_status(QuizStatus.GENERATING_QUESTIONS)
             # Temporal down raises here, and the status change is rolled back with the lock.
             summary = workflow_summary(quiz.spec)
             if previous is QuizStatus.CREATED:
-                await temporal.start(quiz.id, summary)
+                await temporal.start(quiz.id, summary, quiz.owner_id)
             else:
-                await temporal.retry(quiz.id, summary)
+                await temporal.retry(quiz.id, summary, quiz.owner_id)
     if running:
         raise await _already_running(engine, temporal, quiz.id)
     return GenerationAccepted(

@@ -8,7 +8,7 @@ the same run), writes `DIR/latest.md` and `DIR/latest.json` (default
 bench/results/) and prints the Markdown table. A part that fails or runs out
 of time becomes a row saying so; the others still run.
 
-Parts: server, overhead, parallel, tokens, load, reads, recovery, durability.
+Parts: server, overhead, parallel, tokens, load, reads, recovery, durability, fairness.
 """
 
 from __future__ import annotations
@@ -41,7 +41,17 @@ Part = Callable[[Stack], Awaitable[list[Row]]]
 
 # Each part is a module `bench.<name>` with `async def run(stack) -> list[Row]`,
 # imported when it runs, so one broken module fails only its own part.
-PARTS = ["server", "overhead", "parallel", "tokens", "load", "reads", "recovery", "durability"]
+PARTS = [
+    "server",
+    "overhead",
+    "parallel",
+    "tokens",
+    "load",
+    "reads",
+    "recovery",
+    "durability",
+    "fairness",
+]
 # Seconds a part may take before it is cut off (full run; --quick halves them).
 BUDGET = {
     "server": 120,
@@ -52,6 +62,7 @@ BUDGET = {
     "reads": 180,
     "recovery": 180,
     "durability": 150,
+    "fairness": 240,
 }
 
 

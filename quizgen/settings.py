@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     # Empty means "do not send one" (reasoning models accept only their default).
     llm_temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = 0.7
 
+    # Models a quiz may ask for (its `llm_model`), comma-separated; LLM_MODEL always is.
+    llm_allowed_models: Annotated[list[str], NoDecode] = []
+
+    # What one teacher may spend (0 turns a limit off): questions their rounds may
+    # generate per UTC day, rounds running at once, questions held in all their quizzes.
+    quota_questions_per_day: Annotated[int, Field(ge=0)] = 2_000
+    quota_concurrent_rounds: Annotated[int, Field(ge=0)] = 3
+    quota_questions_held: Annotated[int, Field(ge=0)] = 20_000
+
     llm_fault_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     llm_fault_seed: str = "quizgen"
     llm_fault_kinds: Annotated[list[FaultKind], NoDecode] = [FaultKind.PERMANENT]
@@ -176,6 +185,17 @@ class Settings(BaseSettings):
         # "90" from the environment means seconds; ISO 8601 ("PT90S") works too.
         if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
             return float(value)
+        return value
+
+    @property
+    def allowed_models(self) -> frozenset[str]:
+        return frozenset({self.llm_model, *self.llm_allowed_models})
+
+    @field_validator("llm_allowed_models", mode="before")
+    @classmethod
+    def _model_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("llm_fault_kinds", mode="before")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
 )
 from temporalio.common import (
+    Priority,
     QueryRejectCondition,
     SearchAttributePair,
     TypedSearchAttributes,
@@ -51,6 +53,7 @@ from quizgen.settings import Settings
 __all__ = [
     "TemporalGateway",
     "connect",
+    "fairness_for",
     "generation_config",
     "request_retry",
     "start_generation",
@@ -92,12 +95,14 @@ async def start_generation(
     config: GenerationConfig,
     rpc_timeout: timedelta | None = None,
     summary: str | None = None,
+    owner: str | None = None,
 ) -> QuizHandle:
     """Start the quiz's workflow, or return the one already running for it.
 
-    `summary` (see `workflow_summary`) names the run in the Web UI's lists.
+    `summary` (see `workflow_summary`) names the run in the Web UI's lists;
+    `owner` (the teacher) is its fairness key (see `fairness_for`).
     """
-    return await _start(client, quiz_id, task_queue, config, None, rpc_timeout, summary)
+    return await _start(client, quiz_id, task_queue, config, None, rpc_timeout, summary, owner)
 
 
 async def request_retry(
@@ -108,6 +113,7 @@ async def request_retry(
     config: GenerationConfig,
     rpc_timeout: timedelta | None = None,
     summary: str | None = None,
+    owner: str | None = None,
 ) -> QuizHandle:
     """Send `retry_failed_batches`; if the quiz's workflow has closed, start a new run.
 
@@ -115,7 +121,9 @@ async def request_retry(
     close between "is it open?" and "signal it". A new run reads the saved
     batches and the stored metadata and carries on from there.
     """
-    return await _start(client, quiz_id, task_queue, config, RETRY_SIGNAL, rpc_timeout, summary)
+    return await _start(
+        client, quiz_id, task_queue, config, RETRY_SIGNAL, rpc_timeout, summary, owner
+    )
 
 
 async def _start(
@@ -126,6 +134,7 @@ async def _start(
     signal: str | None,
     rpc_timeout: timedelta | None,
     summary: str | None,
+    owner: str | None,
 ) -> QuizHandle:
     return await client.start_workflow(
         QUIZ_WORKFLOW,
@@ -138,6 +147,7 @@ async def _start(
         start_signal=signal,
         rpc_timeout=rpc_timeout,
         static_summary=summary,
+        priority=fairness_for(owner),
         # Findable in the Web UI from the first moment, not only after a round.
         search_attributes=TypedSearchAttributes(
             [
@@ -146,6 +156,23 @@ async def _start(
             ]
         ),
     )
+
+
+def fairness_for(owner: str | None) -> Priority:
+    """The quiz's task priority: its teacher as the fairness key.
+
+    Children and activities inherit it, so when the LLM queue is backed up
+    Temporal's matching dispatches the teachers' tasks in turn (round robin by
+    key) instead of first come, first served: one teacher's 1,600-question quiz
+    cannot hold another's 10 questions behind it. Needs fairness switched on in
+    the server (`matching.enableFairness`; the dev server's flags in
+    deploy/local/temporal.py, deploy/README.md for a cluster); without it the
+    key is carried and ignored.
+    """
+    if owner is None:
+        return Priority.default
+    key = owner if len(owner.encode()) <= 64 else hashlib.sha256(owner.encode()).hexdigest()
+    return Priority(fairness_key=key)
 
 
 def workflow_summary(spec: QuizSpec) -> str:
@@ -201,19 +228,26 @@ class TemporalGateway:
     def _config(self) -> GenerationConfig:
         return generation_config(self._settings)
 
-    async def start(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
+    async def start(self, quiz_id: uuid.UUID, summary: str, owner: str) -> None:
         """Start the quiz's first round."""
-        await self._begin(start_generation, quiz_id, summary)
+        await self._begin(start_generation, quiz_id, summary, owner)
 
-    async def retry(self, quiz_id: uuid.UUID, summary: str | None = None) -> None:
+    async def retry(self, quiz_id: uuid.UUID, summary: str, owner: str) -> None:
         """Retry the batches that are not saved (a new run if the workflow has closed)."""
-        await self._begin(request_retry, quiz_id, summary)
+        await self._begin(request_retry, quiz_id, summary, owner)
 
-    async def _begin(self, how: _Begin, quiz_id: uuid.UUID, summary: str | None) -> None:
+    async def _begin(self, how: _Begin, quiz_id: uuid.UUID, summary: str, owner: str) -> None:
         client = await self.client()
         task_queue, config = self._settings.temporal_task_queue, self._config()
         await self._call(
-            how(client, quiz_id, task_queue=task_queue, config=config, summary=summary)
+            how(
+                client,
+                quiz_id,
+                task_queue=task_queue,
+                config=config,
+                summary=summary,
+                owner=owner,
+            )
         )
 
     async def close(self, quiz_id: uuid.UUID, *, reason: str) -> None:

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentUser, Engine, OwnedQuiz, Temporal
+from api import lifecycle
+from api.deps import AppSettings, CurrentUser, Engine, OwnedQuiz, Temporal
 from api.errors import error_responses
-from api.lifecycle import current_progress, delete_quiz, trigger_generation
+from api.lifecycle import current_progress, delete_quiz
 from api.models import (
     GenerationAccepted,
     QuizCreate,
@@ -30,10 +31,14 @@ _errors = error_responses(401, 404, 422, 503)
     responses=error_responses(400, 401, 413, 422, 503),
 )
 async def create_quiz(
-    body: QuizCreate, user: CurrentUser, engine: Engine, temporal: Temporal
+    body: QuizCreate, user: CurrentUser, engine: Engine, temporal: Temporal, settings: AppSettings
 ) -> QuizPublic:
-    """Create a quiz; generation starts with `POST /quizzes/{id}/generate-questions`."""
-    quiz_id = await repo.create_quiz(engine, user, body)
+    """Create a quiz; generation starts with `POST /quizzes/{id}/generate-questions`.
+
+    Refused with 422 when `llm_model` is not one this deployment allows, and with
+    429 when the teacher's quizzes would hold more questions than their quota.
+    """
+    quiz_id = await lifecycle.create_quiz(engine, settings, user, body)
     quiz = await repo.get_quiz(engine, quiz_id)
     return QuizPublic.of(quiz, await current_progress(engine, temporal, quiz))
 
@@ -75,8 +80,17 @@ async def remove_quiz(
     responses=error_responses(401, 404, 409, 422, 503),
 )
 async def generate_questions(
-    quiz_id: uuid.UUID, user: CurrentUser, engine: Engine, temporal: Temporal
+    quiz_id: uuid.UUID,
+    user: CurrentUser,
+    engine: Engine,
+    temporal: Temporal,
+    settings: AppSettings,
 ) -> GenerationAccepted:
-    """Start generation, or retry only the batches that have not succeeded."""
+    """Start generation, or retry only the batches that have not succeeded.
+
+    429 when the teacher has as many rounds running as allowed, or when the round
+    would take them over the questions they may generate today (`details` says
+    which limit; `Retry-After` when it resets).
+    """
     # Not `OwnedQuiz`: the trigger reads the quiz under its row lock, once.
-    return await trigger_generation(engine, temporal, user, quiz_id)
+    return await lifecycle.trigger_generation(engine, temporal, settings, user, quiz_id)

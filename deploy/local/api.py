@@ -31,9 +31,16 @@ BOB = "bob-token-0123456789ab"
 TOKENS = f"alice:{ALICE},bob:{BOB}"
 
 
+# Two teachers share one test database for a whole run: their quotas would soon be
+# spent by tests about something else. Tests of the quotas set their own.
+_NO_QUOTAS = {"quota_questions_per_day": 0, "quota_concurrent_rounds": 0, "quota_questions_held": 0}
+
+
 def local_settings(**overrides: object) -> Settings:
-    """Settings from the arguments only (no env file), with the two local teachers' tokens."""
-    return Settings(_env_file=None, api_tokens=TOKENS, **overrides)  # type: ignore[arg-type]
+    """Settings from the arguments only (no env file), with the two local teachers' tokens
+    and no quotas (unless given)."""
+    values = {"api_tokens": TOKENS, **_NO_QUOTAS, **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 def auth(token: str) -> dict[str, str]:

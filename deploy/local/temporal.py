@@ -47,6 +47,7 @@ from quizgen.names import SEARCH_ATTRIBUTES
 
 __all__ = [
     "DEV_SERVER_FLAGS",
+    "FAIRNESS_FLAGS",
     "QUEUE_READ_FLAGS",
     "SQLITE_FLAGS",
     "TEMPORAL_CLI",
@@ -75,7 +76,20 @@ QUEUE_READ_FLAGS: tuple[str, ...] = tuple(
         f"history.{queue}ProcessorMaxPollRPS={_POLLS_PER_SECOND}",
     )
 )
-DEV_SERVER_FLAGS = SQLITE_FLAGS + QUEUE_READ_FLAGS
+# Task queue fairness: tasks carry their teacher as the fairness key
+# (`quizgen.temporal_client.fairness_for`); with this on, a backed-up queue serves
+# the keys in turn instead of first come, first served.
+FAIRNESS_FLAGS: tuple[str, ...] = tuple(
+    flag
+    for value in (
+        "matching.useNewMatcher=true",
+        "matching.enableFairness=true",
+        "matching.numTaskqueueReadPartitions=1",
+        "matching.numTaskqueueWritePartitions=1",
+    )
+    for flag in ("--dynamic-config-value", value)
+)
+DEV_SERVER_FLAGS = SQLITE_FLAGS + QUEUE_READ_FLAGS + FAIRNESS_FLAGS
 UI_PORT = 8233
 
 

@@ -228,6 +228,11 @@ class QuizLock:
         self.quiz = quiz
         self.status = quiz.status
 
+    @property
+    def connection(self) -> AsyncConnection:
+        """The transaction holding the lock, for writes that must commit with it."""
+        return self._conn
+
     async def set_status(self, status: QuizStatus) -> None:
         """Change the status (clearing the failure reason: it explained the old one)."""
         await write_status(self._conn, self.quiz.id, status)

@@ -7,7 +7,7 @@ match it (a test compares them).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ __all__ = [
     "DraftQuestionRow",
     "EndedSessionRow",
     "GenerationAttemptRow",
+    "GenerationUsageRow",
     "QuestionRow",
     "QuizModuleRow",
     "QuizRow",
@@ -190,3 +191,17 @@ class EndedSessionRow(SQLModel, table=True):
 
     nonce: str = Field(sa_type=sa.String(64), primary_key=True)
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+
+
+class GenerationUsageRow(SQLModel, table=True):
+    """Questions a teacher's rounds were allowed to generate, per UTC day (the daily quota).
+
+    Reserved when a round is triggered (its unsaved batches' targets), so deleting
+    a quiz afterwards gives nothing back: the LLM calls were made or may still be.
+    """
+
+    __tablename__ = "generation_usage"
+
+    owner_id: str = Field(sa_type=sa.String(100), primary_key=True)
+    day: date = Field(sa_type=sa.Date, primary_key=True)
+    questions: int = Field(default=0, nullable=False)

@@ -76,7 +76,7 @@ async def test_a_retry_is_never_shown_the_last_rounds_cached_progress(
     first = Gate(OfflineProvider())
     faulty = FaultInjectingProvider(first, plan_breaking(keys, [broken]))
     async with running_worker(temporal_env.client, engine, faulty, task_queue):
-        await trigger_generation(engine, gateway, OWNER, quiz_id)
+        await trigger_generation(engine, gateway, settings, OWNER, quiz_id)
         round_1 = await repo.get_quiz(engine, quiz_id)
         async with asyncio.timeout(30):
             await first.called.wait()
@@ -93,7 +93,7 @@ async def test_a_retry_is_never_shown_the_last_rounds_cached_progress(
 
     gate = Gate(OfflineProvider())
     async with running_worker(temporal_env.client, engine, gate, task_queue):
-        await trigger_generation(engine, gateway, OWNER, quiz_id)
+        await trigger_generation(engine, gateway, settings, OWNER, quiz_id)
         async with asyncio.timeout(30):
             await gate.called.wait()
         # The retried batch is at its LLM call: that is what a reader must be shown.
@@ -130,7 +130,7 @@ async def test_progress_counts_a_batch_saved_before_the_workflow_heard_of_it(
     quiz_id = await make_quiz(engine, batches)
     gate = Gate(OfflineProvider())
     async with running_worker(temporal_env.client, engine, gate, task_queue):
-        await trigger_generation(engine, gateway, OWNER, quiz_id)
+        await trigger_generation(engine, gateway, settings, OWNER, quiz_id)
         async with asyncio.timeout(30):
             await gate.called.wait()
         # One batch's questions commit while both its LLM call and the workflow wait:
