@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from api.auth import TokenRegistry
+from api.auth import TokenRegistry, check_token_strength
 from api.errors import install_error_handlers
 from api.guard import AuthFirst
 from api.limits import BodySizeLimit
@@ -30,6 +30,8 @@ def create_app(settings: Settings) -> FastAPI:
     tokens = TokenRegistry.parse(
         settings.api_tokens.get_secret_value() if settings.api_tokens else None
     )
+    if settings.api_metrics_token is not None:
+        check_token_strength("API_METRICS_TOKEN", settings.api_metrics_token.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,7 +19,13 @@ from collections import Counter
 
 from quizgen.errors import ConfigurationError
 
-__all__ = ["MAX_TOKEN_CHARS", "MIN_TOKEN_BITS", "TokenRegistry", "estimated_bits"]
+__all__ = [
+    "MAX_TOKEN_CHARS",
+    "MIN_TOKEN_BITS",
+    "TokenRegistry",
+    "check_token_strength",
+    "estimated_bits",
+]
 
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
 MIN_TOKEN_BITS = 128
@@ -65,21 +71,19 @@ def estimated_bits(token: str) -> float:
     return min(by_pool, 2 * by_frequency)
 
 
-def _check_strength(user_id: str, token: str) -> None:
+def check_token_strength(what: str, token: str) -> None:
+    """Refuse a placeholder or weak token at start-up; `what` names it (never the token)."""
     lowered = token.lower()
     if any(word in lowered for word in _PLACEHOLDERS):
         raise ConfigurationError(
-            f"API_TOKENS: the token of {user_id!r} is a placeholder from an example; "
-            f"replace it with a random one ({MAKE_ONE})"
+            f"{what} is a placeholder from an example; replace it with a random one ({MAKE_ONE})"
         )
     if len(token) > MAX_TOKEN_CHARS:
-        raise ConfigurationError(
-            f"API_TOKENS: the token of {user_id!r} is longer than {MAX_TOKEN_CHARS} characters"
-        )
+        raise ConfigurationError(f"{what} is longer than {MAX_TOKEN_CHARS} characters")
     if (bits := estimated_bits(token)) < MIN_TOKEN_BITS:
         raise ConfigurationError(
-            f"API_TOKENS: the token of {user_id!r} is too weak (about {bits:.0f} bits, "
-            f"at least {MIN_TOKEN_BITS} needed); make one with {MAKE_ONE}"
+            f"{what} is too weak (about {bits:.0f} bits, at least {MIN_TOKEN_BITS} needed); "
+            f"make one with {MAKE_ONE}"
         )
 
 
@@ -104,7 +108,7 @@ class TokenRegistry:
                     "API_TOKENS must be comma-separated user_id:token pairs "
                     "(user ids: letters, digits, _ . @ -)"
                 )
-            _check_strength(user_id, token)
+            check_token_strength(f"API_TOKENS: the token of {user_id!r}", token)
             pairs[_digest(token)] = user_id
         return cls(pairs)
 

@@ -162,7 +162,10 @@ def test_ports_match_the_settings_defaults() -> None:
 
     api = k8s_object("Deployment", "quizgen-api")
     assert [p["containerPort"] for p in pod_spec(api)["containers"][0]["ports"]] == [API_PORT]
-    assert api["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(API_PORT)
+    # The API's /metrics needs a bearer token, which annotation-based scraping cannot send.
+    assert "annotations" not in api["spec"]["template"]["metadata"]
+    api_env = {e["name"] for e in pod_spec(api)["containers"][0]["env"]}
+    assert "API_METRICS_TOKEN" in api_env
     service = k8s_object("Service", "quizgen-api")
     assert service["spec"]["ports"][0]["targetPort"] in ("http", API_PORT)
 
