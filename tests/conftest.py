@@ -8,6 +8,7 @@ the end.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -22,6 +23,9 @@ from deploy.local.postgres import create_database, drop_database, server_url, st
 from deploy.local.temporal import server_address, start_dev_server
 from quizgen.db.engine import make_engine
 from quizgen.settings import Settings
+from tests.support.log_capture import SessionLog
+
+SESSION_LOG = pytest.StashKey[SessionLog]()
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +85,8 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 # The fast tier (`./dev test -m fast`) stays fast: nothing in it may need the dev server.
 _DEV_SERVER_FIXTURES = frozenset({"temporal_env"})
+# Scans what every other test logged: it runs last.
+_LAST = "test_log_hygiene.py"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -88,3 +94,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         needs = _DEV_SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("fast") and needs:
             raise pytest.UsageError(f"{item.nodeid} is marked fast but needs {sorted(needs)}")
+    items.sort(key=lambda item: item.path.name == _LAST)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every log line of the run, at INFO as deployed, for tests/test_log_hygiene.py."""
+    config.stash[SESSION_LOG] = handler = SessionLog()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level, logging.INFO) or logging.INFO)
+
+
+@pytest.fixture(scope="session")
+def session_log(pytestconfig: pytest.Config) -> SessionLog:
+    return pytestconfig.stash[SESSION_LOG]

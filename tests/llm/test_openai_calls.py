@@ -52,7 +52,7 @@ async def test_request_is_a_structured_chat_completion_for_the_type(
         response = await provider.generate(gen_request(question_type, 3))
 
     [seen] = server.requests
-    assert seen.authorization == "Bearer test-key"
+    assert seen.authorization == f"Bearer {server.api_key}"
     assert seen.model == SETTINGS_MODEL
     assert seen.temperature == SETTINGS_TEMPERATURE
     assert seen.body["max_completion_tokens"] == Settings(_env_file=None).llm_max_output_tokens

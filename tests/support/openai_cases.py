@@ -97,7 +97,7 @@ def provider_settings(server: FakeOpenAI, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "llm_provider": "openai",
         "openai_base_url": server.base_url,
-        "openai_api_key": "test-key",
+        "openai_api_key": server.api_key,
         "llm_model": SETTINGS_MODEL,
         "llm_temperature": SETTINGS_TEMPERATURE,
         "llm_call_timeout": timedelta(seconds=10),

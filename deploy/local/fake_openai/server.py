@@ -51,10 +51,13 @@ class _Server(uvicorn.Server):
 
 
 class FakeOpenAI:
+    # Distinctive, so a scan of the test run's logs finds it if it ever leaks.
+    DEFAULT_API_KEY = "sk-fake-openai-key-never-logged-5b1c"
+
     def __init__(
         self,
         *,
-        api_key: str = "test-key",
+        api_key: str = DEFAULT_API_KEY,
         delay: float = 0.0,
         json_schema_supported: bool = True,
         json_schema_error_status: int = 400,
