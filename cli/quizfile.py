@@ -16,7 +16,8 @@ from typing import Any, BinaryIO
 import yaml
 from pydantic import ValidationError
 
-from quizgen.domain import QuizSpec, module_id_for
+from quizgen.domain import QuizSpec
+from quizgen.module_ids import ModuleIds
 
 __all__ = ["QuizFileError", "derive_module_ids", "load_quiz_file"]
 
@@ -135,18 +136,16 @@ def derive_module_ids(document: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(modules, list):
         return document
     # Ids written in the file are kept as they are and never handed out again.
-    taken = {
+    ids = ModuleIds(
         m["module_id"]
         for m in modules
         if isinstance(m, dict) and isinstance(m.get("module_id"), str)
-    }
+    )
     derived: list[Any] = []
     for position, module in enumerate(modules, start=1):
         if isinstance(module, dict) and "module_id" not in module:
             name = module.get("name")
             if isinstance(name, str):
-                module_id = module_id_for(name, taken, position)
-                taken.add(module_id)
-                module = {"module_id": module_id, **module}
+                module = {"module_id": ids.next(name, position), **module}
         derived.append(module)
     return {**document, "modules": derived}
