@@ -1,16 +1,18 @@
-"""PostgreSQL closed for maintenance mid-round, for real: every route and page answers 503,
-and the round then ends in its true status.
+"""PostgreSQL refusing connections mid-round: every route and page answers 503, and the
+round then ends in its true status. Each way of refusing:
 
-The way an operator closes a database: `ALTER DATABASE ... ALLOW_CONNECTIONS false`, then
-`pg_terminate_backend` on its sessions. New connections get FATAL 55000 ('database "x" is
-not currently accepting connections'), pooled ones find their backend gone. The test runs
-on a database of its own, so closing it disturbs nobody else.
+- for real, the way an operator closes a database: `ALTER DATABASE ... ALLOW_CONNECTIONS
+  false`, then `pg_terminate_backend` on its sessions (new connections get FATAL 55000,
+  pooled ones find their backend gone), on a database of the test's own;
+- through a `PostgresGate` in front of the server for both the API and the worker: starting
+  up, shutting down, too many clients, not accepting connections, nothing listening, reset.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 import httpx
 import pytest
@@ -28,6 +30,7 @@ from tests.support.api import error_of
 from tests.support.api_cases import UNAVAILABLE, database_requests, generate
 from tests.support.api_flows import all_questions, create_quiz, get_quiz, wait_for_quiz
 from tests.support.flows import FOUR_BATCHES, running_worker
+from tests.support.pg_gate import PostgresGate, Refusal
 from tests.support.web import csrf_of, sign_in
 
 TARGET = sum(count for _, _, count, _ in FOUR_BATCHES)
@@ -75,16 +78,59 @@ def page_requests(quiz_id: str, question_id: str) -> list[tuple[str, str]]:
     ]
 
 
-async def test_a_database_closed_for_maintenance_mid_round(
-    own_database: str, temporal_env: WorkflowEnvironment, task_queue: str
+class Outage(Protocol):
+    async def begin(self) -> None: ...
+    async def end(self) -> None: ...
+
+
+class Maintenance:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def begin(self) -> None:
+        await close_for_maintenance(self.url)
+
+    async def end(self) -> None:
+        await reopen(self.url)
+
+
+class Refused:
+    def __init__(self, gate: PostgresGate, refusal: Refusal) -> None:
+        self.gate, self.refusal = gate, refusal
+
+    async def begin(self) -> None:
+        self.gate.refuse(self.refusal)
+
+    async def end(self) -> None:
+        self.gate.allow()
+
+
+WAYS = ["maintenance", *(refusal.name.lower() for refusal in Refusal)]
+
+
+@pytest.mark.parametrize("way", WAYS)
+async def test_postgres_refusing_connections_mid_round(
+    way: str, own_database: str, temporal_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    async with PostgresGate() as gate:
+        outage: Outage
+        if way == "maintenance":
+            url, outage = own_database, Maintenance(own_database)
+        else:
+            url, outage = gate.url_for(own_database), Refused(gate, Refusal[way.upper()])
+        await _refused_mid_round(url, outage, temporal_env, task_queue)
+
+
+async def _refused_mid_round(
+    database_url: str, outage: Outage, temporal_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     settings = local_settings(
-        database_url=own_database,
+        database_url=database_url,
         temporal_address=server_address(temporal_env),
         temporal_task_queue=task_queue,
         max_concurrent_batches=1,
     )
-    worker_engine: AsyncEngine = make_engine(own_database)
+    worker_engine: AsyncEngine = make_engine(database_url)
     slow = OfflineProvider(latency_seconds=0.3)
     try:
         async with (
@@ -97,14 +143,14 @@ async def test_a_database_closed_for_maintenance_mid_round(
             question_id = await _first_saved_question(client, quiz_id)
             csrf = csrf_of(await client.get(f"/ui/quizzes/{quiz_id}"))
 
-            await close_for_maintenance(own_database)
+            await outage.begin()
             try:
                 await _everything_answers_503(client, quiz_id, question_id, csrf)
                 # The round is stopped at the database, not lost: still generating.
                 await asyncio.sleep(2)
                 await _everything_answers_503(client, quiz_id, question_id, csrf)
             finally:
-                await reopen(own_database)
+                await outage.end()
 
             quiz = await wait_for_quiz(client, ALICE, quiz_id, within_seconds=120)
             assert quiz["status"] == "ready_for_review", quiz["generation_metadata"]
