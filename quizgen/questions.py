@@ -79,9 +79,9 @@ def normalize_text(text: str) -> str:
 def text_hash(text: str) -> str:
     """The key of "no two questions with the same text in a quiz": SHA-256 of the normalised text.
 
-    Migration 0003 computes the same value in SQL for rows that existed before it. Rows
-    saved before normalize_text dropped invisible characters and kept combining marks
-    hold the old value for texts that have either (recomputing needs Python, not SQL).
+    Migration 0003 computes the same value in SQL for rows that existed before it;
+    migration 0007 recomputes it (in Python) for rows saved before normalize_text
+    dropped invisible characters and kept combining marks.
     """
     return hashlib.sha256(normalize_text(text).encode()).hexdigest()
 

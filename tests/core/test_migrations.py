@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from quizgen.domain import (
     QuestionType,
     TokenUsage,
 )
+from quizgen.questions import text_hash
 from tests.support.batches import one_module_quiz, save_questions, true_false_questions
 from tests.support.batches import ref as batch_ref
 
@@ -177,5 +179,60 @@ async def _quiz_with_a_draft(url: str) -> uuid.UUID:
         quiz_id = await repo.create_quiz(engine, "teacher-1", one_module_quiz())
         await drafts.add_drafts(engine, quiz_id, _ref(), true_false_questions("A", 1), [])
         return quiz_id
+    finally:
+        await engine.dispose()
+
+
+def test_0007_recomputes_the_hashes_of_texts_with_invisible_characters(
+    postgres_server_url: str,
+) -> None:
+    url = create_database(postgres_server_url)
+    try:
+        upgrade(url)
+        quiz_id = asyncio.run(_quiz_with_one_recorded_round(url))
+        # Rows as the earlier rule saved them: the soft hyphen was a word break.
+        legacy = "A state\u00adment 2"
+        old = hashlib.sha256(b"a state ment 2").hexdigest()
+        clash = "A state\u200bment 0"  # the same text as question 0 under the new rule
+        asyncio.run(_legacy_text(url, quiz_id, "A statement 2", legacy, old))
+        asyncio.run(_legacy_text(url, quiz_id, "A statement 1", clash, "f" * 64))
+        downgrade(url, "0006")
+        upgrade(url)
+        hashes = dict(
+            asyncio.run(
+                _rows(url, "SELECT question_data->>'question_text', text_hash FROM question")
+            )
+        )
+        assert hashes[legacy] == text_hash(legacy) == text_hash("A statement 2")
+        assert hashes[clash] == "f" * 64, "a clash keeps its old hash; nothing is deleted"
+        assert hashes["A statement 0"] == text_hash("A statement 0")
+    finally:
+        drop_database(url)
+
+
+async def _legacy_text(url: str, quiz_id: uuid.UUID, text: str, new: str, digest: str) -> None:
+    await _execute_with(
+        url,
+        "UPDATE question SET question_data = jsonb_set(question_data, '{question_text}', "
+        "to_jsonb(CAST(:new AS text))), text_hash = :digest "
+        "WHERE quiz_id = :quiz AND question_data->>'question_text' = :text",
+        {"new": new, "digest": digest, "quiz": quiz_id, "text": text},
+    )
+
+
+async def _execute_with(url: str, sql: str, params: dict[str, object]) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(sql), params)
+    finally:
+        await engine.dispose()
+
+
+async def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(row) for row in await conn.execute(sa.text(sql))]
     finally:
         await engine.dispose()
