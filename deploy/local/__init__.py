@@ -9,6 +9,7 @@
 | workers and the API as `python -m ...` processes | `processes` |
 | the HTTP API in-process or on a real port | `api` |
 | an OpenAI-compatible server that writes questions and injects faults | `fake_openai` |
+| a Canvas LMS stand-in (REST API as documented: courses, modules, New Quizzes; faults) | `canvas` |
 | waiting until a quiz's round is recorded | `waiting` |
 
 Nothing in the product imports this package; `./dev demo` (deploy/demo.py),
