@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.guard import AuthFirst
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
-from api.routes import health, questions, quizzes
+from api.routes import exports, health, questions, quizzes
 from api.web import install_pages
 from api.web.errors import error_page
 from api.web.pages import PREFIX
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(quizzes.router)
     app.include_router(questions.router)
+    app.include_router(exports.router)
     install_pages(app)
 
     @app.get("/", include_in_schema=False)
