@@ -11,11 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from quizgen.contracts import QuizProgress
 from quizgen.db.repository import QuizRecord
 from quizgen.db.review import QuestionPublic, QuizSummary
+from quizgen.db.review_changes import ReviewCounts
 from quizgen.domain import (
+    MODULE_ID_PATTERN,
     BatchSpec,
+    Difficulty,
     FailureReason,
     GenerationMetadata,
     Language,
+    QuestionType,
     QuizSpec,
     QuizStatus,
     Tone,
@@ -24,13 +28,19 @@ from quizgen.domain import (
 __all__ = [
     "GenerationAccepted",
     "ModulePublic",
+    "QuestionCreate",
+    "QuestionOrder",
     "QuestionPublic",
     "QuestionUpdate",
     "QuestionsPage",
     "QuizCreate",
     "QuizPublic",
     "QuizzesPage",
+    "ReviewCounts",
 ]
+
+# More than a quiz can hold (20 modules x 4 batches x 20 questions, and some by hand).
+MAX_ORDERED_QUESTIONS = 10_000
 
 
 class QuizCreate(QuizSpec):
@@ -57,11 +67,13 @@ class QuizPublic(BaseModel):
     modules: list[ModulePublic]
     progress: QuizProgress
     generation_metadata: GenerationMetadata
+    # The questions by review status; to_export (= approved) is what an export takes.
+    review: ReviewCounts
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, record: QuizRecord, progress: QuizProgress) -> QuizPublic:
+    def of(cls, record: QuizRecord, progress: QuizProgress, review: ReviewCounts) -> QuizPublic:
         spec = record.spec
         return cls(
             id=record.id,
@@ -84,6 +96,7 @@ class QuizPublic(BaseModel):
             ],
             progress=progress,
             generation_metadata=record.generation_metadata,
+            review=review,
             created_at=record.created_at,
             updated_at=record.updated_at,
         )
@@ -113,3 +126,22 @@ class QuestionUpdate(BaseModel):
 
     question_data: Annotated[dict[str, Any] | None, Field(max_length=50)] = None
     is_approved: StrictBool | None = None
+
+
+class QuestionCreate(BaseModel):
+    """A question written by hand: checked by the same rules as generated ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    module_id: Annotated[str, Field(max_length=64, pattern=MODULE_ID_PATTERN)]
+    question_type: QuestionType
+    difficulty: Difficulty = Difficulty.MEDIUM
+    question_data: Annotated[dict[str, Any], Field(max_length=50)]
+
+
+class QuestionOrder(BaseModel):
+    """The quiz's questions in their new review order: every id exactly once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question_ids: Annotated[list[uuid.UUID], Field(max_length=MAX_ORDERED_QUESTIONS)]

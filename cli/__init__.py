@@ -4,6 +4,7 @@
     app              the Typer app, its global options (--api, --token) and shared helpers
     quiz_commands    create, generate, retry, status, list, delete
     review_commands  questions, approve, export
+    decision_commands  reject, restore, add (a question written by hand)
     watch            following a round until it settles; exit codes of its outcome
     client           the HTTP calls, and their failures as one-line errors
     quizfile         reading and checking quiz files (YAML/JSON) before any request

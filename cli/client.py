@@ -65,12 +65,21 @@ class _View(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class ReviewCounts(_View):
+    approved: int
+    pending: int
+    rejected: int
+    to_export: int
+
+
 class QuizView(_View):
     id: uuid.UUID
     title: str
     status: QuizStatus
     failure_message: str | None = None
     progress: QuizProgress
+    # None from an API older than review statuses.
+    review: ReviewCounts | None = None
 
 
 class QuizSummary(_View):
@@ -196,9 +205,13 @@ class ApiClient:
         module_id: str | None = None,
         question_type: QuestionType | None = None,
         is_approved: bool | None = None,
+        review_status: str | None = None,
     ) -> list[Json]:
         """Every question matching the filters, page by page (kept as the API sent them)."""
-        return list(self._question_pages(quiz_id, module_id, question_type, is_approved))
+        filters: dict[str, str] = {}
+        if review_status is not None:
+            filters["review_status"] = review_status
+        return list(self._question_pages(quiz_id, module_id, question_type, is_approved, filters))
 
     def _question_pages(
         self,
@@ -206,8 +219,8 @@ class ApiClient:
         module_id: str | None,
         question_type: QuestionType | None,
         is_approved: bool | None,
+        filters: dict[str, str],
     ) -> Iterator[Json]:
-        filters: dict[str, str] = {}
         if module_id is not None:
             filters["module_id"] = module_id
         if question_type is not None:
@@ -228,6 +241,14 @@ class ApiClient:
 
     def approve(self, quiz_id: uuid.UUID, question_id: uuid.UUID) -> None:
         self._call("POST", f"/quizzes/{quiz_id}/questions/{question_id}/approve")
+
+    def decide(self, quiz_id: uuid.UUID, question_id: uuid.UUID, decision: str) -> None:
+        """`reject` or `restore` a question."""
+        self._call("POST", f"/quizzes/{quiz_id}/questions/{question_id}/{decision}")
+
+    def add_question(self, quiz_id: uuid.UUID, question: Json) -> Json:
+        body: Json = self._call("POST", f"/quizzes/{quiz_id}/questions", json=question)
+        return body
 
 
 class QuizzesPage(_View):

@@ -25,11 +25,11 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from cli.client import Json, QuizSummary, QuizView
+from cli.client import Json, QuizSummary, QuizView, ReviewCounts
 from quizgen.contracts import BatchProgress, QuizProgress
 from quizgen.domain import BatchStatus, QuizStatus
 
-__all__ = ["progress_line", "questions_table", "quiz_view", "quizzes_table"]
+__all__ = ["progress_line", "questions_table", "quiz_view", "quizzes_table", "review_line"]
 
 QUIZ_STYLES: dict[QuizStatus, str] = {
     QuizStatus.READY_FOR_REVIEW: "bold green",
@@ -68,6 +68,13 @@ def progress_line(quiz: QuizView) -> str:
     return f"{quiz.status.value}: {quiz.progress.message}"
 
 
+def review_line(counts: ReviewCounts) -> str:
+    return (
+        f"review: {counts.approved} approved, {counts.pending} pending, "
+        f"{counts.rejected} rejected; {counts.to_export} to export"
+    )
+
+
 def quiz_view(quiz: QuizView, *, bars: bool) -> RenderableType:
     """Title, status, the progress sentence, a row per batch (bars when watching), errors."""
     parts: list[RenderableType] = [
@@ -75,6 +82,8 @@ def quiz_view(quiz: QuizView, *, bars: bool) -> RenderableType:
         Text.assemble("status: ", _status(quiz.status)),
         Text(quiz.progress.message),
     ]
+    if quiz.review is not None:
+        parts.append(Text(review_line(quiz.review)))
     if quiz.status is QuizStatus.FAILED and quiz.failure_message:
         parts.append(Text(f"reason: {_safe(quiz.failure_message)}", style="red"))
     narrow = Group(*(_batch_line(batch) for batch in quiz.progress.batches))
@@ -194,7 +203,7 @@ def _created(quiz: QuizSummary) -> str:
 def questions_table(questions: list[Json]) -> RenderableType:
     caption = f"{len(questions)} question(s)"
     table = _table(caption)
-    for header in ("id", "module", "type", "difficulty", "approved"):
+    for header in ("id", "module", "type", "difficulty", "review"):
         _short(table, header)
     _long(table, "question")
     narrow: list[Text] = []
@@ -202,10 +211,13 @@ def questions_table(questions: list[Json]) -> RenderableType:
         qid, module, kind, difficulty = (
             str(question.get(key, "")) for key in ("id", "module_id", "question_type", "difficulty")
         )
-        approved = bool(question.get("is_approved"))
+        # From an API older than review statuses: approved or pending.
+        approved = "approved" if question.get("is_approved") else "pending"
+        state = str(question.get("review_status") or approved)
+        if question.get("source") == "manual":
+            state += " (by hand)"
         text = _question_text(question.get("question_data"))
-        table.add_row(qid, module, kind, difficulty, "yes" if approved else "no", Text(text))
-        state = "approved" if approved else "not approved"
+        table.add_row(qid, module, kind, difficulty, state, Text(text))
         narrow.append(Text(f"{qid}  {state}\n  {module} · {kind} · {difficulty}\n  {text}"))
     return _Fitted(table, Group(*narrow, Text(caption, style="dim")))
 

@@ -1,10 +1,13 @@
-"""Commands about a quiz's questions: list them, approve them, export them."""
+"""Commands about a quiz's questions: list them, approve them, export them.
+
+Rejecting, restoring and adding questions by hand: `cli.decision_commands`."""
 
 from __future__ import annotations
 
 import json
 import sys
 import uuid
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +19,12 @@ from cli.client import CliError
 from quizgen.domain import QuestionType
 
 
+class ReviewFilter(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 @app.command()
 def questions(
     ctx: typer.Context,
@@ -25,6 +34,10 @@ def questions(
     ] = None,
     question_type: Annotated[
         QuestionType | None, typer.Option("--type", "-t", help="Only this question type.")
+    ] = None,
+    review_status: Annotated[
+        ReviewFilter | None,
+        typer.Option("--status", "-s", help="Only questions of this review status."),
     ] = None,
     approved: Annotated[
         bool | None,
@@ -39,7 +52,11 @@ def questions(
     """The quiz's questions (every page), as a table or a JSON array."""
     with config_of(ctx).client() as client:
         found = client.questions(
-            quiz_id, module_id=module, question_type=question_type, is_approved=approved
+            quiz_id,
+            module_id=module,
+            question_type=question_type,
+            is_approved=approved,
+            review_status=review_status.value if review_status else None,
         )
     if as_json:
         print_json(found)
@@ -56,7 +73,7 @@ def approve(
         typer.Argument(metavar="QUESTION_ID", help="The questions to approve.", show_default=False),
     ] = None,
     every: Annotated[
-        bool, typer.Option("--all", help="Approve every question not approved yet.")
+        bool, typer.Option("--all", help="Approve every pending question (not rejected ones).")
     ] = False,
 ) -> None:
     """Approve questions by id, or every question of the quiz with --all."""
@@ -66,7 +83,7 @@ def approve(
         raise CliError("give the ids of the questions to approve, or --all")
     with config_of(ctx).client() as client:
         if every:
-            pending = client.questions(quiz_id, is_approved=False)
+            pending = client.questions(quiz_id, review_status="pending")
             question_ids = [uuid.UUID(str(q["id"])) for q in pending]
         ids = question_ids or []
         for question_id in ids:
@@ -84,10 +101,16 @@ def export(
             "--output", "-o", help="Write to this file instead of stdout.", show_default=False
         ),
     ] = None,
+    include_rejected: Annotated[
+        bool, typer.Option("--include-rejected", help="Rejected questions too.")
+    ] = False,
 ) -> None:
-    """Every question of the quiz as one JSON array, as the API returns them."""
+    """The quiz's questions in review order as one JSON array, as the API returns them;
+    rejected questions are left out unless --include-rejected."""
     with config_of(ctx).client() as client:
         found = client.questions(quiz_id)
+    if not include_rejected:
+        found = [q for q in found if q.get("review_status") != "rejected"]
     text = json.dumps(found, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)

@@ -1,23 +1,23 @@
-"""`/quizzes/{id}/questions`: review what was generated.
+"""`/quizzes/{id}/questions`: review what was generated, add questions by hand, reorder.
 
-A question's `version` is its `ETag` (`"3"`). `PATCH` and `approve` take it
-back in `If-Match` and answer 412 when the question has changed since;
-without `If-Match` they apply to whatever the question is now.
+A question's `version` is its `ETag` (`"3"`). `PATCH`, `approve`, `reject` and
+`restore` take it back in `If-Match` and answer 412 when the question has
+changed since; without `If-Match` they apply to whatever the question is now.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.deps import Engine, OwnedQuiz
-from api.errors import NotFound, PreconditionFailed, Unprocessable, error_responses
-from api.models import QuestionsPage, QuestionUpdate
-from quizgen.db import review
-from quizgen.db.review import QuestionChangedError, QuestionPublic
+from api.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, error_responses
+from api.models import QuestionCreate, QuestionOrder, QuestionsPage, QuestionUpdate
+from quizgen.db import review, review_changes
+from quizgen.db.review import QuestionChangedError, QuestionPublic, QuestionSource, ReviewStatus
 from quizgen.domain import MODULE_ID_PATTERN, QuestionType
 from quizgen.errors import QuestionNotFoundError, ReviewError
 
@@ -78,18 +78,25 @@ async def list_questions(
     batch_key: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     question_type: QuestionType | None = None,
     is_approved: bool | None = None,
+    review_status: ReviewStatus | None = None,
+    source: QuestionSource | None = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> QuestionsPage:
-    """The quiz's saved questions by batch key, then as generated; filtered, a page at a time.
+    """The quiz's questions in review order (the order the export keeps); filtered, a page
+    at a time.
 
-    `count` is the number of questions matching the filters (not just this page).
+    The review order is the one set with `PUT .../questions/order`; until then, batch
+    by batch as generated, questions written by hand last. `count` is the number of
+    questions matching the filters (not just this page).
     """
     where = review.QuestionFilter(
         module_id=module_id,
         batch_key=batch_key,
         question_type=question_type,
         is_approved=is_approved,
+        review_status=review_status,
+        source=source,
     )
     records, count = await review.list_questions(engine, quiz.id, where, offset=offset, limit=limit)
     return QuestionsPage(data=records, count=count)
@@ -115,6 +122,7 @@ async def _update(
     quiz_id: uuid.UUID,
     question_id: uuid.UUID,
     body: QuestionUpdate,
+    decision: Literal["reject", "restore"] | None = None,
 ) -> QuestionPublic:
     try:
         record = await review.update_question(
@@ -123,6 +131,7 @@ async def _update(
             question_id,
             question_data=body.question_data,
             is_approved=body.is_approved,
+            decision=decision,
             expected_versions=expected_versions(request),
         )
     except QuestionNotFoundError:
@@ -155,7 +164,8 @@ async def update_question(
     """Edit a question; the new data must pass the same rules as generated questions.
 
     New `question_data` (different from what is stored) clears the approval, unless
-    the same request sends `is_approved` too. With `If-Match: "<version>"` (the
+    the same request sends `is_approved` too; a rejected question stays rejected
+    (`restore` it to review it again). With `If-Match: "<version>"` (the
     question's `ETag`) the edit is made only if the question is still at that
     version, else 412 `precondition_failed` and nothing changes; without it the
     edit applies to the question as it is now.
@@ -170,9 +180,92 @@ async def update_question(
 async def approve_question(
     request: Request, response: Response, quiz: OwnedQuiz, question_id: uuid.UUID, engine: Engine
 ) -> QuestionPublic:
-    """Mark a question approved (the same as `PATCH` with `{"is_approved": true}`).
+    """Mark a question approved (the same as `PATCH` with `{"is_approved": true}`);
+    a rejected question too.
 
     With `If-Match`, only the version named there is approved (else 412).
     """
     body = QuestionUpdate(is_approved=True)
     return await _update(request, response, engine, quiz.id, question_id, body)
+
+
+@router.post(
+    "/{question_id}/reject",
+    responses={**_ETAG_HEADER, **error_responses(400, 401, 404, 412, 422, 503)},
+)
+async def reject_question(
+    request: Request, response: Response, quiz: OwnedQuiz, question_id: uuid.UUID, engine: Engine
+) -> QuestionPublic:
+    """Reject a question: it is kept (never deleted) but left out of the export.
+
+    An approved question loses its approval. Rejecting a rejected question changes
+    nothing. With `If-Match`, only the version named there is rejected (else 412).
+    """
+    return await _update(
+        request, response, engine, quiz.id, question_id, QuestionUpdate(), "reject"
+    )
+
+
+@router.post(
+    "/{question_id}/restore",
+    responses={**_ETAG_HEADER, **error_responses(400, 401, 404, 412, 422, 503)},
+)
+async def restore_question(
+    request: Request, response: Response, quiz: OwnedQuiz, question_id: uuid.UUID, engine: Engine
+) -> QuestionPublic:
+    """Restore a rejected question: it is pending again (a question not rejected is left
+    as it is). With `If-Match`, only the version named there is restored (else 412).
+    """
+    body = QuestionUpdate()
+    return await _update(request, response, engine, quiz.id, question_id, body, "restore")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: _ETAG_HEADER[200],
+        **error_responses(400, 401, 404, 413, 422, 503),
+    },
+)
+async def add_question(
+    response: Response, quiz: OwnedQuiz, body: QuestionCreate, engine: Engine
+) -> QuestionPublic:
+    """Add a question written by hand (`source` "manual", pending, last in review order).
+
+    It is checked by the same rules as generated questions: its type's rules, a module
+    of the quiz, and no other question of the quiz with the same text (else 422 saying
+    which rule). It belongs to no batch (`batch_key` null), so generation progress
+    does not count it; the quiz's `review` counts do.
+    """
+    try:
+        record = await review_changes.add_question(
+            engine,
+            quiz.id,
+            module_id=body.module_id,
+            question_type=body.question_type,
+            difficulty=body.difficulty,
+            question_data=body.question_data,
+        )
+    except ReviewError as err:
+        raise Unprocessable(f"the question was not added: {err}") from None
+    response.headers["ETag"] = etag_of(record)
+    return record
+
+
+@router.put("/order", responses=error_responses(401, 404, 409, 413, 422, 503))
+async def reorder_questions(quiz: OwnedQuiz, body: QuestionOrder, engine: Engine) -> QuestionOrder:
+    """Set the review order (the export keeps it): every question id of the quiz, rejected
+    and hand-written ones too, exactly once, first to last.
+
+    409 `conflict` when the list does not name exactly the quiz's questions (a batch
+    saved or a question added meanwhile: read the list again); nothing changes then.
+    Reordering does not change any question's version.
+    """
+    try:
+        order = await review_changes.reorder_questions(engine, quiz.id, body.question_ids)
+    except review_changes.OrderMismatchError as err:
+        raise Conflict(
+            str(err), {"missing": err.missing, "unknown": err.unknown, "repeated": err.repeated}
+        ) from None
+    return QuestionOrder(question_ids=order)

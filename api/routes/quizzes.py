@@ -19,6 +19,7 @@ from api.models import (
 )
 from quizgen.db import repository as repo
 from quizgen.db import review
+from quizgen.db.review_changes import review_counts
 
 router = APIRouter(prefix="/quizzes", tags=["quizzes"])
 
@@ -40,7 +41,8 @@ async def create_quiz(
     """
     quiz_id = await lifecycle.create_quiz(engine, settings, user, body)
     quiz = await repo.get_quiz(engine, quiz_id)
-    return QuizPublic.of(quiz, await current_progress(engine, temporal, quiz))
+    progress = await current_progress(engine, temporal, quiz)
+    return QuizPublic.of(quiz, progress, await review_counts(engine, quiz.id))
 
 
 @router.get("", responses=error_responses(401, 422, 503))
@@ -57,8 +59,12 @@ async def list_quizzes(
 
 @router.get("/{quiz_id}", responses=_errors)
 async def get_quiz(quiz: OwnedQuiz, engine: Engine, temporal: Temporal) -> QuizPublic:
-    """Status, progress ("X questions generated successfully (Y remaining)"), batches, metadata."""
-    return QuizPublic.of(quiz, await current_progress(engine, temporal, quiz))
+    """Status, progress ("X questions generated successfully (Y remaining)"), batches, metadata,
+    and `review`: how many questions are approved, pending and rejected (`to_export`: approved).
+
+    Progress counts generated questions only; questions written by hand are in `review`."""
+    progress = await current_progress(engine, temporal, quiz)
+    return QuizPublic.of(quiz, progress, await review_counts(engine, quiz.id))
 
 
 @router.delete(

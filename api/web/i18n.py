@@ -209,6 +209,50 @@ TEXTS: dict[str, tuple[str, str]] = {
     "questions.distractors": ("Distractors", "Distraktorer"),
     "questions.explanation": ("Explanation", "Forklaring"),
     "questions.count": ("{count} questions", "{count} spørsmål"),
+    "review.status": ("Review", "Gjennomgang"),
+    "review.pending": ("Pending", "Venter"),
+    "review.approved": ("Approved", "Godkjent"),
+    "review.rejected": ("Rejected", "Avvist"),
+    "review.manual": ("Written by hand", "Skrevet for hånd"),
+    "review.reject": ("Reject", "Avvis"),
+    "review.restore": ("Restore", "Gjenopprett"),
+    "review.move_up": ("Move up", "Flytt opp"),
+    "review.move_down": ("Move down", "Flytt ned"),
+    "review.counts": (
+        "Approved: {approved} · Pending: {pending} · Rejected: {rejected} · To export: {to_export}",
+        "Godkjent: {approved} · Venter: {pending} · Avvist: {rejected} · "
+        "Skal eksporteres: {to_export}",
+    ),
+    "add.link": ("Add a question", "Legg til et spørsmål"),
+    "add.title": ("Add a question", "Legg til et spørsmål"),
+    "add.choose": ("Choose this type", "Velg denne typen"),
+    "add.help": (
+        "A question written by hand is checked by the same rules as generated ones. It "
+        "starts pending and comes last; move it where it belongs.",
+        "Et spørsmål skrevet for hånd sjekkes etter de samme reglene som genererte. Det "
+        "venter på godkjenning og kommer sist; flytt det dit det hører hjemme.",
+    ),
+    "add.difficulty": ("Difficulty", "Vanskelighetsgrad"),
+    "add.save": ("Add the question", "Legg til spørsmålet"),
+    "notice.rejected": (
+        "Rejected. It is kept but will not be exported; restore it to review it again.",
+        "Avvist. Det beholdes, men eksporteres ikke; gjenopprett det for å vurdere det igjen.",
+    ),
+    "notice.restored": (
+        "Restored: the question is pending again.",
+        "Gjenopprettet: spørsmålet venter på godkjenning igjen.",
+    ),
+    "notice.moved": ("The question was moved.", "Spørsmålet ble flyttet."),
+    "notice.added": (
+        "The question was added. It is pending and comes last.",
+        "Spørsmålet ble lagt til. Det venter på godkjenning og kommer sist.",
+    ),
+    "notice.decision_changed": (
+        "Someone changed that question after this page was shown, so nothing was changed. "
+        "Look at it again below.",
+        "Noen endret det spørsmålet etter at siden ble vist, så ingenting ble endret. "
+        "Se på det igjen nedenfor.",
+    ),
     "edit.title": ("Edit question", "Rediger spørsmål"),
     "edit.question_text": ("Question text", "Spørsmålstekst"),
     "edit.explanation": ("Explanation", "Forklaring"),

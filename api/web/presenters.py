@@ -13,7 +13,15 @@ from quizgen.db.repository import QuizRecord
 from quizgen.domain import BatchRef, QuestionType, QuizStatus, TokenUsage
 from quizgen.names import quiz_workflow_id
 
-__all__ = ["Action", "BatchRow", "QuizView", "action_for", "blank_parts", "quiz_view"]
+__all__ = [
+    "Action",
+    "BatchRow",
+    "QuizView",
+    "action_for",
+    "blank_parts",
+    "blank_question",
+    "quiz_view",
+]
 
 
 class Action(StrEnum):
@@ -139,3 +147,33 @@ def blank_parts(question_text: str) -> list[Any]:
         last = match.end()
     parts.append(question_text[last:])
     return parts
+
+
+# What the add-a-question form starts from, per type: the shape to fill in (not valid yet).
+_BLANK_DETAILS: dict[QuestionType, dict[str, Any]] = {
+    QuestionType.FILL_IN_BLANK: {
+        "blanks": [{"position": 1, "correct_answer": "", "answer_variations": []}]
+    },
+    QuestionType.MATCHING: {
+        "pairs": [{"question": "", "answer": ""} for _ in range(3)],
+        "distractors": [],
+    },
+    QuestionType.CATEGORIZATION: {
+        "categories": [
+            {"id": "c1", "name": "", "correct_items": ["i1", "i2"]},
+            {"id": "c2", "name": "", "correct_items": ["i3", "i4"]},
+        ],
+        "items": [{"id": f"i{n}", "text": ""} for n in range(1, 5)],
+        "distractors": [],
+    },
+}
+
+
+def blank_question(question_type: QuestionType) -> dict[str, Any]:
+    """A new question of this type as the add form shows it first."""
+    data: dict[str, Any] = {"question_text": "", "explanation": ""}
+    if question_type is QuestionType.MULTIPLE_CHOICE:
+        data.update({f"option_{c}": "" for c in "abcd"}, correct_answer="A")
+    elif question_type is QuestionType.TRUE_FALSE:
+        data["correct_answer"] = True
+    return {**data, **_BLANK_DETAILS.get(question_type, {})}

@@ -1,5 +1,8 @@
 """Pages: review a quiz's questions (filter, approve, approve a page) and edit one.
 
+Rejecting, restoring, moving and adding by hand: `api.web.decision_pages` (its
+routes are included in this router).
+
 Every approve and edit form carries the version of the question it showed
 (`version`, or `version-<id>` on the approve-a-page form). When the question
 has changed since, nothing is changed: an edit shows the form again with the
@@ -18,6 +21,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.errors import NotFound
+from api.web.decision_pages import router as decision_router
 from api.web.forms import FORM_ERROR, QuestionForm, read_question_form
 from api.web.i18n import Translator
 from api.web.pages import (
@@ -31,8 +35,12 @@ from api.web.pages import (
     render,
 )
 from api.web.presenters import blank_parts
+from api.web.review_links import back_to as _back
+from api.web.review_links import questions_url as _questions_url
+from api.web.review_links import version_of as _version_of
 from quizgen.db import review
-from quizgen.db.review import QuestionChangedError
+from quizgen.db.review import QuestionChangedError, ReviewStatus
+from quizgen.db.review_changes import review_counts
 from quizgen.domain import QuestionType
 from quizgen.errors import DuplicateQuestionError, InvalidQuestionError, QuestionNotFoundError
 
@@ -41,31 +49,18 @@ router = APIRouter(prefix=f"{PREFIX}/quizzes/{{quiz_id}}/questions", include_in_
 QUESTIONS_PER_PAGE = 20
 _APPROVAL = {"yes": True, "no": False}
 # Notices the review list shows besides the shared ones (`pages.NOTICES`), by key.
-_NOTICES = frozenset({"question_changed", "page_changed", "saved_unapproved"})
-
-
-def _version_of(posted: object) -> frozenset[int] | None:
-    """The versions a posted form was based on: None without one (no check); a value
-    that is no version matches nothing."""
-    raw = str(posted or "").strip()
-    if not raw:
-        return None
-    return (
-        frozenset({int(raw)})
-        if raw.isdecimal() and raw.isascii() and len(raw) <= 10
-        else frozenset()
-    )
-
-
-def _questions_url(quiz_id: uuid.UUID, query: str = "") -> str:
-    return f"{PREFIX}/quizzes/{quiz_id}/questions" + (f"?{query}" if query else "")
-
-
-def _back(quiz_id: uuid.UUID, posted: object) -> str:
-    """Where to return after a post: the review page with its filters, never elsewhere."""
-    base = _questions_url(quiz_id)
-    back = str(posted or "")
-    return back if back == base or back.startswith(base + "?") else base
+_NOTICES = frozenset(
+    {
+        "question_changed",
+        "page_changed",
+        "saved_unapproved",
+        "rejected",
+        "restored",
+        "moved",
+        "added",
+        "decision_changed",
+    }
+)
 
 
 @router.get("")
@@ -76,6 +71,7 @@ async def questions_page(
     module: str = "",
     question_type: Annotated[str, Query(alias="type")] = "",
     approved: str = "",
+    status: str = "",
     page: str = "1",
 ) -> HTMLResponse:
     quiz = await owned_quiz(signed, quiz_id)
@@ -85,6 +81,7 @@ async def questions_page(
         module_id=module if module in modules else None,
         question_type=QuestionType(question_type) if question_type in set(QuestionType) else None,
         is_approved=_APPROVAL.get(approved),
+        review_status=ReviewStatus(status) if status in set(ReviewStatus) else None,
     )
     number = page_number(page)
 
@@ -106,6 +103,7 @@ async def questions_page(
         "module": where.module_id or "",
         "type": where.question_type.value if where.question_type else "",
         "approved": approved if approved in _APPROVAL else "",
+        "status": where.review_status.value if where.review_status else "",
     }
     query = urlencode({k: v for k, v in filters.items() if v})
 
@@ -117,6 +115,8 @@ async def questions_page(
         "title": quiz.spec.title,
         "modules": modules,
         "types": list(QuestionType),
+        "statuses": list(ReviewStatus),
+        "counts": await review_counts(request.app.state.engine, quiz.id),
         "filters": filters,
         "questions": questions,
         "count": count,
@@ -144,6 +144,9 @@ async def approve_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> 
     for raw in posted.getlist("question_id")[:QUESTIONS_PER_PAGE]:
         try:
             question_id = uuid.UUID(str(raw))
+            shown = await review.get_question(request.app.state.engine, quiz.id, question_id)
+            if shown.review_status is ReviewStatus.REJECTED:
+                continue  # rejected: only its own Approve button approves it
             await review.update_question(
                 request.app.state.engine,
                 quiz.id,
@@ -281,3 +284,7 @@ async def edit(
     return await _edit_page(
         request, signed, quiz_id, question_id, form, back, version=posted.get("version")
     )
+
+
+# Reject, restore, move and add by hand (api/web/decision_pages.py), under this prefix.
+router.include_router(decision_router)

@@ -42,6 +42,7 @@ from api.web.presenters import quiz_view
 from api.web.session import PRE_SESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from quizgen.db import repository as repo
 from quizgen.db import review
+from quizgen.db.review_changes import review_counts
 from quizgen.db.sessions import end_session
 from quizgen.domain import (
     MAX_BATCHES_PER_MODULE,
@@ -258,7 +259,8 @@ async def _quiz_context(
         temporal_ui_url=app.state.settings.temporal_ui_url,
         namespace=app.state.settings.temporal_namespace,
     )
-    return {"quiz": view}, quiz.spec.language
+    counts = await review_counts(app.state.engine, quiz.id)
+    return {"quiz": view, "counts": counts}, quiz.spec.language
 
 
 async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:

@@ -35,10 +35,19 @@ _BATCH = 1000
 
 
 def _rows(conn: sa.Connection, sql: str) -> Iterator[Any]:
-    # Per statement: a Connection's own execution_options() would change it for good.
-    result = conn.execute(sa.text(sql).execution_options(stream_results=True))
-    for part in result.partitions(_BATCH):
-        yield from part
+    """The rows of `sql` (which selects `id` first and has no WHERE of its own), a
+    thousand at a time by id: no server-side cursor, which would stay open in the
+    transaction and make PostgreSQL refuse a later migration's ALTER TABLE."""
+    last: Any = None
+    while True:
+        where = "" if last is None else " WHERE id > :last"
+        page = conn.execute(
+            sa.text(f"{sql}{where} ORDER BY id LIMIT {_BATCH}"), {"last": last}
+        ).all()
+        if not page:
+            return
+        yield from page
+        last = page[-1].id
 
 
 def upgrade() -> None:
@@ -74,8 +83,8 @@ def upgrade() -> None:
     changed = []
     for row in _rows(
         conn,
-        "SELECT id, quiz_id, batch_key, question_data->>'question_text' AS text, text_hash "
-        "FROM draft_question WHERE rejection IS NULL AND text_hash IS NOT NULL",
+        "SELECT * FROM (SELECT id, quiz_id, batch_key, question_data->>'question_text' AS text,"
+        " text_hash FROM draft_question WHERE rejection IS NULL AND text_hash IS NOT NULL) d",
     ):
         new = text_hash(row.text)
         if new != row.text_hash and (row.quiz_id, row.batch_key, new) not in drafts:

@@ -267,6 +267,15 @@ async def _save_batch(
         except IntegrityError as err:
             raise QuizNotFoundError(f"quiz {quiz_id} does not exist") from err
         ids = [uuid.uuid4() for _ in drafts]
+        # The batch goes after the quiz's questions in review order (two batches
+        # saving at once may share places: ties are ordered by batch key).
+        after = (
+            await conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(_question.c.quiz_position) + 1, 0)).where(
+                    _question.c.quiz_id == quiz_id
+                )
+            )
+        ).scalar_one()
         inserted = await conn.execute(
             insert(_question)
             .values(
@@ -277,6 +286,7 @@ async def _save_batch(
                         "module_id": batch.module_id,
                         "batch_key": batch.batch_key,
                         "position": position,
+                        "quiz_position": after + position,
                         "question_type": batch.question_type.value,
                         "difficulty": batch.difficulty.value,
                         "question_data": draft.question_data,

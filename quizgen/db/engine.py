@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from quizgen.settings import normalize_database_url
 
-__all__ = ["make_engine", "single_statement"]
+__all__ = ["make_engine", "single_statement", "snapshot"]
 
 
 def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True) -> AsyncEngine:
@@ -42,3 +42,16 @@ async def single_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn
+
+
+@asynccontextmanager
+async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection whose statements all see one snapshot (REPEATABLE READ).
+
+    For a page and its total count: read in two statements under READ COMMITTED, a
+    batch saved between them makes the count disagree with the page.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            yield conn

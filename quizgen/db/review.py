@@ -1,9 +1,12 @@
-"""Reading and reviewing saved questions: list, edit (re-validated), approve.
+"""Reading and reviewing saved questions: list, edit (re-validated), approve, reject, restore.
 
-Edits never delete a question and never bypass the question-type rules or the
-quiz's no-duplicates rule. Every question has a `version` (1 when saved) that
-goes up by one with each change of its data or approval; a change of data
-clears the approval unless the same edit approves the new data. An edit may
+A question is pending, approved or rejected (`ReviewStatus`). Rejected questions
+are kept (never deleted) and left out of the export; restoring one makes it
+pending again. Edits never delete a question and never bypass the question-type
+rules or the quiz's no-duplicates rule. Every question has a `version` (1 when
+saved) that goes up by one with each change of its data or review status; a
+change of data clears the approval unless the same edit approves the new data,
+and leaves a rejected question rejected (restore it to have it reviewed again). An edit may
 name the versions it was based on: it is then refused (`QuestionChangedError`)
 when the question has moved on, checked and written under the row's lock so
 two reviewers can never both win.
@@ -14,14 +17,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from quizgen.db.engine import single_statement
+from quizgen.db.engine import single_statement, snapshot
 from quizgen.db.tables import QuestionRow, QuizModuleRow, QuizRow
 from quizgen.domain import Difficulty, QuestionType, QuizStatus
 from quizgen.errors import (
@@ -37,7 +41,9 @@ __all__ = [
     "QuestionChangedError",
     "QuestionFilter",
     "QuestionPublic",
+    "QuestionSource",
     "QuizSummary",
+    "ReviewStatus",
     "get_question",
     "list_questions",
     "list_quizzes",
@@ -47,6 +53,22 @@ __all__ = [
 _quiz = QuizRow.__table__  # type: ignore[attr-defined]
 _question = QuestionRow.__table__  # type: ignore[attr-defined]
 _module = QuizModuleRow.__table__  # type: ignore[attr-defined]
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class QuestionSource(StrEnum):
+    GENERATED = "generated"
+    MANUAL = "manual"
+
+
+# Review order: the quiz-level order reviewers set, then batch and place in it.
+def review_order() -> list[Any]:
+    return [_question.c.quiz_position, _question.c.batch_key, _question.c.position, _question.c.id]
 
 
 class QuizSummary(BaseModel):
@@ -68,14 +90,20 @@ class QuestionPublic(BaseModel):
 
     id: uuid.UUID
     module_id: str
-    batch_key: str
+    # None for a question written by hand (it belongs to no batch).
+    batch_key: str | None
     question_type: QuestionType
     difficulty: Difficulty
     question_data: dict[str, Any]
+    # True iff review_status is approved (kept for clients older than review_status).
     is_approved: bool
+    review_status: ReviewStatus
+    source: QuestionSource
+    # The question's place in the quiz's review order (ascending; ties possible).
+    quiz_position: int
     created_at: datetime
     updated_at: datetime
-    # One more with every change of question_data or is_approved (the API's ETag).
+    # One more with every change of question_data or review status (the API's ETag).
     version: int
 
 
@@ -99,6 +127,8 @@ class QuestionFilter(BaseModel):
     batch_key: str | None = None
     question_type: QuestionType | None = None
     is_approved: bool | None = None
+    review_status: ReviewStatus | None = None
+    source: QuestionSource | None = None
 
 
 def _record(row: Any) -> QuestionPublic:
@@ -110,6 +140,9 @@ def _record(row: Any) -> QuestionPublic:
         difficulty=Difficulty(row.difficulty),
         question_data=row.question_data,
         is_approved=row.is_approved,
+        review_status=ReviewStatus(row.review_status),
+        source=QuestionSource(row.source),
+        quiz_position=row.quiz_position,
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
@@ -121,6 +154,7 @@ async def list_quizzes(
 ) -> tuple[list[QuizSummary], int]:
     counts = (
         sa.select(_question.c.quiz_id, sa.func.count().label("n"))
+        .where(_question.c.source == QuestionSource.GENERATED.value)
         .group_by(_question.c.quiz_id)
         .subquery()
     )
@@ -151,7 +185,7 @@ async def list_quizzes(
         .offset(offset)
         .limit(limit)
     )
-    async with engine.connect() as conn:
+    async with snapshot(engine) as conn:
         total = (
             await conn.execute(
                 sa.select(sa.func.count()).select_from(_quiz).where(_quiz.c.owner_id == owner_id)
@@ -190,14 +224,18 @@ async def list_questions(
         conditions.append(_question.c.question_type == where.question_type.value)
     if where.is_approved is not None:
         conditions.append(_question.c.is_approved == where.is_approved)
-    async with engine.connect() as conn:
+    if where.review_status is not None:
+        conditions.append(_question.c.review_status == where.review_status.value)
+    if where.source is not None:
+        conditions.append(_question.c.source == where.source.value)
+    async with snapshot(engine) as conn:
         total = (
             await conn.execute(sa.select(sa.func.count()).select_from(_question).where(*conditions))
         ).scalar_one()
         rows = await conn.execute(
             sa.select(_question)
             .where(*conditions)
-            .order_by(_question.c.batch_key, _question.c.position)
+            .order_by(*review_order())
             .offset(offset)
             .limit(limit)
         )
@@ -236,12 +274,17 @@ async def update_question(
     *,
     question_data: dict[str, Any] | None = None,
     is_approved: bool | None = None,
+    decision: Literal["reject", "restore"] | None = None,
     expected_versions: Collection[int] | None = None,
 ) -> QuestionPublic:
-    """Change a question's data (validated like LLM output) and/or its approval.
+    """Change a question's data (validated like LLM output) and/or its review status.
 
     New data that differs from the stored data clears the approval, unless
-    `is_approved` is given too (then it says what the new data's approval is).
+    `is_approved` is given too (then it says what the new data's approval is);
+    a rejected question stays rejected. `is_approved=True` approves (a rejected
+    question too), `False` makes an approved question pending. `decision`
+    "reject" rejects the question, "restore" makes a rejected one pending (any
+    other is left as it is).
     A call that changes something bumps `version` once; one that changes
     nothing (the same data, an approved question approved again) leaves the
     row as it is. With `expected_versions`, the question's current version
@@ -269,9 +312,10 @@ async def update_question(
                 values["question_data"] = data
                 values["normalized_text"] = normalize_text(data["question_text"])
                 values["text_hash"] = text_hash(data["question_text"])
-        approved = is_approved if is_approved is not None else current.is_approved and not values
-        if approved != current.is_approved:
-            values["is_approved"] = approved
+        status = _new_status(current.review_status, bool(values), is_approved, decision)
+        if status is not current.review_status:
+            values["review_status"] = status.value
+            values["is_approved"] = status is ReviewStatus.APPROVED
         if not values:
             return current
         values["version"] = _question.c.version + 1
@@ -290,3 +334,20 @@ async def update_question(
                 "another question of this quiz already has this text"
             ) from exc
         return _record(updated)
+
+
+def _new_status(
+    status: ReviewStatus,
+    data_changed: bool,
+    is_approved: bool | None,
+    decision: Literal["reject", "restore"] | None,
+) -> ReviewStatus:
+    if decision == "reject":
+        return ReviewStatus.REJECTED
+    if decision == "restore":
+        return ReviewStatus.PENDING if status is ReviewStatus.REJECTED else status
+    if is_approved:
+        return ReviewStatus.APPROVED
+    if status is ReviewStatus.APPROVED and (is_approved is False or data_changed):
+        return ReviewStatus.PENDING
+    return status

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from quizgen.db import repository as repo
-from quizgen.db.engine import make_engine, single_statement
+from quizgen.db.engine import make_engine, single_statement, snapshot
 from quizgen.domain import BatchSpec, ModuleSpec, QuestionType, QuizSpec
 
 pytestmark = pytest.mark.fast
@@ -49,5 +49,34 @@ async def test_a_connection_back_from_a_single_statement_read_runs_transactions_
             two = (await conn.execute(sa.select(sa.func.now()))).scalar_one()
         # ... and a single-statement connection really is outside one (the check can fail).
         assert one != two
+    finally:
+        await engine.dispose()
+
+
+async def test_a_snapshot_sees_one_state_however_others_write_between_its_reads(
+    database_url: str,
+) -> None:
+    """A page and its count read apart must agree (the question list, the quiz list)."""
+    engine = make_engine(database_url)
+    spec = QuizSpec(
+        title="Snapshot",
+        modules=[
+            ModuleSpec(
+                module_id="m",
+                name="M",
+                content="Cells divide.",
+                batches=[BatchSpec(question_type=QuestionType.TRUE_FALSE, count=1)],
+            )
+        ],
+    )
+    owner = "snapshot-owner"
+    count = sa.text("SELECT count(*) FROM quiz WHERE owner_id = :o").bindparams(o=owner)
+    try:
+        async with snapshot(engine) as conn:
+            before = (await conn.execute(count)).scalar_one()
+            await repo.create_quiz(engine, owner, spec)  # committed by another connection
+            assert (await conn.execute(count)).scalar_one() == before
+        async with snapshot(engine) as conn:
+            assert (await conn.execute(count)).scalar_one() == before + 1
     finally:
         await engine.dispose()
