@@ -14,10 +14,11 @@ from api.errors import install_error_handlers
 from api.guard import AuthFirst
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
-from api.routes import exports, health, questions, quizzes
+from api.routes import canvas, exports, health, questions, quizzes
 from api.web import install_pages
 from api.web.errors import error_page
 from api.web.pages import PREFIX
+from quizgen.canvas.tokens import TokenCipher
 from quizgen.db.engine import make_engine
 from quizgen.logs import configure_logging
 from quizgen.settings import Settings, get_settings
@@ -30,6 +31,8 @@ def create_app(settings: Settings) -> FastAPI:
     tokens = TokenRegistry.parse(
         settings.api_tokens.get_secret_value() if settings.api_tokens else None
     )
+    if settings.canvas_token_keys is not None:
+        TokenCipher(settings.canvas_token_keys.get_secret_value())  # refuses bad keys at start
     if settings.api_metrics_token is not None:
         check_token_strength("API_METRICS_TOKEN", settings.api_metrics_token.get_secret_value())
 
@@ -65,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quizzes.router)
     app.include_router(questions.router)
     app.include_router(exports.router)
+    app.include_router(canvas.router)
     install_pages(app)
 
     @app.get("/", include_in_schema=False)

@@ -8,8 +8,12 @@
     ├── PayloadTooLarge   413     body over the limit (refused before it is read)
     ├── Unprocessable     422     a valid request the rules refuse (e.g. duplicate text)
     ├── TooManyRequests   429     a client's bad tokens, or a teacher's quota (Retry-After)
-    └── ServiceUnavailable 503    PostgreSQL or Temporal cannot be reached
+    └── ServiceUnavailable 503    PostgreSQL, Temporal or Canvas cannot be reached
                                   (also TemporalUnavailableError from the gateway)
+
+Canvas's errors (quizgen.errors.CanvasError) are answered too: a stored token Canvas
+refuses is 409 `canvas_reconnect_required`; Canvas throttled or down is 503; Canvas
+refusing what was asked (no access, not found) is 502 `canvas_refused`.
 
 Request validation errors (422), unknown routes (404) and unexpected
 exceptions (500, no stack trace) are rendered in the same shape.
@@ -31,7 +35,12 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from quizgen.db.outage import describe_outage, is_database_outage
-from quizgen.errors import TemporalUnavailableError
+from quizgen.errors import (
+    CanvasAuthError,
+    CanvasError,
+    CanvasUnavailableError,
+    TemporalUnavailableError,
+)
 
 __all__ = [
     "APIError",
@@ -212,6 +221,18 @@ def install_error_handlers(app: FastAPI, pages: PageErrors = lambda _r, _s: None
             # served by several routes (GET and POST /quizzes) allows them all.
             headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(CanvasError)
+    async def _canvas(request: Request, exc: CanvasError) -> Response:
+        if isinstance(exc, CanvasAuthError):
+            status, code = 409, "canvas_reconnect_required"
+        elif isinstance(exc, CanvasUnavailableError):
+            status, code = 503, ServiceUnavailable.code
+        else:
+            status, code = 502, "canvas_refused"
+        if (page := pages(request, status)) is not None:
+            return page
+        return error_response(status, code, str(exc))
 
     @app.exception_handler(TemporalUnavailableError)
     async def _temporal_down(request: Request, exc: TemporalUnavailableError) -> Response:

@@ -7,6 +7,10 @@
     │   └── PermanentProviderError   retrying cannot help (bad key, refused content)
     ├── OutputFormatError        an LLM answer is not the JSON asked for (inside the validator)
     ├── TemporalUnavailableError Temporal cannot be reached now (the API answers 503)
+    ├── CanvasError              Canvas did not do what was asked
+    │   ├── CanvasUnavailableError   worth retrying: throttled, 429, 5xx, timeouts, refused
+    │   ├── CanvasAuthError          the teacher's token is invalid or expired: reconnect
+    │   └── CanvasRefusedError       403/404/4xx on what was asked: retrying cannot help
     ├── PersistenceError         the database refused a read or write
     │   ├── NotFoundError            what was asked for does not exist
     │   │   ├── QuizNotFoundError        no quiz with that id
@@ -29,6 +33,10 @@ from __future__ import annotations
 
 __all__ = [
     "MAX_REASON_CHARS",
+    "CanvasAuthError",
+    "CanvasError",
+    "CanvasRefusedError",
+    "CanvasUnavailableError",
     "ConfigurationError",
     "DuplicateQuestionError",
     "InvalidQuestionError",
@@ -83,6 +91,30 @@ class OutputFormatError(QuizgenError):
 
 class TemporalUnavailableError(QuizgenError):
     """Temporal cannot be reached now; nothing was started or changed."""
+
+
+class CanvasError(QuizgenError):
+    """Canvas did not do what was asked; the message says why in plain words."""
+
+
+class CanvasUnavailableError(CanvasError):
+    """Worth trying again later: throttled, 429, 5xx, a timeout, a refused connection."""
+
+    def __init__(self, message: str, *, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class CanvasAuthError(CanvasError):
+    """Canvas refused the token (invalid, expired or revoked): the teacher must reconnect."""
+
+
+class CanvasRefusedError(CanvasError):
+    """Canvas refused the request itself (no access to the course, not found, invalid)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class PersistenceError(QuizgenError):

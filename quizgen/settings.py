@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # The OpenAPI docs (/docs, /redoc, /openapi.json); off hides them.
     api_docs: bool = True
+    # The deployment's Canvas (https://school.instructure.com); unset: no Canvas features.
+    canvas_base_url: str | None = None
+    # Fernet keys that encrypt teachers' Canvas tokens at rest, comma-separated: the
+    # first encrypts, all decrypt (rotation: quizgen/canvas/tokens.py).
+    canvas_token_keys: SecretStr | None = None
     # /metrics on the API port: with a token, only for `Authorization: Bearer <it>`;
     # without, only for clients on this machine (loopback).
     api_metrics_token: SecretStr | None = None
@@ -150,6 +155,15 @@ class Settings(BaseSettings):
                 "DATABASE_URL is not a valid URL (postgresql://user:password@host:port/database)"
             ) from None
         return url
+
+    @field_validator("canvas_base_url")
+    @classmethod
+    def _canvas_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError("CANVAS_BASE_URL must be an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("public_url")
     @classmethod

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "CanvasConnectionRow",
     "DraftQuestionRow",
     "EndedSessionRow",
     "GenerationAttemptRow",
@@ -89,18 +90,34 @@ class QuestionRow(SQLModel, table=True):
         # A hash, not the text: a B-tree entry must fit a third of a page, and
         # 2,000 Cyrillic characters do not.
         sa.UniqueConstraint("quiz_id", "text_hash", name="uq_question_quiz_text_hash"),
-        # A question exists only as part of a saved batch (invariant 1).
+        # A generated question exists only as part of a saved batch (invariant 1).
+        # A question written by hand has no batch (batch_key NULL): a composite
+        # foreign key with a NULL column is not checked, and the check below
+        # allows NULL for hand-written questions only.
         sa.ForeignKeyConstraint(
             ["quiz_id", "batch_key"],
             ["saved_batch.quiz_id", "saved_batch.batch_key"],
             ondelete="CASCADE",
+        ),
+        sa.CheckConstraint(
+            "(source = 'manual') = (batch_key IS NULL)", name="ck_question_source_batch"
+        ),
+        sa.CheckConstraint("source IN ('generated', 'manual')", name="ck_question_source"),
+        sa.CheckConstraint(
+            "review_status IN ('pending', 'approved', 'rejected')", name="ck_question_review"
+        ),
+        # is_approved is kept (the API and older readers use it): true iff approved.
+        sa.CheckConstraint(
+            "is_approved = (review_status = 'approved')", name="ck_question_approved"
         ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     quiz_id: uuid.UUID = Field(foreign_key="quiz.id", ondelete="CASCADE")
     module_id: str = Field(sa_type=sa.String(64))
-    batch_key: str = Field(sa_type=sa.String(200))
+    # NULL for a question written by hand (source "manual"); see the check above.
+    batch_key: str | None = Field(default=None, sa_type=sa.String(200), nullable=True)
+    # The question's place in its batch, as generated (0 for one written by hand).
     position: int
     question_type: str = Field(sa_type=sa.String(32))
     difficulty: str = Field(sa_type=sa.String(16))
@@ -109,7 +126,23 @@ class QuestionRow(SQLModel, table=True):
     # SHA-256 (hex) of normalized_text: see quizgen.questions.text_hash.
     text_hash: str = Field(sa_type=sa.String(64))
     is_approved: bool = False
-    # 1 when saved, one more with every change of question_data or is_approved: the
+    # pending, approved or rejected (kept, never deleted, not exported; restored to pending).
+    review_status: str = Field(
+        default="pending",
+        sa_type=sa.String(16),
+        sa_column_kwargs={"server_default": sa.text("'pending'")},
+    )
+    # "generated" (saved with its batch) or "manual" (written by a teacher).
+    source: str = Field(
+        default="generated",
+        sa_type=sa.String(16),
+        sa_column_kwargs={"server_default": sa.text("'generated'")},
+    )
+    # The quiz-level order reviewers set (and the export keeps): ascending, ties
+    # broken by batch and place in it. A saved batch goes after the quiz's last
+    # question; reordering renumbers the quiz's questions 0, 1, 2...
+    quiz_position: int = Field(default=0, sa_column_kwargs={"server_default": sa.text("0")})
+    # 1 when saved, one more with every change of question_data or review status: the
     # review API's ETag, checked by If-Match (quizgen.db.review.update_question).
     version: int = Field(default=1, sa_column_kwargs={"server_default": sa.text("1")})
     created_at: datetime = _timestamp()
@@ -205,3 +238,16 @@ class GenerationUsageRow(SQLModel, table=True):
     owner_id: str = Field(sa_type=sa.String(100), primary_key=True)
     day: date = Field(sa_type=sa.Date, primary_key=True)
     questions: int = Field(default=0, nullable=False)
+
+
+class CanvasConnectionRow(SQLModel, table=True):
+    """A teacher's Canvas connection; the token only as Fernet ciphertext."""
+
+    __tablename__ = "canvas_connection"
+
+    owner_id: str = Field(sa_type=sa.String(100), primary_key=True)
+    canvas_user_id: str = Field(sa_type=sa.String(64))
+    canvas_user_name: str = Field(sa_type=sa.String(255))
+    # Fernet ciphertext of the access token (quizgen.canvas.tokens).
+    token_ciphertext: bytes = Field(sa_type=sa.LargeBinary)
+    connected_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

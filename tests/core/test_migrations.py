@@ -41,6 +41,7 @@ TABLES = {
     "generation_attempt",
     "ended_session",
     "generation_usage",
+    "canvas_connection",
 }
 
 
@@ -236,3 +237,68 @@ async def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
             return [tuple(row) for row in await conn.execute(sa.text(sql))]
     finally:
         await engine.dispose()
+
+
+def test_0008_backfills_review_status_and_order_and_guards_its_downgrade(
+    postgres_server_url: str,
+) -> None:
+    url = create_database(postgres_server_url)
+    try:
+        upgrade(url)
+        quiz_id = asyncio.run(_quiz_with_one_recorded_round(url))
+        asyncio.run(_execute(url, "UPDATE question SET quiz_position = 0"))
+        asyncio.run(
+            _execute(
+                url,
+                "UPDATE question SET is_approved = true, review_status = 'approved' "
+                "WHERE position = 2",
+            )
+        )
+        downgrade(url, "0007")
+        upgrade(url)
+        rows = asyncio.run(
+            _rows(url, "SELECT position, quiz_position, review_status, source FROM question")
+        )
+        assert sorted(rows) == [
+            (0, 0, "pending", "generated"),
+            (1, 1, "pending", "generated"),
+            (2, 2, "approved", "generated"),
+        ]
+        asyncio.run(
+            _execute_with(
+                url,
+                "INSERT INTO question (id, quiz_id, module_id, batch_key, position, "
+                "question_type, difficulty, question_data, normalized_text, text_hash, "
+                "is_approved, version, created_at, updated_at, source) VALUES (:id, :quiz, "
+                "'m1', NULL, 0, 'true_false', 'easy', '{}', 'x', :hash, false, 1, now(), "
+                "now(), 'manual')",
+                {"id": uuid.uuid4(), "quiz": quiz_id, "hash": "e" * 64},
+            )
+        )
+        # A generated question needs its batch; one written by hand has none.
+        for source, batch in (("generated", None), ("manual", "m1_true_false_3_medium")):
+            with pytest.raises(sa.exc.IntegrityError, match="ck_question_source_batch"):
+                asyncio.run(
+                    _execute_with(
+                        url,
+                        "INSERT INTO question (id, quiz_id, module_id, batch_key, position, "
+                        "question_type, difficulty, question_data, normalized_text, "
+                        "text_hash, is_approved, version, created_at, updated_at, source) "
+                        "VALUES (:id, :quiz, 'm1', :batch, 5, 'true_false', 'easy', '{}', "
+                        "'y', :hash, false, 1, now(), now(), :source)",
+                        {
+                            "id": uuid.uuid4(),
+                            "quiz": quiz_id,
+                            "batch": batch,
+                            "hash": "d" * 64,
+                            "source": source,
+                        },
+                    )
+                )
+        with pytest.raises(RuntimeError, match="delete questions written by hand"):
+            downgrade(url, "0007")
+        assert asyncio.run(_column(url, "SELECT count(*) FROM question")) == [4]
+        downgrade(url, "0007", force=True)
+        assert asyncio.run(_column(url, "SELECT count(*) FROM question")) == [3]
+    finally:
+        drop_database(url)

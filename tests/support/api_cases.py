@@ -37,6 +37,13 @@ def database_requests(quiz_id: str) -> list[tuple[str, str, Json | None]]:
         ("GET", f"/quizzes/{quiz_id}/questions", None),
         ("PATCH", f"/quizzes/{quiz_id}/questions/{question}", {"is_approved": True}),
         ("POST", f"/quizzes/{quiz_id}/questions/{question}/approve", None),
+        ("POST", f"/quizzes/{quiz_id}/questions/{question}/reject", None),
+        ("POST", f"/quizzes/{quiz_id}/questions/{question}/restore", None),
+        ("GET", f"/quizzes/{quiz_id}/questions/{question}", None),
+        ("PUT", f"/quizzes/{quiz_id}/questions/order", {"question_ids": [str(question)]}),
+        ("GET", f"/quizzes/{quiz_id}/export.zip", None),
+        ("GET", "/canvas/connection", None),
+        ("DELETE", "/canvas/connection", None),
     ]
 
 

@@ -1,0 +1,153 @@
+"""A small Canvas REST client: bearer token, `Link` pagination, errors in plain words.
+
+What Canvas answers, as quizgen's errors (quizgen.errors):
+
+- 401 → `CanvasAuthError`: invalid, expired or revoked token; the teacher reconnects.
+- 403 saying "Rate Limit Exceeded", 429, 5xx, a timeout, a refused connection →
+  `CanvasUnavailableError`: throttled or down; try again (Retry-After honoured).
+- any other 403, 404, other 4xx → `CanvasRefusedError`: retrying cannot help.
+
+Throttling is documented as a 403 whose body says "Rate Limit Exceeded"
+(https://developerdocs.instructure.com/services/canvas/basics/file.throttling);
+pagination by the `Link` header's `rel="next"`
+(https://developerdocs.instructure.com/services/canvas/basics/file.pagination). A `next`
+link to another host is not followed: the token goes to `CANVAS_BASE_URL` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import httpx
+
+from quizgen.errors import CanvasAuthError, CanvasRefusedError, CanvasUnavailableError
+
+__all__ = ["CanvasClient", "CanvasCourse", "CanvasUser"]
+
+# Canvas's lists: the most per page it serves.
+_PER_PAGE = 100
+_MAX_PAGES = 1000
+# More than any answer we read (a page of 100 courses is a few hundred kB).
+_MAX_ANSWER_BYTES = 20 * 1024 * 1024
+_RATE_LIMITED = "rate limit exceeded"
+
+
+class CanvasUser(dict[str, Any]):
+    """`GET /api/v1/users/self` as Canvas answers it (id, name, ...)."""
+
+
+class CanvasCourse(dict[str, Any]):
+    """One course of `GET /api/v1/courses` (id, name, course_code, ...)."""
+
+
+class CanvasClient:
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0) -> None:
+        self._origin = _origin(base_url)
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout,
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._http.aclose()
+
+    async def self_user(self) -> CanvasUser:
+        """Who the token belongs to: the check that a token works."""
+        return CanvasUser(await self.request("GET", "/api/v1/users/self"))
+
+    async def teacher_courses(self) -> list[CanvasCourse]:
+        """The courses where the token's user has a teacher enrollment."""
+        courses = self.paginate("/api/v1/courses", {"enrollment_type": "teacher"})
+        return [CanvasCourse(course) async for course in courses]
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call; its JSON answer (None for an empty one)."""
+        response = await self._send(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    async def paginate(
+        self, path: str, params: dict[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every element of a list endpoint, following `Link: <...>; rel="next"`."""
+        url: str | None = path
+        query: dict[str, Any] | None = {**(params or {}), "per_page": _PER_PAGE}
+        for _ in range(_MAX_PAGES):
+            if url is None:
+                return
+            response = await self._send("GET", url, params=query)
+            page = response.json()
+            if not isinstance(page, list):
+                raise CanvasRefusedError(f"Canvas answered {path} with no list", status=502)
+            for element in page:
+                if isinstance(element, dict):
+                    yield element
+            url, query = self._next(response), None
+        raise CanvasRefusedError(f"Canvas listed more than {_MAX_PAGES} pages", status=502)
+
+    def _next(self, response: httpx.Response) -> str | None:
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        if _origin(link) != self._origin:
+            # The token is for CANVAS_BASE_URL; a link elsewhere would carry it away.
+            raise CanvasRefusedError("Canvas's next page is on another host", status=502)
+        return str(link)
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise CanvasUnavailableError("Canvas did not answer in time") from None
+        except httpx.TransportError as err:
+            raise CanvasUnavailableError(
+                f"Canvas could not be reached ({type(err).__name__})"
+            ) from None
+        if len(response.content) > _MAX_ANSWER_BYTES:
+            raise CanvasRefusedError("Canvas's answer was too large to read", status=502)
+        if response.is_success:
+            return response
+        raise _error(response, url)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    return float(value) if value.replace(".", "", 1).isdigit() else None
+
+
+def _error(response: httpx.Response, url: str) -> Exception:
+    status = response.status_code
+    path = urlsplit(url).path or url
+    if status == 401:
+        return CanvasAuthError(
+            "Canvas refused the saved token (expired or revoked): reconnect Canvas"
+        )
+    if status == 429 or (status == 403 and _RATE_LIMITED in response.text[:500].lower()):
+        return CanvasUnavailableError(
+            "Canvas is throttling requests; trying again shortly",
+            retry_after_seconds=_retry_after(response),
+        )
+    if status >= 500:
+        return CanvasUnavailableError(f"Canvas had an error ({status}) on {path}")
+    if status == 403:
+        return CanvasRefusedError(f"Canvas does not allow this ({path}): 403", status=status)
+    if status == 404:
+        return CanvasRefusedError(f"Canvas has no {path} (404)", status=status)
+    return CanvasRefusedError(f"Canvas refused {path} ({status})", status=status)
