@@ -150,6 +150,16 @@ class ApiClient:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The answer's JSON (None for an empty answer); errors as `CliError`."""
+        response = self._send(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise CliError(f"unexpected answer from the API at {self.base_url}: not JSON") from None
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The answer, when it is not an error; errors as `CliError`."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -164,12 +174,7 @@ class ApiClient:
             ) from None
         if response.is_error:
             raise ApiError(response.status_code, _error_message(response))
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise CliError(f"unexpected answer from the API at {self.base_url}: not JSON") from None
+        return response
 
     # -- quizzes ---------------------------------------------------------------------------
 
@@ -195,6 +200,11 @@ class ApiClient:
 
     def delete_quiz(self, quiz_id: uuid.UUID) -> None:
         self._call("DELETE", f"/quizzes/{quiz_id}")
+
+    def qti_package(self, quiz_id: uuid.UUID) -> bytes:
+        """The quiz's approved questions as a QTI 1.2 package (zip bytes)."""
+        response = self._send("GET", f"/quizzes/{quiz_id}/export.zip", params={"format": "qti12"})
+        return response.content
 
     # -- questions -------------------------------------------------------------------------
 

@@ -104,9 +104,28 @@ def export(
     include_rejected: Annotated[
         bool, typer.Option("--include-rejected", help="Rejected questions too.")
     ] = False,
+    qti: Annotated[
+        Path | None,
+        typer.Option(
+            "--qti",
+            help="Write the approved questions as a QTI 1.2 package (a .zip that Canvas and "
+            "most LMSs import) to this file instead.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """The quiz's questions in review order as one JSON array, as the API returns them;
-    rejected questions are left out unless --include-rejected."""
+    rejected questions are left out unless --include-rejected. With --qti FILE: the
+    approved ones as a QTI 1.2 package."""
+    if qti is not None:
+        with config_of(ctx).client() as client:
+            package = client.qti_package(quiz_id)
+        try:
+            qti.write_bytes(package)
+        except OSError as exc:
+            raise CliError(f"cannot write {qti}: {exc.strerror or exc}") from None
+        say(f"wrote the QTI package to {qti}")
+        return
     with config_of(ctx).client() as client:
         found = client.questions(quiz_id)
     if not include_rejected:

@@ -11,11 +11,13 @@ from enum import StrEnum
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Engine, OwnedQuiz
 from api.errors import error_responses
 from quizgen.db import review
+from quizgen.db.repository import QuizRecord
 from quizgen.export import ExportQuestion, build_qti_package
 
 router = APIRouter(prefix="/quizzes/{quiz_id}", tags=["export"])
@@ -49,6 +51,11 @@ async def export_zip(
 ) -> Response:
     """The quiz as an IMS content package with a QTI 1.2 assessment, which Canvas (and most
     LMSs) import: approved questions only unless `include=all` (rejected ones never)."""
+    return await qti_download(engine, quiz, include)
+
+
+async def qti_download(engine: AsyncEngine, quiz: QuizRecord, include: Included) -> Response:
+    """The package as a download (the API's route and the review page's button)."""
     where = (
         review.QuestionFilter(is_approved=True)
         if include is Included.APPROVED

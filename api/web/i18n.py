@@ -98,6 +98,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quiz.retry_all": ("Retry Question Generation", "Prøv spørsmålsgenerering igjen"),
     "quiz.questions_link": ("Review questions", "Gå gjennom spørsmål"),
     "quiz.workflow_link": ("Open the workflow in Temporal", "Åpne arbeidsflyten i Temporal"),
+    "quiz.qti_link": (
+        "Download the approved questions (QTI 1.2, for Canvas)",
+        "Last ned de godkjente spørsmålene (QTI 1.2, for Canvas)",
+    ),
     "quiz.failure": ("Why it failed", "Hvorfor det feilet"),
     "quiz.generating_note": (
         "This page updates by itself while the questions are generated.",

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from api.errors import Conflict
 from api.lifecycle import create_quiz, current_progress, trigger_generation
 from api.limits import MAX_BODY_BYTES
+from api.routes.exports import Included, qti_download
 from api.throttle import FailureThrottle
 from api.web.forms import (
     FORM_ERROR,
@@ -309,3 +310,10 @@ async def generate(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Resp
     except TemporalUnavailableError:
         return redirect(page, "unavailable")
     return redirect(page, "started")
+
+
+@router.get("/quizzes/{quiz_id}/export.zip")
+async def download_qti(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Response:
+    """The approved questions as a QTI 1.2 package (the page's download link)."""
+    quiz = await owned_quiz(signed, quiz_id)
+    return await qti_download(request.app.state.engine, quiz, Included.APPROVED)

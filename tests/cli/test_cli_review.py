@@ -13,6 +13,7 @@ from api import create_app
 from deploy.local.api import BOB, serving
 from quizgen.settings import Settings
 from tests.support.cli_runs import quizgen
+from tests.support.qti_reader import read_package
 from tests.support.web import QUESTIONS, quiz_with_questions
 
 
@@ -44,6 +45,10 @@ async def test_reject_restore_add_and_the_counts_from_the_command_line(
             (await quizgen(api, "export", quiz_id, "--include-rejected")).stdout
         )
         assert len(everything) == 5
+        package = tmp_path / "quiz.zip"
+        wrote = await quizgen(api, "export", quiz_id, "--qti", str(package))
+        assert (wrote.code, wrote.stdout.strip()) == (0, f"wrote the QTI package to {package}")
+        assert len(read_package(package.read_bytes()).items) == 3  # the approved ones
 
         restored = await quizgen(api, "restore", quiz_id, first)
         assert (restored.code, restored.stdout.strip()) == (0, "restored 1 question(s)")
