@@ -4,15 +4,12 @@ inside the test's own event loop, with what it holds open to the test and faults
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import secrets
-import socket
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from typing import Any, Self
 
-import uvicorn
 from starlette.applications import Starlette
 
 from deploy.local.canvas import lms, quizzes
@@ -30,13 +27,7 @@ from deploy.local.canvas.state import (
     slug,
 )
 from deploy.local.canvas.throttle import LeakyBuckets
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        # Ctrl-C belongs to pytest, not to a server inside a test.
-        yield
+from deploy.local.servers import LocalServer
 
 
 def _new_token() -> str:
@@ -63,8 +54,7 @@ class CanvasStandIn:
         self._drop_rate = 0.0
         self._drop_credit = 0.0
         self.port = 0
-        self._server: _Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._local: LocalServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -201,8 +191,8 @@ class CanvasStandIn:
 
     def abort_connection(self, client: tuple[str, int] | Iterable[Any]) -> None:
         """Cut the TCP connection of this client (host, port) without an answer."""
-        assert self._server is not None
-        for connection in list(self._server.server_state.connections):
+        assert self._local is not None
+        for connection in list(self._local.server.server_state.connections):
             if tuple(getattr(connection, "client", None) or ()) == tuple(client):
                 transport = getattr(connection, "transport", None)
                 if isinstance(transport, asyncio.Transport):
@@ -213,40 +203,10 @@ class CanvasStandIn:
     async def __aenter__(self) -> Self:
         app = Starlette(routes=[*lms.ROUTES, *quizzes.ROUTES])
         app.state.registry = self.registry
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            Gate(app, self),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",
-            http="h11",
-            timeout_graceful_shutdown=2,
-        )
-        self._server = _Server(config)
-        self._sock = sock
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        async with asyncio.timeout(10):
-            while not self._server.started:
-                if self._task.done():
-                    self._task.result()
-                    raise RuntimeError("the Canvas stand-in stopped during startup")
-                await asyncio.sleep(0.01)
+        self._local = LocalServer(Gate(app, self), "the Canvas stand-in")
+        self.port = await self._local.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None and self._task is not None
-        self._server.should_exit = True
-        try:
-            async with asyncio.timeout(5):
-                await self._task
-        except TimeoutError:
-            self._server.force_exit = True
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        finally:
-            self._sock.close()
+        assert self._local is not None
+        await self._local.stop()

@@ -7,15 +7,12 @@ caching included), or the next queued `Fault`; the bodies it sends are built in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import socket
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from typing import Any, Self
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,6 +28,7 @@ from deploy.local.fake_openai.answers import (
 )
 from deploy.local.fake_openai.faults import Fault
 from deploy.local.fake_openai.records import RecordedRequest
+from deploy.local.servers import LocalServer
 from quizgen.domain import Difficulty, TokenUsage, Tone
 from quizgen.llm.base import GenerationRequest
 from quizgen.llm.offline import build_questions
@@ -41,13 +39,6 @@ from quizgen.llm.offline import build_questions
 # OpenAI caches prompts of 1,024 tokens or more, in blocks of 128 tokens.
 CACHE_MIN_TOKENS = 1024
 CACHE_BLOCK_TOKENS = 128
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        # Ctrl-C belongs to pytest, not to a server inside a test.
-        yield
 
 
 class FakeOpenAI:
@@ -78,8 +69,7 @@ class FakeOpenAI:
         self.in_flight = 0
         self.max_in_flight = 0
         self.port = 0
-        self._server: _Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._local: LocalServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -104,43 +94,13 @@ class FakeOpenAI:
 
     async def __aenter__(self) -> Self:
         app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",
-            http="h11",
-            timeout_graceful_shutdown=2,
-        )
-        self._server = _Server(config)
-        self._sock = sock
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        async with asyncio.timeout(10):
-            while not self._server.started:
-                if self._task.done():
-                    self._task.result()
-                    raise RuntimeError("the fake OpenAI server stopped during startup")
-                await asyncio.sleep(0.01)
+        self._local = LocalServer(app, "the fake OpenAI server")
+        self.port = await self._local.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None and self._task is not None
-        self._server.should_exit = True
-        try:
-            async with asyncio.timeout(5):
-                await self._task
-        except TimeoutError:
-            self._server.force_exit = True
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        finally:
-            self._sock.close()
+        assert self._local is not None
+        await self._local.stop()
 
     # -- the endpoint
 
