@@ -5,6 +5,7 @@
     quiz_commands    create, generate, retry, status, list, delete
     review_commands  questions, approve, export
     decision_commands  reject, restore, add (a question written by hand)
+    canvas_commands  canvas connect, status, disconnect, courses
     watch            following a round until it settles; exit codes of its outcome
     client           the HTTP calls, and their failures as one-line errors
     quizfile         reading and checking quiz files (YAML/JSON) before any request

@@ -206,6 +206,23 @@ class ApiClient:
         response = self._send("GET", f"/quizzes/{quiz_id}/export.zip", params={"format": "qti12"})
         return response.content
 
+    # -- Canvas ----------------------------------------------------------------------------
+
+    def canvas_connect(self, token: str) -> Json:
+        body: Json = self._call("PUT", "/canvas/connection", json={"token": token})
+        return body
+
+    def canvas_connection(self) -> Json:
+        body: Json = self._call("GET", "/canvas/connection")
+        return body
+
+    def canvas_disconnect(self) -> None:
+        self._call("DELETE", "/canvas/connection")
+
+    def canvas_courses(self) -> list[Json]:
+        body: list[Json] = self._call("GET", "/canvas/courses")
+        return body
+
     # -- questions -------------------------------------------------------------------------
 
     def questions(

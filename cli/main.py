@@ -15,7 +15,7 @@ import sys
 import typer
 
 # Importing the command modules registers their commands on `app`.
-from cli import decision_commands, quiz_commands, review_commands
+from cli import canvas_commands, decision_commands, quiz_commands, review_commands
 from cli.app import app
 from cli.client import CliError
 from cli.quizfile import QuizFileError
@@ -23,7 +23,7 @@ from cli.quizfile import QuizFileError
 __all__ = ["app", "main"]
 
 EXIT_ERROR = 1
-_COMMAND_MODULES = (quiz_commands, review_commands, decision_commands)
+_COMMAND_MODULES = (quiz_commands, review_commands, decision_commands, canvas_commands)
 
 
 def _usage_line(exc: Exception) -> str | None:

@@ -229,3 +229,18 @@ def _question_text(data: Any) -> str:
     if len(flat) > QUESTION_TEXT_CHARS:
         return flat[: QUESTION_TEXT_CHARS - 1] + "…"
     return flat
+
+
+def courses_table(courses: list[Json]) -> RenderableType:
+    """Canvas courses: id, code, name (the names as Canvas has them, never read as markup)."""
+    table = _table(f"{len(courses)} course(s) you teach in Canvas")
+    _short(table, "id")
+    _short(table, "code")
+    _long(table, "name")
+    for course in courses:
+        table.add_row(
+            Text(_safe(str(course["id"]))),
+            Text(_safe(str(course.get("course_code") or ""))),
+            Text(_safe(str(course["name"]))),
+        )
+    return table
