@@ -165,11 +165,11 @@ def test_downgrades_that_would_lose_sessions_or_drafts_refuse_unless_forced(
         drop_database(url)
 
 
-async def _execute(url: str, sql: str) -> None:
+async def _execute(url: str, sql: str, params: dict[str, object] | None = None) -> None:
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.execute(sa.text(sql))
+            await conn.execute(sa.text(sql), params or {})
     finally:
         await engine.dispose()
 
@@ -212,22 +212,13 @@ def test_0007_recomputes_the_hashes_of_texts_with_invisible_characters(
 
 
 async def _legacy_text(url: str, quiz_id: uuid.UUID, text: str, new: str, digest: str) -> None:
-    await _execute_with(
+    await _execute(
         url,
         "UPDATE question SET question_data = jsonb_set(question_data, '{question_text}', "
         "to_jsonb(CAST(:new AS text))), text_hash = :digest "
         "WHERE quiz_id = :quiz AND question_data->>'question_text' = :text",
         {"new": new, "digest": digest, "quiz": quiz_id, "text": text},
     )
-
-
-async def _execute_with(url: str, sql: str, params: dict[str, object]) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text(sql), params)
-    finally:
-        await engine.dispose()
 
 
 async def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -265,7 +256,7 @@ def test_0008_backfills_review_status_and_order_and_guards_its_downgrade(
             (2, 2, "approved", "generated"),
         ]
         asyncio.run(
-            _execute_with(
+            _execute(
                 url,
                 "INSERT INTO question (id, quiz_id, module_id, batch_key, position, "
                 "question_type, difficulty, question_data, normalized_text, text_hash, "
@@ -279,7 +270,7 @@ def test_0008_backfills_review_status_and_order_and_guards_its_downgrade(
         for source, batch in (("generated", None), ("manual", "m1_true_false_3_medium")):
             with pytest.raises(sa.exc.IntegrityError, match="ck_question_source_batch"):
                 asyncio.run(
-                    _execute_with(
+                    _execute(
                         url,
                         "INSERT INTO question (id, quiz_id, module_id, batch_key, position, "
                         "question_type, difficulty, question_data, normalized_text, "
