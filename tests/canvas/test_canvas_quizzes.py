@@ -12,6 +12,7 @@ import pytest
 
 from tests.canvas import payloads
 from tests.canvas.conftest import Setup
+from tests.canvas.test_canvas_reads import follow, links
 
 pytestmark = pytest.mark.fast
 
@@ -23,6 +24,10 @@ async def new_quiz(setup: Setup, **fields: Any) -> str:
     quiz_id = response.json()["id"]
     assert isinstance(quiz_id, str)
     return quiz_id
+
+
+def quizzes_url(setup: Setup) -> str:
+    return f"/api/quiz/v1/courses/{setup.course}/quizzes"
 
 
 def items_url(setup: Setup, quiz: str) -> str:
@@ -45,6 +50,65 @@ async def test_quiz_create_show_delete(setup: Setup) -> None:
     assert (await setup.http.delete(url)).json()["id"] == quiz
     assert (await setup.http.get(url)).status_code == 404
     assert setup.canvas.quizzes(setup.course) == []
+
+
+async def test_list_quizzes_oldest_first(setup: Setup) -> None:
+    assert (await setup.http.get(quizzes_url(setup))).json() == []
+    ids = [await new_quiz(setup, title=f"Quiz {i}") for i in range(3)]
+    listed = await setup.http.get(quizzes_url(setup))
+    assert listed.status_code == 200, listed.text
+    assert [q["id"] for q in listed.json()] == ids
+    assert [q["title"] for q in listed.json()] == ["Quiz 0", "Quiz 1", "Quiz 2"]
+    assert listed.json() == setup.canvas.quizzes(setup.course)  # what show answers, each
+    shown = await setup.http.get(f"{quizzes_url(setup)}/{ids[1]}")
+    assert listed.json()[1] == shown.json()
+    assert set(links(listed)) == {"current", "first", "last"}  # one page
+
+    await setup.http.delete(f"{quizzes_url(setup)}/{ids[0]}")
+    assert [q["id"] for q in (await setup.http.get(quizzes_url(setup))).json()] == ids[1:]
+
+
+async def test_list_quizzes_refusals(setup: Setup) -> None:
+    await new_quiz(setup)
+    other = setup.canvas.add_course("Chemistry 101")
+    student = setup.canvas.add_user("Sam Student", student_of=[setup.course])
+    stranger = setup.canvas.add_user("Olly Outsider", teacher_of=[other])
+    for token in (student, stranger):
+        async with httpx.AsyncClient(
+            base_url=setup.canvas.base_url, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
+            response = await http.get(quizzes_url(setup))
+            assert response.status_code == 403, response.text
+            assert response.json()["status"] == "unauthorized"
+    for course in ("424242", "abc"):
+        missing = await setup.http.get(f"/api/quiz/v1/courses/{course}/quizzes")
+        assert missing.status_code == 404, missing.text
+
+
+async def test_list_quizzes_follow_link_next(setup: Setup) -> None:
+    ids = [await new_quiz(setup, title=f"Quiz {i}") for i in range(5)]
+    url = f"{quizzes_url(setup)}?per_page=2"
+    first = await setup.http.get(url)
+    assert [q["id"] for q in first.json()] == ids[:2]
+    rels = links(first)
+    assert set(rels) == {"current", "next", "first", "last"}  # no prev on the first page
+    for link in rels.values():
+        assert link.startswith(f"{setup.canvas.base_url}{quizzes_url(setup)}?")
+        assert "per_page=2" in link
+
+    second = await setup.http.get(rels["next"])
+    assert [q["id"] for q in second.json()] == ids[2:4]
+    assert set(links(second)) == {"current", "next", "prev", "first", "last"}
+
+    last = await setup.http.get(rels["last"])
+    assert [q["id"] for q in last.json()] == ids[4:]
+    assert "next" not in links(last) and "prev" in links(last)
+
+    rows, pages = await follow(setup.http, url)
+    assert [row["id"] for row in rows] == ids and pages == 3
+
+    bad = await setup.http.get(f"{quizzes_url(setup)}?per_page=two")
+    assert bad.status_code == 400
 
 
 @pytest.mark.parametrize("slug", list(payloads.ALL))
@@ -242,6 +306,9 @@ async def test_positions_patch_and_delete(setup: Setup) -> None:
     order = [i["id"] for i in setup.canvas.quiz_items(setup.course, quiz)]
     assert order == [first["id"], *ids]
     assert [i["position"] for i in setup.canvas.quiz_items(setup.course, quiz)] == [1, 2, 3, 4]
+    # "Returns all items (questions) in a quiz": one answer, no Link, per_page or not.
+    listed = await setup.http.get(url, params={"per_page": 2})
+    assert [i["id"] for i in listed.json()] == order and "link" not in listed.headers
 
     patch = {"item": {"points_possible": 3, "entry": {"item_body": "<p>Changed</p>"}}}
     patched = await setup.http.patch(f"{url}/{ids[0]}", json=patch)

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from deploy.local.canvas.lms import course_or_error, current_user
-from deploy.local.canvas.responses import errors, not_found, unauthorized_action
+from deploy.local.canvas.responses import errors, not_found, paginate, unauthorized_action
 from deploy.local.canvas.state import Course, Quiz, next_id
 from deploy.local.canvas.validation import PayloadError, check_entry, item_fields, quiz_fields
 
@@ -109,6 +109,25 @@ async def create_quiz(request: Request) -> Response:
     return JSONResponse(quiz.json())
 
 
+async def list_quizzes(request: Request) -> Response:
+    # "List new quizzes", on the Quizzes page above:
+    #     GET /api/quiz/v1/courses/:course_id/quizzes
+    #     "Get a list of new quizzes."  Request Parameters: course_id (Required, integer).
+    #     "Returns a list of NewQuiz objects"
+    # The page says nothing about pagination for it (no per_page or page parameter, and not
+    # "Returns a paginated list", as Canvas's paginated endpoints put it). The stand-in pages
+    # it as it pages its other lists (responses.paginate: per_page, page, the Link header),
+    # after Canvas's pagination page, which speaks of every list: "Requests that return
+    # multiple items will be paginated to 10 items by default."
+    # (https://developerdocs.instructure.com/services/canvas/basics/file.pagination)
+    # Oldest first: ids are handed out in increasing order.
+    course = _teacher_course(request)
+    if isinstance(course, Response):
+        return course
+    rows = [course.quizzes[key].json() for key in sorted(course.quizzes)]
+    return paginate(request, rows)
+
+
 async def show_quiz(request: Request) -> Response:
     found = _quiz(request)
     return found if isinstance(found, Response) else JSONResponse(found[1].json())
@@ -167,6 +186,10 @@ async def create_item(request: Request) -> Response:
 
 
 async def list_items(request: Request) -> Response:
+    # "List quiz items", on the Items page above: "Get a list of items in a new quiz." ...
+    # "Returns a list of QuizItem objects". Its OpenAPI form (linked above) says "Returns all
+    # items (questions) in a quiz" and has no page parameters: so every item comes in one
+    # answer, with no Link header.
     found = _quiz(request)
     return found if isinstance(found, Response) else JSONResponse(found[1].items)
 
@@ -225,6 +248,7 @@ async def delete_item(request: Request) -> Response:
 _Q = "/api/quiz/v1/courses/{course_id}/quizzes"
 ROUTES = [
     Route(_Q, create_quiz, methods=["POST"]),
+    Route(_Q, list_quizzes, methods=["GET"]),
     Route(_Q + "/{assignment_id}", show_quiz, methods=["GET"]),
     Route(_Q + "/{assignment_id}", delete_quiz, methods=["DELETE"]),
     Route(_Q + "/{assignment_id}/items", create_item, methods=["POST"]),
