@@ -3,6 +3,8 @@
 `PUT /canvas/connection` takes a Canvas access token, checks it with Canvas
 (`GET /api/v1/users/self`) and keeps it encrypted (`CANVAS_TOKEN_KEYS`); nothing answers
 with it again, and nothing logs it. Without `CANVAS_BASE_URL` (and keys) these answer 409.
+The review page `/ui/canvas` (api/web/canvas_pages.py) connects through `connect_canvas`
+and `canvas_configured` too.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.canvas_hooks import after_connect
 from api.deps import AppSettings, CurrentUser, Engine
 from api.errors import Conflict, Unprocessable, error_responses
 from quizgen.canvas.client import CanvasClient
@@ -49,32 +53,56 @@ class CanvasCoursePublic(BaseModel):
     course_code: str | None = None
 
 
+def canvas_configured(settings: Settings) -> bool:
+    """Whether this server can connect Canvas (CANVAS_BASE_URL and CANVAS_TOKEN_KEYS set)."""
+    return bool(settings.canvas_base_url) and settings.canvas_token_keys is not None
+
+
 def _canvas(settings: Settings) -> tuple[str, TokenCipher]:
     if not settings.canvas_base_url or settings.canvas_token_keys is None:
         raise Conflict("Canvas is not configured on this server (CANVAS_BASE_URL)")
     return settings.canvas_base_url, TokenCipher(settings.canvas_token_keys.get_secret_value())
 
 
-@router.put("/connection", responses={**_errors, **error_responses(422)})
-async def connect(
-    body: CanvasConnect, user: CurrentUser, engine: Engine, settings: AppSettings
-) -> CanvasConnectionPublic:
-    """Connect Canvas with a personal access token (checked with Canvas, kept encrypted)."""
+async def connect_canvas(
+    engine: AsyncEngine, settings: Settings, owner: str, token: str
+) -> connections.CanvasConnection:
+    """Check `token` with Canvas (`GET /api/v1/users/self`) and keep it, encrypted, as
+    `owner`'s connection (replacing one they had).
+
+    Raises `Conflict` when Canvas is not configured, and Canvas's own errors as the client
+    raises them: `CanvasAuthError` for a token Canvas refuses, `CanvasUnavailableError`,
+    `CanvasRefusedError`. Nothing is stored then. The token is never logged.
+    """
     base_url, cipher = _canvas(settings)
-    token = body.token.strip()
-    try:
-        async with CanvasClient(base_url, token) as canvas:
-            me = await canvas.self_user()
-    except CanvasAuthError:
-        raise Unprocessable("Canvas refused this token: make a new one in Canvas") from None
+    token = token.strip()
+    async with CanvasClient(base_url, token) as canvas:
+        me = await canvas.self_user()
     connection = connections.CanvasConnection(
-        owner_id=user,
+        owner_id=owner,
         canvas_user_id=str(me.get("id", ""))[:64],
         canvas_user_name=str(me.get("name", ""))[:255],
         token_ciphertext=cipher.encrypt(token),
         connected_at=datetime.now(UTC),
     )
     await connections.save_connection(engine, connection)
+    return connection
+
+
+@router.put("/connection", responses={**_errors, **error_responses(422)})
+async def connect(
+    request: Request,
+    body: CanvasConnect,
+    user: CurrentUser,
+    engine: Engine,
+    settings: AppSettings,
+) -> CanvasConnectionPublic:
+    """Connect Canvas with a personal access token (checked with Canvas, kept encrypted)."""
+    try:
+        connection = await connect_canvas(engine, settings, user, body.token)
+    except CanvasAuthError:
+        raise Unprocessable("Canvas refused this token: make a new one in Canvas") from None
+    await after_connect(request.app.state, user)
     return _public(connection)
 
 

@@ -7,6 +7,8 @@ forms.py           reading and checking the new-quiz and question-edit forms
 presenters.py      what a quiz page shows (batch rows, the button that fits the state)
 quiz_pages.py      sign-in/out, quiz list, new quiz, quiz page with live progress
 question_pages.py  question review: filter, approve, edit
+canvas_pages.py    connect Canvas with an access token, see as whom, disconnect
+i18n_canvas.py     the Canvas page's words (merged into i18n.py's)
 errors.py          error pages for /ui paths
 templates/, static/  Jinja2 templates, CSS and JavaScript (no build step, no CDN)
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import question_pages, quiz_pages
+from api.web import canvas_pages, question_pages, quiz_pages
 from api.web.errors import install_page_errors
 from api.web.pages import PREFIX
 
@@ -28,6 +30,7 @@ __all__ = ["install_pages"]
 def install_pages(app: FastAPI) -> None:
     app.include_router(quiz_pages.router)
     app.include_router(question_pages.router)
+    app.include_router(canvas_pages.router)
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount(f"{PREFIX}/static", static, name="ui-static")
     install_page_errors(app)

@@ -1,0 +1,17 @@
+"""What else happens when a teacher connects Canvas (or connects it again).
+
+Both ways of connecting call `after_connect` once the checked token is stored: the JSON
+API's `PUT /canvas/connection` (api/routes/canvas.py) and the page's form
+(api/web/canvas_pages.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["after_connect"]
+
+
+async def after_connect(app_state: Any, owner: str) -> None:
+    """Called after a teacher (re)connects Canvas."""
+    return None
