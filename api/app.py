@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.guard import AuthFirst
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
-from api.routes import canvas, exports, health, questions, quizzes
+from api.routes import canvas, canvas_exports, exports, health, questions, quizzes
 from api.web import install_pages
 from api.web.errors import error_page
 from api.web.pages import PREFIX
@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quizzes.router)
     app.include_router(questions.router)
     app.include_router(exports.router)
+    app.include_router(canvas_exports.router)
     app.include_router(canvas.router)
     install_pages(app)
 

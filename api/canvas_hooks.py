@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.export_lifecycle import resume_waiting_exports
+
 __all__ = ["after_connect"]
 
 
 async def after_connect(app_state: Any, owner: str) -> None:
-    """Called after a teacher (re)connects Canvas."""
-    return None
+    """Called after a teacher (re)connects Canvas: exports of theirs that wait for a
+    working token resume (`canvas_reconnected`). Never raises."""
+    await resume_waiting_exports(app_state.engine, app_state.temporal, owner)

@@ -31,7 +31,13 @@ from quizgen.progress import progress_from_records, with_saved_batches
 from quizgen.settings import Settings
 from quizgen.temporal_client import TemporalGateway, workflow_summary
 
-__all__ = ["create_quiz", "current_progress", "delete_quiz", "trigger_generation"]
+__all__ = [
+    "create_quiz",
+    "current_progress",
+    "delete_quiz",
+    "owned_and_locked",
+    "trigger_generation",
+]
 
 
 async def current_progress(
@@ -65,7 +71,7 @@ async def trigger_generation(
     # The quiz is read once, under its row lock, which stays held until Temporal
     # has accepted the start or retry: of two triggers one wins; inside, only
     # fast decisions and one Temporal call.
-    async with _owned_and_locked(engine, owner, quiz_id) as lock:
+    async with owned_and_locked(engine, owner, quiz_id) as lock:
         quiz = lock.quiz
         previous = quiz.status
         saved = set(quiz.generation_metadata.successful_batches)
@@ -112,18 +118,20 @@ async def delete_quiz(
     the teacher may not mean to throw that work away. Between rounds the
     workflow only waits for a retry, so terminating it loses nothing.
     """
-    async with _owned_and_locked(engine, owner, quiz_id) as lock:
+    async with owned_and_locked(engine, owner, quiz_id) as lock:
         if lock.status is QuizStatus.GENERATING_QUESTIONS and await temporal.is_running(quiz_id):
             raise Conflict(
                 "generation is running for this quiz; delete it when the round has ended"
             )
+        if await temporal.is_running(quiz_id, export=True):
+            raise Conflict("an export of this quiz is running: cancel it, then delete the quiz")
         # Temporal down raises here and the quiz stays: nothing is half-deleted.
         await temporal.close(quiz_id, reason="quiz deleted")
         await lock.delete()
 
 
 @asynccontextmanager
-async def _owned_and_locked(
+async def owned_and_locked(
     engine: AsyncEngine, owner: str, quiz_id: uuid.UUID
 ) -> AsyncIterator[repo.QuizLock]:
     """The caller's quiz, locked (404 for a missing quiz or another user's, as `OwnedQuiz`)."""

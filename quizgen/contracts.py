@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +26,7 @@ from quizgen.domain import (
     BatchRef,
     BatchResult,
     BatchStatus,
+    ExportState,
     Payload,
     QuizStatus,
     TokenUsage,
@@ -36,10 +38,22 @@ __all__ = [
     "BatchProgress",
     "BatchRef",
     "BatchState",
+    "CanvasQuizRef",
+    "ExportAction",
+    "ExportConfig",
+    "ExportFinished",
+    "ExportItemInput",
+    "ExportPlan",
+    "ExportProgress",
+    "ExportStateChange",
+    "ExportWorkflowInput",
+    "ExportWorkflowResult",
     "GenerateBatchInput",
     "GenerateQuestionsInput",
     "GeneratedQuestions",
     "GenerationConfig",
+    "ItemExported",
+    "ItemOutcome",
     "QuizPlan",
     "QuizProgress",
     "QuizWorkflowInput",
@@ -236,3 +250,101 @@ class QuizProgress(Payload):
             message=progress_message(saved, target),
             batches=batches,
         )
+
+
+# -- the export to Canvas New Quizzes (workflows/export.py, activities/export.py)
+
+
+class ExportConfig(Payload):
+    """How an export talks to Canvas, read from settings when it starts."""
+
+    # Item calls in flight at once (Canvas throttles per token: a few suffice).
+    concurrency: Annotated[int, Field(ge=1, le=50)] = 8
+    canvas_call_timeout: timedelta = timedelta(seconds=20)
+    # How long a throttled, failing or unreachable Canvas is retried before the export fails.
+    canvas_retry_window: timedelta = timedelta(minutes=30)
+
+
+class ExportAction(StrEnum):
+    EXPORT = "export"
+    # Compensation: delete the Canvas quiz the export made, forget its items.
+    UNDO = "undo"
+
+
+class ExportWorkflowInput(Payload):
+    """Where the export goes (course, title, points) is in PostgreSQL (`canvas_export`)."""
+
+    quiz_id: uuid.UUID
+    action: ExportAction = ExportAction.EXPORT
+    config: ExportConfig = ExportConfig()
+
+
+class ExportPlan(Payload):
+    """Output of `begin_export`: the approved questions, in the quiz's order."""
+
+    question_ids: list[uuid.UUID]
+    title: str = ""
+
+
+class CanvasQuizRef(Payload):
+    canvas_quiz_id: str
+    url: str
+
+
+class ExportItemInput(Payload):
+    quiz_id: uuid.UUID
+    question_id: uuid.UUID
+    # 1-based place in the Canvas quiz.
+    position: int
+
+
+class ItemOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    # Created by an earlier attempt whose answer was lost, found in Canvas by its title.
+    FOUND = "found"
+    # No longer approved when its turn came: not exported.
+    SKIPPED = "skipped"
+
+
+class ItemExported(Payload):
+    question_id: uuid.UUID
+    outcome: ItemOutcome
+
+
+class ExportFinished(Payload):
+    """Output of `finish_export`: the Canvas quiz as it was left."""
+
+    exported: int
+    # Items of questions no longer approved, deleted from the Canvas quiz.
+    removed: int = 0
+    # Items moved to their place in the quiz's order.
+    moved: int = 0
+    url: str = ""
+
+
+class ExportStateChange(Payload):
+    quiz_id: uuid.UUID
+    state: ExportState
+    message: Annotated[str, Field(max_length=2000)]
+
+
+class ExportProgress(Payload):
+    """The `export_progress` query: where a running export stands."""
+
+    state: ExportState
+    exported: int
+    total: int
+    message: str | None = None
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.exported} of {self.total} questions exported"
+
+
+class ExportWorkflowResult(Payload):
+    state: ExportState
+    exported: int
+    total: int
+    canvas_quiz_id: str | None = None

@@ -26,17 +26,20 @@ from quizgen.module_ids import module_id_for
 from quizgen.text import require_visible_text
 
 __all__ = [
+    "EXPORTABLE",
     "GENERATABLE",
     "MAX_BATCHES_PER_MODULE",
     "MAX_MODULES",
     "MAX_MODULE_CONTENT_CHARS",
     "MAX_QUESTIONS_PER_BATCH",
     "MAX_QUIZ_CONTENT_CHARS",
+    "REVIEWABLE",
     "BatchRef",
     "BatchResult",
     "BatchSpec",
     "BatchStatus",
     "Difficulty",
+    "ExportState",
     "FailureReason",
     "GenerationAttempt",
     "GenerationMetadata",
@@ -137,6 +140,24 @@ GENERATABLE = frozenset(
         QuizStatus.FAILED,
     }
 )
+
+
+# The statuses a quiz may be exported from (and goes back to when an export fails or is
+# undone); a published quiz may be exported again, which updates its Canvas quiz.
+REVIEWABLE = frozenset({QuizStatus.READY_FOR_REVIEW, QuizStatus.READY_FOR_REVIEW_PARTIAL})
+EXPORTABLE = REVIEWABLE | {QuizStatus.PUBLISHED}
+
+
+class ExportState(StrEnum):
+    """Where a quiz's export to Canvas stands (`canvas_export.state`)."""
+
+    RUNNING = "running"
+    # Canvas refused the teacher's token: the export waits until they reconnect.
+    WAITING_FOR_CANVAS = "waiting_for_canvas"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNDOING = "undoing"
 
 
 class FailureReason(StrEnum):

@@ -12,6 +12,16 @@ __all__ = [
     "BATCHES_FAILED",
     "BATCH_FAILED_ERROR",
     "BATCH_WORKFLOW",
+    "BEGIN_EXPORT_ACTIVITY",
+    "CANVAS_AUTH_ERROR",
+    "CANVAS_REFUSED_ERROR",
+    "CANVAS_UNAVAILABLE_ERROR",
+    "CREATE_CANVAS_QUIZ_ACTIVITY",
+    "EXPORT_ITEM_ACTIVITY",
+    "EXPORT_NOT_READY_ERROR",
+    "EXPORT_PROGRESS_QUERY",
+    "EXPORT_WORKFLOW",
+    "FINISH_EXPORT_ACTIVITY",
     "FUTILE_FIRST_CALL_PATCH",
     "GENERATE_QUESTIONS_ACTIVITY",
     "PERMANENT_PROVIDER_ERROR",
@@ -23,14 +33,19 @@ __all__ = [
     "QUIZ_NOT_GENERATABLE_ERROR",
     "QUIZ_STATUS",
     "QUIZ_WORKFLOW",
+    "RECONNECT_SIGNAL",
     "RECORD_ROUND_ACTIVITY",
     "RETRY_SIGNAL",
     "SAVE_BATCH_ACTIVITY",
     "SEARCH_ATTRIBUTES",
+    "SET_EXPORT_STATE_ACTIVITY",
     "START_ROUND_ACTIVITY",
     "TRANSIENT_PROVIDER_ERROR",
+    "UNDO_EXPORT_ACTIVITY",
     "WorkflowIdParts",
     "batch_workflow_id",
+    "canvas_task_queue",
+    "export_workflow_id",
     "llm_task_queue",
     "parse_workflow_id",
     "quiz_workflow_id",
@@ -40,6 +55,11 @@ QUIZ_WORKFLOW = "QuizGenerationWorkflow"
 BATCH_WORKFLOW = "BatchGenerationWorkflow"
 RETRY_SIGNAL = "retry_failed_batches"
 PROGRESS_QUERY = "progress"
+# The export to Canvas New Quizzes (one per quiz; `quizgen.db.canvas_exports`).
+EXPORT_WORKFLOW = "CanvasExportWorkflow"
+EXPORT_PROGRESS_QUERY = "export_progress"
+# Sent by the API when the teacher reconnects Canvas: an export waiting for a token resumes.
+RECONNECT_SIGNAL = "canvas_reconnected"
 
 # Activity and child-workflow names. Workflows call both by name (with
 # `result_type=`) rather than in the SDK's typed form (`execute_activity_method`,
@@ -52,6 +72,12 @@ START_ROUND_ACTIVITY = "start_round"
 RECORD_ROUND_ACTIVITY = "record_round"
 GENERATE_QUESTIONS_ACTIVITY = "generate_questions"
 SAVE_BATCH_ACTIVITY = "save_batch"
+BEGIN_EXPORT_ACTIVITY = "begin_export"
+CREATE_CANVAS_QUIZ_ACTIVITY = "create_canvas_quiz"
+EXPORT_ITEM_ACTIVITY = "export_item"
+FINISH_EXPORT_ACTIVITY = "finish_export"
+SET_EXPORT_STATE_ACTIVITY = "set_export_state"
+UNDO_EXPORT_ACTIVITY = "undo_export"
 
 # Types of the ApplicationErrors that cross into Temporal (shown in the Web UI;
 # the retry policies name the non-retryable ones).
@@ -60,6 +86,13 @@ QUIZ_NOT_GENERATABLE_ERROR = "QuizNotGeneratable"
 BATCH_FAILED_ERROR = "BatchFailed"
 PERMANENT_PROVIDER_ERROR = "PermanentProviderError"
 TRANSIENT_PROVIDER_ERROR = "TransientProviderError"
+# Canvas: the token was refused (the export waits for a reconnect), the request was
+# refused (403/404 on the course: retrying cannot help), Canvas is slow or down (retried).
+CANVAS_AUTH_ERROR = "CanvasAuthExpired"
+CANVAS_REFUSED_ERROR = "CanvasRefused"
+CANVAS_UNAVAILABLE_ERROR = "CanvasUnavailable"
+# The quiz cannot be exported as it stands (e.g. no approved question).
+EXPORT_NOT_READY_ERROR = "ExportNotReady"
 
 # `workflow.patched` ids: each marks, in the histories of runs started after a
 # change of workflow logic, that the run follows the new logic; older runs replay
@@ -79,6 +112,11 @@ def llm_task_queue(task_queue: str) -> str:
     return f"{task_queue}-llm"
 
 
+def canvas_task_queue(task_queue: str) -> str:
+    """The queue of the export's Canvas calls, next to the queue the workflows run on."""
+    return f"{task_queue}-canvas"
+
+
 def quiz_workflow_id(quiz_id: uuid.UUID | str) -> str:
     return f"quiz-{quiz_id}"
 
@@ -87,13 +125,19 @@ def batch_workflow_id(quiz_id: uuid.UUID | str, batch_key: str) -> str:
     return f"quiz-{quiz_id}-batch-{batch_key}"
 
 
+def export_workflow_id(quiz_id: uuid.UUID | str) -> str:
+    return f"quiz-{quiz_id}-export"
+
+
 class WorkflowIdParts(NamedTuple):
     quiz_id: str
     batch_key: str | None
 
 
-# The inverse of the two builders above.
-_WORKFLOW_ID = re.compile(r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+))?$")
+# The inverse of the three builders above.
+_WORKFLOW_ID = re.compile(
+    r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+)|(?P<export>-export))?$"
+)
 
 
 def parse_workflow_id(workflow_id: str) -> WorkflowIdParts | None:

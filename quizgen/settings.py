@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from quizgen.contracts import GenerationConfig
-from quizgen.names import llm_task_queue
+from quizgen.names import canvas_task_queue, llm_task_queue
 
 _GENERATION = GenerationConfig()
 
@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     @property
     def llm_task_queue(self) -> str:
         return llm_task_queue(self.temporal_task_queue)
+
+    @property
+    def canvas_task_queue(self) -> str:
+        return canvas_task_queue(self.temporal_task_queue)
 
     database_url: str = DEFAULT_DATABASE_URL
 
@@ -127,6 +131,12 @@ class Settings(BaseSettings):
     # Fernet keys that encrypt teachers' Canvas tokens at rest, comma-separated: the
     # first encrypts, all decrypt (rotation: quizgen/canvas/tokens.py).
     canvas_token_keys: SecretStr | None = None
+    # One Canvas call's limit; a slower answer is a timeout, retried like a 5xx.
+    canvas_call_timeout: timedelta = timedelta(seconds=20)
+    # Item calls one export keeps in flight (Canvas throttles per token; a few suffice).
+    canvas_export_concurrency: Annotated[int, Field(ge=1, le=50)] = 8
+    # How long an export keeps retrying a throttled, failing or unreachable Canvas.
+    canvas_retry_window: timedelta = timedelta(minutes=30)
     # /metrics on the API port: with a token, only for `Authorization: Bearer <it>`;
     # without, only for clients on this machine (loopback).
     api_metrics_token: SecretStr | None = None

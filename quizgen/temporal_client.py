@@ -37,7 +37,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
-from quizgen.contracts import GenerationConfig, QuizProgress, QuizWorkflowInput, QuizWorkflowResult
+from quizgen.contracts import (
+    ExportAction,
+    GenerationConfig,
+    QuizProgress,
+    QuizWorkflowInput,
+    QuizWorkflowResult,
+)
 from quizgen.domain import QuizSpec, QuizStatus
 from quizgen.errors import TemporalUnavailableError
 from quizgen.names import (
@@ -45,10 +51,13 @@ from quizgen.names import (
     QUIZ_ID,
     QUIZ_STATUS,
     QUIZ_WORKFLOW,
+    RECONNECT_SIGNAL,
     RETRY_SIGNAL,
+    export_workflow_id,
     quiz_workflow_id,
 )
 from quizgen.settings import Settings
+from quizgen.temporal_export import export_config, start_export
 
 __all__ = [
     "TemporalGateway",
@@ -260,9 +269,45 @@ class TemporalGateway:
             if err.status is not RPCStatusCode.NOT_FOUND:
                 raise
 
-    async def is_running(self, quiz_id: uuid.UUID) -> bool:
+    async def export(
+        self, quiz_id: uuid.UUID, action: ExportAction, summary: str, owner: str
+    ) -> None:
+        """Start the quiz's export or its undo (`WorkflowAlreadyStartedError` if one runs)."""
         client = await self.client()
-        handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
+        await self._call(
+            start_export(
+                client,
+                quiz_id,
+                action=action,
+                task_queue=self._settings.temporal_task_queue,
+                config=export_config(self._settings),
+                rpc_timeout=_RPC_TIMEOUT,
+                summary=summary,
+                priority=fairness_for(owner),
+            )
+        )
+
+    async def cancel_export(self, quiz_id: uuid.UUID) -> None:
+        """Ask the running export to stop (it records why and gives the quiz back)."""
+        client = await self.client()
+        handle = client.get_workflow_handle(export_workflow_id(quiz_id))
+        await self._call(handle.cancel(rpc_timeout=_RPC_TIMEOUT))
+
+    async def reconnected(self, quiz_id: uuid.UUID) -> None:
+        """Tell the quiz's export that its teacher reconnected Canvas; no export is fine."""
+        client = await self.client()
+        handle = client.get_workflow_handle(export_workflow_id(quiz_id))
+        try:
+            await self._call(handle.signal(RECONNECT_SIGNAL, rpc_timeout=_RPC_TIMEOUT))
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+
+    async def is_running(self, quiz_id: uuid.UUID, *, export: bool = False) -> bool:
+        """Whether the quiz's workflow (or its export) is running."""
+        client = await self.client()
+        workflow_id = export_workflow_id(quiz_id) if export else quiz_workflow_id(quiz_id)
+        handle = client.get_workflow_handle(workflow_id)
         try:
             description = await self._call(handle.describe(rpc_timeout=_RPC_TIMEOUT))
         except RPCError as err:

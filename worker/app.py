@@ -6,7 +6,9 @@ A worker process polls two task queues:
   database activities;
 - `{TEMPORAL_TASK_QUEUE}-llm`: only the LLM activity, with its own limits
   (`LLM_MAX_CONCURRENCY` per worker, `LLM_RATE_PER_SECOND` across the queue), so
-  a quiz of 50 batches neither floods the provider nor starves the database work.
+  a quiz of 50 batches neither floods the provider nor starves the database work;
+- `{TEMPORAL_TASK_QUEUE}-canvas`: the export's Canvas calls, so a slow or throttling
+  Canvas never holds a slot the generation needs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.export import CanvasExportActivities
 from activities.generation import GenerationActivities
 from activities.metrics import LLM_CALL_BUCKETS, LLM_CALL_SECONDS
 from activities.persistence import PersistenceActivities
@@ -99,11 +102,13 @@ def metrics_runtime(address: str) -> Runtime | None:
 
 # Database activities a worker runs at once; with the LLM calls, what its pool must hold.
 DB_ACTIVITY_SLOTS = 20
+# Canvas export steps a worker runs at once (each mostly waits for Canvas).
+CANVAS_ACTIVITY_SLOTS = 20
 
 
 def pool_size(settings: Settings) -> int:
     """Connections a worker's engine keeps: one per activity it may run at once."""
-    return settings.llm_max_concurrency + DB_ACTIVITY_SLOTS
+    return settings.llm_max_concurrency + DB_ACTIVITY_SLOTS + CANVAS_ACTIVITY_SLOTS
 
 
 def build_workers(
@@ -116,6 +121,7 @@ def build_workers(
     generation: GenerationActivities | None = None,
 ) -> list[Worker]:
     persistence = persistence or PersistenceActivities(engine)
+    export = CanvasExportActivities(engine, settings)
     generation = generation or GenerationActivities(engine, provider)
     # On SIGTERM, let running calls finish instead of burning an attempt.
     grace = settings.llm_call_timeout
@@ -127,6 +133,8 @@ def build_workers(
             persistence.start_round,
             persistence.save_batch,
             persistence.record_round,
+            export.begin_export,
+            export.set_export_state,
         ],
         # Each holds a database connection for a few milliseconds.
         max_concurrent_activities=DB_ACTIVITY_SLOTS,
@@ -143,7 +151,20 @@ def build_workers(
         max_task_queue_activities_per_second=settings.llm_rate_per_second,
         graceful_shutdown_timeout=grace,
     )
-    return [orchestration, llm]
+    # Canvas calls on a queue of their own: a slow Canvas never holds up generation.
+    canvas = Worker(
+        client,
+        task_queue=settings.canvas_task_queue,
+        activities=[
+            export.create_canvas_quiz,
+            export.export_item,
+            export.finish_export,
+            export.undo_export,
+        ],
+        max_concurrent_activities=CANVAS_ACTIVITY_SLOTS,
+        graceful_shutdown_timeout=settings.canvas_call_timeout,
+    )
+    return [orchestration, llm, canvas]
 
 
 @asynccontextmanager

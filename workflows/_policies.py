@@ -16,11 +16,15 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from quizgen.contracts import GenerationConfig
+    from quizgen.contracts import ExportConfig, GenerationConfig
     from quizgen.names import (
+        CANVAS_AUTH_ERROR,
+        CANVAS_REFUSED_ERROR,
+        EXPORT_NOT_READY_ERROR,
         PERMANENT_PROVIDER_ERROR,
         QUIZ_NOT_FOUND_ERROR,
         QUIZ_NOT_GENERATABLE_ERROR,
+        canvas_task_queue,
     )
 
 # Failures that no retry can fix (error types raised by the activities).
@@ -65,5 +69,73 @@ def db_activity(config: GenerationConfig) -> dict[str, Any]:
             maximum_interval=timedelta(seconds=15),
             maximum_attempts=config.db_max_attempts,
             non_retryable_error_types=_PERMANENT,
+        ),
+    }
+
+
+# -- the export to Canvas
+
+# Failures of an export step that no retry can fix (the workflow decides on each).
+_EXPORT_PERMANENT = [
+    CANVAS_AUTH_ERROR,
+    CANVAS_REFUSED_ERROR,
+    EXPORT_NOT_READY_ERROR,
+    QUIZ_NOT_FOUND_ERROR,
+    QUIZ_NOT_GENERATABLE_ERROR,
+]
+# An item makes at most three Canvas calls (list, then create or update) and a few reads.
+_CALLS_PER_ITEM = 3
+
+
+def _canvas_retries(config: ExportConfig) -> RetryPolicy:
+    # Throttling, 5xx and timeouts: retried for the whole window, at most 10 s apart, so a
+    # Canvas that is back is used again within seconds.
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=10),
+        maximum_attempts=0,
+        non_retryable_error_types=_EXPORT_PERMANENT,
+    )
+
+
+def _canvas_queue() -> str:
+    return canvas_task_queue(workflow.info().task_queue)
+
+
+def canvas_item_activity(config: ExportConfig) -> dict[str, Any]:
+    """One item: its own calls time out first (`export_item` stops itself before this
+    timer), so Temporal never retries an item whose earlier attempt may still create it."""
+    return {
+        "task_queue": _canvas_queue(),
+        "start_to_close_timeout": config.canvas_call_timeout * _CALLS_PER_ITEM
+        + timedelta(seconds=10),
+        "schedule_to_close_timeout": config.canvas_retry_window,
+        "retry_policy": _canvas_retries(config),
+    }
+
+
+def canvas_activity(config: ExportConfig) -> dict[str, Any]:
+    """A step of many calls (finishing, undoing): heartbeats after each, so a dead worker's
+    step is taken over within two call timeouts; each call is safe to repeat."""
+    return {
+        "task_queue": _canvas_queue(),
+        "start_to_close_timeout": config.canvas_retry_window,
+        "heartbeat_timeout": config.canvas_call_timeout * 2,
+        "schedule_to_close_timeout": config.canvas_retry_window,
+        "retry_policy": _canvas_retries(config),
+    }
+
+
+def export_db_activity(config: ExportConfig) -> dict[str, Any]:
+    """The export's database steps: as `db_activity`, with the export's failures final."""
+    return {
+        "start_to_close_timeout": timedelta(seconds=30),
+        "schedule_to_close_timeout": timedelta(minutes=10),
+        "retry_policy": RetryPolicy(
+            initial_interval=timedelta(seconds=1),
+            backoff_coefficient=2.0,
+            maximum_interval=timedelta(seconds=15),
+            non_retryable_error_types=_EXPORT_PERMANENT,
         ),
     }

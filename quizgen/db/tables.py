@@ -16,6 +16,8 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "CanvasConnectionRow",
+    "CanvasExportItemRow",
+    "CanvasExportRow",
     "DraftQuestionRow",
     "EndedSessionRow",
     "GenerationAttemptRow",
@@ -251,3 +253,46 @@ class CanvasConnectionRow(SQLModel, table=True):
     # Fernet ciphertext of the access token (quizgen.canvas.tokens).
     token_ciphertext: bytes = Field(sa_type=sa.LargeBinary)
     connected_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class CanvasExportRow(SQLModel, table=True):
+    """A quiz's export to Canvas New Quizzes: where it goes and where it stands."""
+
+    __tablename__ = "canvas_export"
+
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", primary_key=True, ondelete="CASCADE")
+    course_id: str = Field(sa_type=sa.String(64))
+    title: str = Field(sa_type=sa.String(255))
+    points_per_question: float
+    # quizgen.db.canvas_exports.ExportState
+    state: str = Field(sa_type=sa.String(32))
+    message: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    # The review status the quiz goes back to when the export fails or is undone.
+    review_status: str = Field(sa_type=sa.String(32))
+    # Written into the Canvas quiz's instructions: finds it when its creation answer is lost.
+    quiz_marker: str = Field(sa_type=sa.String(64))
+    # True from just before the Canvas quiz is first asked for.
+    quiz_attempted: bool = False
+    canvas_quiz_id: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    canvas_quiz_url: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    started_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    finished_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True), nullable=True
+    )
+
+
+class CanvasExportItemRow(SQLModel, table=True):
+    """One exported question's Canvas item (invariant 9: created at most once)."""
+
+    __tablename__ = "canvas_export_item"
+    __table_args__ = (sa.Index("ix_canvas_export_item_quiz", "quiz_id"),)
+
+    question_id: uuid.UUID = Field(foreign_key="question.id", primary_key=True, ondelete="CASCADE")
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", ondelete="CASCADE")
+    canvas_item_id: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    # The question's version and the item payload's digest when Canvas last took it.
+    exported_version: int | None = Field(default=None, nullable=True)
+    exported_digest: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    # Set before a create is sent: the item may exist in Canvas without its id here.
+    attempted_digest: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    updated_at: datetime = _timestamp()

@@ -45,6 +45,8 @@ TABLES = {
     "ended_session",
     "generation_usage",
     "canvas_connection",
+    "canvas_export",
+    "canvas_export_item",
 }
 
 

@@ -1,0 +1,458 @@
+"""The export's activities: each one Canvas step, recorded in PostgreSQL as it is done.
+
+`begin_export` claims the quiz (`exporting_to_canvas`) and lists the approved questions;
+`create_canvas_quiz` makes the New Quiz once; `export_item` puts one question in it
+(created, updated in place when changed, or found again after a lost answer);
+`finish_export` removes items of questions no longer approved, puts the items in the
+quiz's order and publishes the quiz in quizgen; `stop_export` records a failure, a
+cancellation or a wait for a reconnect; `undo_export` deletes the Canvas quiz.
+
+Exactly once per question (invariant 9): before a create is sent, the attempt is
+committed (`mark_item_attempted`); an attempt whose answer was never recorded lists the
+quiz's items and takes the one titled `quizgen:<question id>` instead of creating
+another. The teacher's token is read from PostgreSQL here, never passed in (invariant 10).
+
+Errors (`canvas_errors`): a refused token → `CANVAS_AUTH_ERROR` (the workflow waits for a
+reconnect); 403/404 and other refusals → `CANVAS_REFUSED_ERROR` (not retried: the reason
+is shown); throttling, 5xx, timeouts → `CANVAS_UNAVAILABLE_ERROR`, retried after Canvas's
+Retry-After or a backoff of at most 10 s (Canvas's throttle refills in seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities._errors import retry_delay, temporal_errors
+from quizgen.canvas.client import CanvasClient
+from quizgen.canvas.items import TITLE_PREFIX, item_title, new_quiz_item
+from quizgen.canvas.tokens import TokenCipher
+from quizgen.contracts import (
+    CanvasQuizRef,
+    ExportFinished,
+    ExportItemInput,
+    ExportPlan,
+    ExportStateChange,
+    ItemExported,
+    ItemOutcome,
+)
+from quizgen.db import canvas_exports as exports
+from quizgen.db.canvas_connections import get_connection
+from quizgen.db.repository import locked_quiz, write_status
+from quizgen.db.review import ReviewStatus, get_question
+from quizgen.domain import EXPORTABLE, ExportState, QuizStatus
+from quizgen.errors import (
+    MAX_REASON_CHARS,
+    CanvasAuthError,
+    CanvasRefusedError,
+    CanvasUnavailableError,
+    QuestionNotFoundError,
+    cap_message,
+)
+from quizgen.names import (
+    BEGIN_EXPORT_ACTIVITY,
+    CANVAS_AUTH_ERROR,
+    CANVAS_REFUSED_ERROR,
+    CANVAS_UNAVAILABLE_ERROR,
+    CREATE_CANVAS_QUIZ_ACTIVITY,
+    EXPORT_ITEM_ACTIVITY,
+    EXPORT_NOT_READY_ERROR,
+    FINISH_EXPORT_ACTIVITY,
+    SET_EXPORT_STATE_ACTIVITY,
+    UNDO_EXPORT_ACTIVITY,
+)
+from quizgen.settings import Settings
+
+__all__ = ["CanvasExportActivities", "canvas_errors", "item_digest"]
+
+_CANVAS_RETRY_CAP = timedelta(seconds=10)
+# An item attempt gives up this long before Temporal's timer for it fires.
+_ATTEMPT_MARGIN = timedelta(seconds=2)
+
+
+class _NotReady(Exception):
+    """The quiz cannot be exported as it stands; the message says why."""
+
+
+@contextmanager
+def canvas_errors() -> Iterator[None]:
+    """Canvas's answers (and `_NotReady`) as the `ApplicationError`s the workflow decides on."""
+    try:
+        yield
+    except CanvasAuthError as err:
+        raise ApplicationError(str(err), type=CANVAS_AUTH_ERROR, non_retryable=True) from None
+    except CanvasRefusedError as err:
+        raise ApplicationError(
+            cap_message(str(err), MAX_REASON_CHARS), type=CANVAS_REFUSED_ERROR, non_retryable=True
+        ) from None
+    except CanvasUnavailableError as err:
+        delay = retry_delay(err.retry_after_seconds, activity.info().attempt)
+        raise ApplicationError(
+            cap_message(str(err), MAX_REASON_CHARS),
+            type=CANVAS_UNAVAILABLE_ERROR,
+            next_retry_delay=min(delay, _CANVAS_RETRY_CAP),
+        ) from None
+    except _NotReady as err:
+        raise ApplicationError(str(err), type=EXPORT_NOT_READY_ERROR, non_retryable=True) from None
+
+
+def item_digest(payload: dict[str, Any]) -> str:
+    """What decides whether Canvas's item is current: the payload without its position
+    (the order is put right by `finish_export`)."""
+    item = {k: v for k, v in payload["item"].items() if k != "position"}
+    return hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()
+
+
+class CanvasExportActivities:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+
+    # -- helpers
+
+    async def _export(self, quiz_id: uuid.UUID) -> exports.ExportRecord:
+        export = await exports.get_export(self._engine, quiz_id)
+        if export is None:
+            raise _NotReady("no export of this quiz was asked for (or it was undone)")
+        return export
+
+    @asynccontextmanager
+    async def _canvas(self, owner: str) -> AsyncIterator[CanvasClient]:
+        settings = self._settings
+        if not settings.canvas_base_url or settings.canvas_token_keys is None:
+            raise _NotReady("Canvas is not configured on this server (CANVAS_BASE_URL)")
+        connection = await get_connection(self._engine, owner)
+        if connection is None:
+            raise CanvasAuthError("Canvas is not connected: reconnect Canvas")
+        cipher = TokenCipher(settings.canvas_token_keys.get_secret_value())
+        token = cipher.decrypt(connection.token_ciphertext)
+        timeout = self._settings.canvas_call_timeout.total_seconds()
+        async with CanvasClient(settings.canvas_base_url, token, timeout=timeout) as canvas:
+            yield canvas
+
+    def _quiz_url(self, course_id: str, canvas_quiz_id: str) -> str:
+        # New Quizzes are assignments: the teacher opens one at its assignment page.
+        base = (self._settings.canvas_base_url or "").rstrip("/")
+        return f"{base}/courses/{course_id}/assignments/{canvas_quiz_id}"
+
+    # -- the steps
+
+    @activity.defn(name=BEGIN_EXPORT_ACTIVITY)
+    async def begin_export(self, quiz_id: uuid.UUID) -> ExportPlan:
+        """Claim the quiz for the export and list what goes out, in the quiz's order."""
+        with temporal_errors(), canvas_errors():
+            async with locked_quiz(self._engine, quiz_id) as lock:
+                conn = lock.connection
+                export = await exports.get_export_in(conn, quiz_id, for_update=True)
+                if export is None:
+                    raise _NotReady("no export of this quiz was asked for (or it was undone)")
+                allowed = EXPORTABLE | {QuizStatus.EXPORTING_TO_CANVAS}
+                if lock.status not in allowed:
+                    raise _NotReady(f"a quiz that is {lock.status.value} cannot be exported")
+                if lock.status is not QuizStatus.EXPORTING_TO_CANVAS:
+                    await lock.set_status(QuizStatus.EXPORTING_TO_CANVAS)
+                await exports.set_state_in(conn, quiz_id, ExportState.RUNNING)
+            ids = await exports.approved_question_ids(self._engine, quiz_id)
+            if not ids:
+                raise _NotReady("the quiz has no approved question to export: approve some first")
+            return ExportPlan(question_ids=ids, title=export.title)
+
+    @activity.defn(name=CREATE_CANVAS_QUIZ_ACTIVITY)
+    async def create_canvas_quiz(self, quiz_id: uuid.UUID) -> CanvasQuizRef:
+        """The export's New Quiz: the one made before if it still exists, else made once
+        (found by its marker when the answer to its create was lost)."""
+        with temporal_errors(), canvas_errors():
+            export = await self._export(quiz_id)
+            try:
+                async with _within_attempt():
+                    return await self._make_canvas_quiz(export)
+            except CanvasRefusedError as err:
+                raise _course_refusal(err, export.course_id) from None
+
+    async def _make_canvas_quiz(self, export: exports.ExportRecord) -> CanvasQuizRef:
+        quiz_id = export.quiz_id
+        quizzes = f"/api/quiz/v1/courses/{export.course_id}/quizzes"
+        async with self._canvas(export.owner_id) as canvas:
+            if export.canvas_quiz_id is not None:
+                try:
+                    await canvas.request("GET", f"{quizzes}/{export.canvas_quiz_id}")
+                    return CanvasQuizRef(
+                        canvas_quiz_id=export.canvas_quiz_id,
+                        url=export.canvas_quiz_url or "",
+                    )
+                except CanvasRefusedError as err:
+                    if err.status != 404:
+                        raise
+                # Deleted in Canvas: its items went with it; start afresh.
+                await exports.forget_canvas_quiz(self._engine, quiz_id)
+                export = await self._export(quiz_id)
+            if export.quiz_attempted:
+                async for quiz in canvas.paginate(quizzes):
+                    if export.quiz_marker in str(quiz.get("instructions") or ""):
+                        return await self._recorded_quiz(export, str(quiz["id"]))
+            await exports.mark_quiz_attempted(self._engine, quiz_id)
+            created = await canvas.request(
+                "POST",
+                quizzes,
+                json={
+                    "quiz": {
+                        "title": export.title,
+                        "instructions": _instructions(export.quiz_marker),
+                        "grading_type": "points",
+                    }
+                },
+            )
+        if not isinstance(created, dict) or "id" not in created:
+            raise CanvasUnavailableError("Canvas answered the new quiz without its id")
+        return await self._recorded_quiz(export, str(created["id"]))
+
+    async def _recorded_quiz(
+        self, export: exports.ExportRecord, canvas_quiz_id: str
+    ) -> CanvasQuizRef:
+        url = self._quiz_url(export.course_id, canvas_quiz_id)
+        await exports.record_canvas_quiz(self._engine, export.quiz_id, canvas_quiz_id, url)
+        return CanvasQuizRef(canvas_quiz_id=canvas_quiz_id, url=url)
+
+    @activity.defn(name=EXPORT_ITEM_ACTIVITY)
+    async def export_item(self, input: ExportItemInput) -> ItemExported:
+        """One approved question in the Canvas quiz, exactly once.
+
+        The attempt ends before Temporal's start-to-close timer does: Temporal retries an
+        item only once its earlier attempt can no longer be sending a create (a retry
+        while it still could might add the item twice). A killed worker's attempt is
+        retried when that timer fires.
+        """
+        async with _within_attempt():
+            return await self._export_item(input)
+
+    async def _export_item(self, input: ExportItemInput) -> ItemExported:
+        with temporal_errors(), canvas_errors():
+            export = await self._export(input.quiz_id)
+            if export.canvas_quiz_id is None:
+                raise _NotReady("the Canvas quiz is not made yet")
+            try:
+                question = await get_question(self._engine, input.quiz_id, input.question_id)
+            except QuestionNotFoundError:
+                return ItemExported(question_id=input.question_id, outcome=ItemOutcome.SKIPPED)
+            if question.review_status is not ReviewStatus.APPROVED:
+                return ItemExported(question_id=input.question_id, outcome=ItemOutcome.SKIPPED)
+            payload = new_quiz_item(
+                question.question_type,
+                question.question_data,
+                position=input.position,
+                points=export.points_per_question,
+                question_id=str(question.id),
+            )
+            digest = item_digest(payload)
+            items = f"/api/quiz/v1/courses/{export.course_id}/quizzes/{export.canvas_quiz_id}/items"
+            record = await exports.get_item(self._engine, question.id)
+
+            async def recorded(item_id: str, outcome: ItemOutcome) -> ItemExported:
+                await exports.record_item(
+                    self._engine,
+                    input.quiz_id,
+                    question.id,
+                    canvas_item_id=item_id,
+                    version=question.version,
+                    digest=digest,
+                )
+                return ItemExported(question_id=question.id, outcome=outcome)
+
+            async with self._canvas(export.owner_id) as canvas:
+                if record is not None and record.canvas_item_id is not None:
+                    if record.exported_digest == digest:
+                        return await recorded(record.canvas_item_id, ItemOutcome.UNCHANGED)
+                    try:
+                        await canvas.request(
+                            "PATCH", f"{items}/{record.canvas_item_id}", json=payload
+                        )
+                        return await recorded(record.canvas_item_id, ItemOutcome.UPDATED)
+                    except CanvasRefusedError as err:
+                        if err.status != 404:
+                            raise
+                    # Deleted in Canvas by hand: made again below.
+                    await exports.forget_item(self._engine, question.id)
+                    record = None
+                if record is not None and record.attempted_digest is not None:
+                    found = await _find_item(canvas, items, item_title(str(question.id)))
+                    if found is not None:
+                        if record.attempted_digest != digest:
+                            await canvas.request("PATCH", f"{items}/{found}", json=payload)
+                        return await recorded(found, ItemOutcome.FOUND)
+                await exports.mark_item_attempted(self._engine, input.quiz_id, question.id, digest)
+                created = await canvas.request("POST", items, json=payload)
+            if not isinstance(created, dict) or "id" not in created:
+                raise CanvasUnavailableError("Canvas answered the new item without its id")
+            return await recorded(str(created["id"]), ItemOutcome.CREATED)
+
+    @activity.defn(name=FINISH_EXPORT_ACTIVITY)
+    async def finish_export(self, quiz_id: uuid.UUID) -> ExportFinished:
+        """Tidy the Canvas quiz (remove what is no longer approved, put items in order),
+        check every approved question is there, and publish the quiz in quizgen."""
+        with temporal_errors(), canvas_errors():
+            export = await self._export(quiz_id)
+            if export.canvas_quiz_id is None:
+                raise _NotReady("the Canvas quiz is not made yet")
+            items = f"/api/quiz/v1/courses/{export.course_id}/quizzes/{export.canvas_quiz_id}/items"
+            order = await exports.approved_question_ids(self._engine, quiz_id)
+            wanted = {item_title(str(qid)): i for i, qid in enumerate(order)}
+            records = await exports.item_records(self._engine, quiz_id)
+            async with self._canvas(export.owner_id) as canvas:
+                current = [item async for item in canvas.paginate(items)]
+                removed = 0
+                for item in list(current):
+                    title = str((item.get("entry") or {}).get("title") or "")
+                    if title.startswith(TITLE_PREFIX) and title not in wanted:
+                        await _delete(canvas, f"{items}/{item['id']}")
+                        current.remove(item)
+                        removed += 1
+                        stale = _question_of(title)
+                        if stale is not None and stale in records:
+                            await exports.forget_item(self._engine, stale)
+                        activity.heartbeat()
+                moved = await _arrange(canvas, items, current, wanted)
+            counts = await exports.export_counts(self._engine, quiz_id)
+            if counts.exported < counts.total:
+                # Approved (or edited) while the export ran: the next export sends them.
+                missing = counts.total - counts.exported
+                raise _NotReady(
+                    f"{missing} approved question(s) changed during the export: export again"
+                )
+            async with locked_quiz(self._engine, quiz_id) as lock:
+                await lock.set_status(QuizStatus.PUBLISHED)
+                await exports.set_state_in(lock.connection, quiz_id, ExportState.PUBLISHED)
+            return ExportFinished(
+                exported=counts.exported,
+                removed=removed,
+                moved=moved,
+                url=export.canvas_quiz_url or "",
+            )
+
+    @activity.defn(name=SET_EXPORT_STATE_ACTIVITY)
+    async def set_export_state(self, input: ExportStateChange) -> None:
+        """Record where the export stands (running again, waiting for a reconnect, failed,
+        cancelled, with the reason); a failed or cancelled export gives the quiz back to
+        review, in the status it had."""
+        with temporal_errors():
+            async with locked_quiz(self._engine, input.quiz_id) as lock:
+                conn = lock.connection
+                export = await exports.get_export_in(conn, input.quiz_id, for_update=True)
+                if export is None:
+                    return
+                await exports.set_state_in(conn, input.quiz_id, input.state, input.message)
+                stopped = input.state in (ExportState.FAILED, ExportState.CANCELLED)
+                if stopped and lock.status is QuizStatus.EXPORTING_TO_CANVAS:
+                    await lock.set_status(export.review_status)
+
+    @activity.defn(name=UNDO_EXPORT_ACTIVITY)
+    async def undo_export(self, quiz_id: uuid.UUID) -> None:
+        """Compensation: delete the Canvas quiz the export made, forget the export."""
+        with temporal_errors(), canvas_errors():
+            export = await exports.get_export(self._engine, quiz_id)
+            if export is None:
+                return
+            quizzes = f"/api/quiz/v1/courses/{export.course_id}/quizzes"
+            canvas_quiz_id = export.canvas_quiz_id
+            if canvas_quiz_id is None and export.quiz_attempted:
+                async with self._canvas(export.owner_id) as canvas:
+                    async for quiz in canvas.paginate(quizzes):
+                        if export.quiz_marker in str(quiz.get("instructions") or ""):
+                            canvas_quiz_id = str(quiz["id"])
+            if canvas_quiz_id is not None:
+                async with self._canvas(export.owner_id) as canvas:
+                    await _delete(canvas, f"{quizzes}/{canvas_quiz_id}")
+            async with locked_quiz(self._engine, quiz_id) as lock:
+                await exports.delete_export_in(lock.connection, quiz_id)
+                if lock.status in (QuizStatus.PUBLISHED, QuizStatus.EXPORTING_TO_CANVAS):
+                    await write_status(lock.connection, quiz_id, export.review_status)
+
+
+@asynccontextmanager
+async def _within_attempt() -> AsyncIterator[None]:
+    """End the attempt before Temporal's start-to-close timer fires: a step that creates
+    in Canvas is retried only once its earlier attempt can no longer be sending."""
+    budget = activity.info().start_to_close_timeout or timedelta(minutes=1)
+    try:
+        async with asyncio.timeout((budget - _ATTEMPT_MARGIN).total_seconds()):
+            yield
+    except TimeoutError:
+        raise CanvasUnavailableError("Canvas did not answer in time") from None
+
+
+def _course_refusal(err: CanvasRefusedError, course_id: str) -> CanvasRefusedError:
+    """A refusal on the course, in words a teacher can act on."""
+    if err.status == 403:
+        message = (
+            f"Canvas does not let you make quizzes in course {course_id}: "
+            "check that you are a teacher of it"
+        )
+    elif err.status == 404:
+        message = f"Canvas has no course {course_id}, or New Quizzes is not enabled in it"
+    else:
+        return err
+    return CanvasRefusedError(message, status=err.status)
+
+
+def _instructions(marker: str) -> str:
+    # An HTML comment: not shown to students, kept by Canvas with the instructions; how a
+    # quiz whose creation answer was lost is found again.
+    return f"<!-- quizgen:{marker} -->"
+
+
+def _question_of(title: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(title.removeprefix(TITLE_PREFIX))
+    except ValueError:
+        return None
+
+
+async def _find_item(canvas: CanvasClient, items: str, title: str) -> str | None:
+    async for item in canvas.paginate(items):
+        if (item.get("entry") or {}).get("title") == title:
+            return str(item["id"])
+    return None
+
+
+async def _delete(canvas: CanvasClient, path: str) -> None:
+    """Delete; already gone is fine."""
+    try:
+        await canvas.request("DELETE", path)
+    except CanvasRefusedError as err:
+        if err.status != 404:
+            raise
+
+
+async def _arrange(
+    canvas: CanvasClient, items: str, current: list[dict[str, Any]], wanted: dict[str, int]
+) -> int:
+    """Move items until the quiz's items are in `wanted`'s order (quizgen's items first, in
+    the review order; items the teacher added in Canvas after them). One PATCH of
+    `item[position]` per item out of place; Canvas shifts the others, as the stand-in does."""
+
+    def rank(item: dict[str, Any]) -> tuple[int, int]:
+        title = str((item.get("entry") or {}).get("title") or "")
+        return (0, wanted[title]) if title in wanted else (1, int(item.get("position") or 0))
+
+    order = sorted(current, key=lambda item: int(item.get("position") or 0))
+    target = sorted(order, key=rank)
+    moved = 0
+    for index, item in enumerate(target):
+        if order[index]["id"] != item["id"]:
+            await canvas.request(
+                "PATCH", f"{items}/{item['id']}", json={"item": {"position": index + 1}}
+            )
+            order.remove(item)
+            order.insert(index, item)
+            moved += 1
+            activity.heartbeat()
+    return moved
