@@ -109,7 +109,7 @@ def canvas_item_activity(config: ExportConfig) -> dict[str, Any]:
     return {
         "task_queue": _canvas_queue(),
         "start_to_close_timeout": config.canvas_call_timeout * _CALLS_PER_ITEM
-        + timedelta(seconds=10),
+        + timedelta(seconds=5),
         "schedule_to_close_timeout": config.canvas_retry_window,
         "retry_policy": _canvas_retries(config),
     }

@@ -124,27 +124,6 @@ async def export_stack(
                 yield stack
 
 
-@asynccontextmanager
-async def canvas_worker(
-    temporal_env: WorkflowEnvironment,
-    engine: AsyncEngine,
-    task_queue: str,
-    stack: ExportStack,
-    database_url: str,
-) -> AsyncIterator[None]:
-    """One more worker in this process (for tests that bring their own)."""
-    async with running_worker(
-        temporal_env.client,
-        engine,
-        OfflineProvider(),
-        task_queue,
-        database_url=database_url,
-        canvas_base_url=stack.canvas.base_url,
-        **CANVAS_SETTINGS,
-    ):
-        yield
-
-
 def numbered_questions(n: int, prefix: str = "Question") -> list[Json]:
     """`n` true/false questions with distinct texts."""
     return [
