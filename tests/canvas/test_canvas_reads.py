@@ -46,7 +46,7 @@ async def test_users_self_and_token_refusals(setup: Setup) -> None:
         assert response.status_code == 401 and "www-authenticate" not in response.headers
         assert response.json()["errors"][0]["message"] == "user authorization required"
         # ?access_token= works as well as the header.
-        ok = await anonymous.get("/api/v1/users/self", params={"access_token": setup.token})
+        ok = await anonymous.get("/api/v1/users/self", params={"access_token": _url_token(setup)})
         assert ok.status_code == 200
 
     bad = await http.get("/api/v1/users/self", headers={"Authorization": "Bearer 7~nope"})
@@ -93,7 +93,7 @@ async def test_teacher_courses_follow_link_next(setup: Setup) -> None:
     assert len(everything) == 26
     # An access_token parameter is not carried into the links (the docs say so).
     async with httpx.AsyncClient(base_url=canvas.base_url) as anonymous:
-        by_param = await anonymous.get(f"{url}&access_token={setup.token}")
+        by_param = await anonymous.get(f"{url}&access_token={_url_token(setup)}")
         assert by_param.status_code == 200 and "access_token" not in by_param.headers["link"]
 
 
@@ -161,3 +161,12 @@ async def test_pagination_is_per_request(canvas: CanvasStandIn) -> None:
         assert response.json() == []
         assert set(links(response)) == {"current", "first", "last"}
         assert (await http.get("/api/v1/courses?page=bookmark:%%%")).status_code == 400
+
+
+def _url_token(setup: Setup) -> str:
+    """A token of the same user for a URL: httpx logs every URL it requests, so this one is
+    left out of the scan for logged tokens (tests/test_log_hygiene.py); quizgen itself only
+    ever sends tokens in the Authorization header."""
+    token = setup.canvas.issue_token(setup.canvas.user(setup.token).id)
+    CanvasStandIn.issued_tokens.discard(token)
+    return token

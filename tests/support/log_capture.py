@@ -11,8 +11,10 @@ import logging
 from pathlib import Path
 
 from deploy.local.api import ALICE, BOB
+from deploy.local.canvas import CanvasStandIn
 from deploy.local.fake_openai.server import FakeOpenAI
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
+from tests.support.exports import KEY as EXPORT_KEY
 
 __all__ = ["SECRETS", "SessionLog", "content_fragments", "leaks"]
 
@@ -52,6 +54,8 @@ class SessionLog(logging.Handler):
 def leaks(lines: list[str], log_files: list[Path]) -> list[str]:
     """`what: where` for every secret or content fragment found."""
     needles = {**SECRETS, **{f"module content {f[:20]!r}...": f for f in content_fragments()}}
+    needles |= {f"Canvas token {t[:6]}...": t for t in CanvasStandIn.issued_tokens}
+    needles["Canvas token key (tests/support/exports.py)"] = EXPORT_KEY
     found = []
     sources = [("in-process log", "\n".join(lines))]
     sources += [(str(path), path.read_text(errors="replace")) for path in log_files]

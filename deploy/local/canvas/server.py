@@ -8,7 +8,7 @@ import copy
 import secrets
 import time
 from collections.abc import Iterable
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from starlette.applications import Starlette
 
@@ -36,6 +36,9 @@ def _new_token() -> str:
 
 
 class CanvasStandIn:
+    # Every token any stand-in of this process issued: the log scan looks for them all.
+    issued_tokens: ClassVar[set[str]] = set()
+
     def __init__(self) -> None:
         self.registry = Registry()
         self.requests: list[RecordedRequest] = []
@@ -79,6 +82,7 @@ class CanvasStandIn:
     def issue_token(self, user_id: int) -> str:
         token = Token(_new_token(), user_id)
         self.registry.tokens[token.value] = token
+        CanvasStandIn.issued_tokens.add(token.value)
         return token.value
 
     def user(self, token: str) -> User:
