@@ -201,17 +201,22 @@ class CanvasExportActivities:
                     if export.quiz_marker in str(quiz.get("instructions") or ""):
                         return await self._recorded_quiz(export, str(quiz["id"]))
             await exports.mark_quiz_attempted(self._engine, quiz_id)
-            created = await canvas.request(
-                "POST",
-                quizzes,
-                json={
-                    "quiz": {
-                        "title": export.title,
-                        "instructions": _instructions(export.quiz_marker),
-                        "grading_type": "points",
-                    }
-                },
-            )
+            try:
+                created = await canvas.request(
+                    "POST",
+                    quizzes,
+                    json={
+                        "quiz": {
+                            "title": export.title,
+                            "instructions": _instructions(export.quiz_marker),
+                            "grading_type": "points",
+                        }
+                    },
+                )
+            except CanvasRefusedError:
+                # A refusal (403, 404, 422) made nothing: no quiz to look for next time.
+                await exports.mark_quiz_attempted(self._engine, quiz_id, attempted=False)
+                raise
         if not isinstance(created, dict) or "id" not in created:
             raise CanvasUnavailableError("Canvas answered the new quiz without its id")
         return await self._recorded_quiz(export, str(created["id"]))
@@ -298,7 +303,8 @@ class CanvasExportActivities:
     @activity.defn(name=FINISH_EXPORT_ACTIVITY)
     async def finish_export(self, quiz_id: uuid.UUID) -> ExportFinished:
         """Tidy the Canvas quiz (remove what is no longer approved, put items in order),
-        check every approved question is there, and publish the quiz in quizgen."""
+        check every approved question is there at its current version, and publish the
+        quiz in quizgen; if some are not (approved or edited meanwhile), say how many."""
         with temporal_errors(), canvas_errors():
             export = await self._export(quiz_id)
             if export.canvas_quiz_id is None:
@@ -323,10 +329,13 @@ class CanvasExportActivities:
                 moved = await _arrange(canvas, items, current, wanted)
             counts = await exports.export_counts(self._engine, quiz_id)
             if counts.exported < counts.total:
-                # Approved (or edited) while the export ran: the next export sends them.
-                missing = counts.total - counts.exported
-                raise _NotReady(
-                    f"{missing} approved question(s) changed during the export: export again"
+                # Approved or edited while the export ran: the workflow sends them next.
+                return ExportFinished(
+                    exported=counts.exported,
+                    removed=removed,
+                    moved=moved,
+                    url=export.canvas_quiz_url or "",
+                    missing=counts.total - counts.exported,
                 )
             async with locked_quiz(self._engine, quiz_id) as lock:
                 await lock.set_status(QuizStatus.PUBLISHED)
@@ -365,9 +374,13 @@ class CanvasExportActivities:
             canvas_quiz_id = export.canvas_quiz_id
             if canvas_quiz_id is None and export.quiz_attempted:
                 async with self._canvas(export.owner_id) as canvas:
-                    async for quiz in canvas.paginate(quizzes):
-                        if export.quiz_marker in str(quiz.get("instructions") or ""):
-                            canvas_quiz_id = str(quiz["id"])
+                    try:
+                        async for quiz in canvas.paginate(quizzes):
+                            if export.quiz_marker in str(quiz.get("instructions") or ""):
+                                canvas_quiz_id = str(quiz["id"])
+                    except CanvasRefusedError:
+                        # A course we may not read (or that is gone) holds nothing we made.
+                        canvas_quiz_id = None
             if canvas_quiz_id is not None:
                 async with self._canvas(export.owner_id) as canvas:
                     await _delete(canvas, f"{quizzes}/{canvas_quiz_id}")

@@ -322,6 +322,9 @@ class ExportFinished(Payload):
     # Items moved to their place in the quiz's order.
     moved: int = 0
     url: str = ""
+    # Approved questions not in Canvas at their current version (approved or edited while
+    # the export ran): the quiz is not published, the workflow sends them first.
+    missing: int = 0
 
 
 class ExportStateChange(Payload):

@@ -64,6 +64,9 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["CanvasExportWorkflow"]
 
+# Passes over the approved questions before an export gives up on a review that keeps
+# changing them (each pass sends only what changed).
+_PASSES = 3
 RECONNECT_MESSAGE = "Canvas refused the saved token (expired or revoked): reconnect Canvas"
 
 
@@ -122,16 +125,39 @@ class CanvasExportWorkflow:
 
     async def _export(self) -> None:
         quiz_id = self._input.quiz_id
-        plan: ExportPlan = await self._step(
-            BEGIN_EXPORT_ACTIVITY, quiz_id, ExportPlan, export_db_activity
+        for _ in range(_PASSES):
+            plan: ExportPlan = await self._step(
+                BEGIN_EXPORT_ACTIVITY, quiz_id, ExportPlan, export_db_activity
+            )
+            self._title, self._total = plan.title, len(plan.question_ids)
+            self._outcomes = {}
+            self._upsert(QuizStatus.EXPORTING_TO_CANVAS)
+            self._describe()
+            if self._canvas_quiz is None:
+                self._canvas_quiz = await self._step(
+                    CREATE_CANVAS_QUIZ_ACTIVITY, quiz_id, CanvasQuizRef, canvas_item_activity
+                )
+                self._describe()
+            await self._export_items(plan)
+            finished: ExportFinished = await self._step(
+                FINISH_EXPORT_ACTIVITY, quiz_id, ExportFinished, canvas_activity
+            )
+            if finished.missing == 0:
+                self._state = ExportState.PUBLISHED
+                self._message = None
+                self._upsert(QuizStatus.PUBLISHED)
+                self._describe(finished)
+                return
+            # Questions were approved or edited while it ran: another pass sends them.
+            workflow.logger.info("%d question(s) changed during the export", finished.missing)
+        raise ApplicationError(
+            f"{finished.missing} approved question(s) kept changing during the export: "
+            "export again when the review is done",
+            non_retryable=True,
         )
-        self._title, self._total = plan.title, len(plan.question_ids)
-        self._upsert(QuizStatus.EXPORTING_TO_CANVAS)
-        self._describe()
-        self._canvas_quiz = await self._step(
-            CREATE_CANVAS_QUIZ_ACTIVITY, quiz_id, CanvasQuizRef, canvas_item_activity
-        )
-        self._describe()
+
+    async def _export_items(self, plan: ExportPlan) -> None:
+        quiz_id = self._input.quiz_id
         limit = asyncio.Semaphore(self._input.config.concurrency)
 
         async def one(position: int, question_id: Any) -> None:
@@ -153,13 +179,6 @@ class CanvasExportWorkflow:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        finished: ExportFinished = await self._step(
-            FINISH_EXPORT_ACTIVITY, quiz_id, ExportFinished, canvas_activity
-        )
-        self._state = ExportState.PUBLISHED
-        self._message = None
-        self._upsert(QuizStatus.PUBLISHED)
-        self._describe(finished)
 
     async def _step(self, name: str, arg: Any, result_type: Any, policy: Any) -> Any:
         """One activity; when Canvas refuses the token, wait for a reconnect and run it again."""

@@ -197,10 +197,12 @@ async def set_state_in(
     )
 
 
-async def mark_quiz_attempted(engine: AsyncEngine, quiz_id: uuid.UUID) -> None:
+async def mark_quiz_attempted(
+    engine: AsyncEngine, quiz_id: uuid.UUID, *, attempted: bool = True
+) -> None:
     async with engine.begin() as conn:
         await conn.execute(
-            _export.update().where(_export.c.quiz_id == quiz_id).values(quiz_attempted=True)
+            _export.update().where(_export.c.quiz_id == quiz_id).values(quiz_attempted=attempted)
         )
 
 

@@ -153,6 +153,10 @@ async def test_refusals_in_plain_words(
         failed = await stack.wait_for_state(quiz_id, "failed")
         assert "check that you are a teacher of it" in failed["message"], failed
         assert (await get_quiz(stack.api, ALICE, str(quiz_id)))["status"] == "ready_for_review"
+        # Undoing it works although Canvas refuses to show that course: nothing was made.
+        undo = await stack.api.delete(f"/quizzes/{quiz_id}/export", headers=HEADERS)
+        assert undo.status_code == 202, undo.text
+        await stack.wait_until_undone(quiz_id)
         missing = await stack.export(quiz_id, course_id="999999")
         assert missing.status_code == 202
         failed = await stack.wait_for_state(quiz_id, "failed")
