@@ -25,6 +25,7 @@ __all__ = [
     "ApiClient",
     "ApiError",
     "CliError",
+    "ExportView",
     "Json",
     "QuizSummary",
     "QuizView",
@@ -95,6 +96,24 @@ class Accepted(_View):
     quiz_id: uuid.UUID
     batch_keys: list[str]
     message: str
+
+
+class ExportView(_View):
+    """`/quizzes/{id}/export`: where the quiz's Canvas export stands."""
+
+    # running, waiting_for_canvas, published, failed, cancelled or undoing (kept as a
+    # string: a newer API's new state is shown, not refused).
+    state: str
+    course_id: str
+    title: str
+    canvas_quiz_url: str | None = None
+    exported: int
+    total: int
+    changed: int = 0
+    # "X of Y questions exported"
+    progress: str
+    # Why it failed, was cancelled, or waits for a new Canvas token.
+    message: str | None = None
 
 
 def parse(model: type[Model], body: Any) -> Model:
@@ -222,6 +241,29 @@ class ApiClient:
     def canvas_courses(self) -> list[Json]:
         body: list[Json] = self._call("GET", "/canvas/courses")
         return body
+
+    # -- the Canvas export ----------------------------------------------------------------
+
+    def export_to_canvas(self, quiz_id: uuid.UUID, target: Json | None) -> ExportView:
+        """Start the export; `target` None: again, to where the last export went."""
+        kwargs: Json = {} if target is None else {"json": target}
+        return parse(ExportView, self._call("POST", f"/quizzes/{quiz_id}/export", **kwargs))
+
+    def canvas_export(self, quiz_id: uuid.UUID) -> ExportView | None:
+        """Where the export stands; None when the quiz was never exported (or undone)."""
+        try:
+            body = self._call("GET", f"/quizzes/{quiz_id}/export")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return parse(ExportView, body)
+
+    def undo_export(self, quiz_id: uuid.UUID) -> ExportView:
+        return parse(ExportView, self._call("DELETE", f"/quizzes/{quiz_id}/export"))
+
+    def cancel_export(self, quiz_id: uuid.UUID) -> ExportView:
+        return parse(ExportView, self._call("POST", f"/quizzes/{quiz_id}/export/cancel"))
 
     # -- questions -------------------------------------------------------------------------
 

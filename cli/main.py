@@ -2,7 +2,9 @@
 
 Exit codes, so scripts can branch: `generate --watch`, `retry --watch` and
 `status` give 0 for ready_for_review, 2 for ready_for_review_partial and 1 for
-failed (`status` gives 3 while no round has settled yet). Every other success
+failed (`status` gives 3 while no round has settled yet). The Canvas export
+(`export --canvas ... --watch`, `export --status`) gives 0 published, 1 failed or
+cancelled, 4 waiting for a new Canvas token (3 for `--status` while it runs). Every other success
 is 0, and every error 1, reported as one `error: ...` line on stderr, never a
 traceback (QUIZGEN_DEBUG=1 shows the traceback of an unexpected one).
 """
@@ -15,7 +17,13 @@ import sys
 import typer
 
 # Importing the command modules registers their commands on `app`.
-from cli import canvas_commands, decision_commands, quiz_commands, review_commands
+from cli import (
+    canvas_commands,
+    decision_commands,
+    export_commands,
+    quiz_commands,
+    review_commands,
+)
 from cli.app import app
 from cli.client import CliError
 from cli.quizfile import QuizFileError
@@ -23,7 +31,13 @@ from cli.quizfile import QuizFileError
 __all__ = ["app", "main"]
 
 EXIT_ERROR = 1
-_COMMAND_MODULES = (quiz_commands, review_commands, decision_commands, canvas_commands)
+_COMMAND_MODULES = (
+    quiz_commands,
+    review_commands,
+    decision_commands,
+    export_commands,
+    canvas_commands,
+)
 
 
 def _usage_line(exc: Exception) -> str | None:

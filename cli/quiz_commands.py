@@ -105,14 +105,19 @@ app.command(
 
 @app.command()
 def status(ctx: typer.Context, quiz_id: QuizId, as_json: AsJson = False) -> None:
-    """The quiz's status, progress and batches (exit 0/2/1, or 3 before a round settled)."""
+    """The quiz's status, progress and batches, and its Canvas export if any (exit 0/2/1, or 3
+    before a round settled)."""
     with config_of(ctx).client() as client:
         body = client.quiz_document(quiz_id)
-    quiz = parse(QuizView, body)
+        quiz = parse(QuizView, body)
+        # The Canvas export's line, when the quiz has one (never exported: 404, no line).
+        canvas = None if as_json else client.canvas_export(quiz_id)
     if as_json:
         print_json(body)
     else:
         out.print(render.quiz_view(quiz, bars=False))
+        if canvas is not None:
+            say(render.export_status_line(canvas))
     exit_with(exit_code(quiz.status))
 
 

@@ -25,11 +25,20 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from cli.client import Json, QuizSummary, QuizView, ReviewCounts
+from cli.client import ExportView, Json, QuizSummary, QuizView, ReviewCounts
 from quizgen.contracts import BatchProgress, QuizProgress
 from quizgen.domain import BatchStatus, QuizStatus
 
-__all__ = ["progress_line", "questions_table", "quiz_view", "quizzes_table", "review_line"]
+__all__ = [
+    "export_line",
+    "export_status_line",
+    "export_view",
+    "progress_line",
+    "questions_table",
+    "quiz_view",
+    "quizzes_table",
+    "review_line",
+]
 
 QUIZ_STYLES: dict[QuizStatus, str] = {
     QuizStatus.READY_FOR_REVIEW: "bold green",
@@ -66,6 +75,55 @@ def _status(status: QuizStatus) -> Text:
 def progress_line(quiz: QuizView) -> str:
     """One plain line per change, for output that is not a terminal (logs, pipes)."""
     return f"{quiz.status.value}: {quiz.progress.message}"
+
+
+EXPORT_STYLES: dict[str, str] = {
+    "published": "bold green",
+    "failed": "bold red",
+    "cancelled": "bold yellow",
+    "waiting_for_canvas": "bold yellow",
+    "running": "bold cyan",
+    "undoing": "bold cyan",
+}
+
+
+def export_line(export: ExportView) -> str:
+    """The export's state and "X of Y questions exported": a line per change when watching."""
+    return f"{export.state}: {export.progress}"
+
+
+def export_status_line(export: ExportView) -> str:
+    """The export in one line, for `quizgen status`."""
+    line = f"canvas export: {export_line(export)} (course {_safe(export.course_id)})"
+    if export.changed:
+        line += f"; {export.changed} edited since"
+    if export.state == "published" and export.canvas_quiz_url:
+        line += f"; {_safe(export.canvas_quiz_url)}"
+    elif export.message:
+        line += f"; {_safe(export.message)}"
+    return line
+
+
+def export_view(export: ExportView) -> RenderableType:
+    """The live view of an export: its title and course, state, and a bar of questions."""
+    bar = ProgressBar(
+        total=max(export.total, 1),
+        completed=min(export.exported, export.total),
+        width=BAR_WIDTH,
+        complete_style="red" if export.state == "failed" else "cyan",
+        finished_style="green",
+    )
+    progress = Table.grid(padding=(0, 1))
+    progress.add_row(bar, Text(export.progress))
+    return Group(
+        Text.assemble(
+            ("Canvas export ", "bold"),
+            (_safe(export.title), "bold"),
+            f"  course {_safe(export.course_id)}",
+        ),
+        Text.assemble("state: ", Text(export.state, style=EXPORT_STYLES.get(export.state, "bold"))),
+        progress,
+    )
 
 
 def review_line(counts: ReviewCounts) -> str:

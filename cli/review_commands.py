@@ -1,14 +1,12 @@
-"""Commands about a quiz's questions: list them, approve them, export them.
+"""Commands about a quiz's questions: list them, approve them.
 
-Rejecting, restoring and adding questions by hand: `cli.decision_commands`."""
+Rejecting, restoring and adding questions by hand: `cli.decision_commands`; exporting
+them (JSON, QTI, Canvas): `cli.export_commands`."""
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -89,53 +87,3 @@ def approve(
         for question_id in ids:
             client.approve(quiz_id, question_id)
     say(f"approved {len(ids)} question(s)")
-
-
-@app.command()
-def export(
-    ctx: typer.Context,
-    quiz_id: QuizId,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write to this file instead of stdout.", show_default=False
-        ),
-    ] = None,
-    include_rejected: Annotated[
-        bool, typer.Option("--include-rejected", help="Rejected questions too.")
-    ] = False,
-    qti: Annotated[
-        Path | None,
-        typer.Option(
-            "--qti",
-            help="Write the approved questions as a QTI 1.2 package (a .zip that Canvas and "
-            "most LMSs import) to this file instead.",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """The quiz's questions in review order as one JSON array, as the API returns them;
-    rejected questions are left out unless --include-rejected. With --qti FILE: the
-    approved ones as a QTI 1.2 package."""
-    if qti is not None:
-        with config_of(ctx).client() as client:
-            package = client.qti_package(quiz_id)
-        try:
-            qti.write_bytes(package)
-        except OSError as exc:
-            raise CliError(f"cannot write {qti}: {exc.strerror or exc}") from None
-        say(f"wrote the QTI package to {qti}")
-        return
-    with config_of(ctx).client() as client:
-        found = client.questions(quiz_id)
-    if not include_rejected:
-        found = [q for q in found if q.get("review_status") != "rejected"]
-    text = json.dumps(found, indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
-    say(f"exported {len(found)} question(s) to {output}")

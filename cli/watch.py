@@ -1,24 +1,35 @@
-"""Following a generation round until it settles, and the exit code its outcome gives.
+"""Following something until it settles (a generation round, a Canvas export), and the
+exit codes of a round's outcome.
 
-On a terminal the round is shown live (a bar per batch); anywhere else (a pipe,
-a CI log) one line is printed per change, so logs stay readable, and the final
-view once at the end.
+`follow` polls and shows: on a terminal live (a rich renderable, redrawn), anywhere
+else (a pipe, a CI log) one line per change, so logs stay readable. `watch` follows
+a generation round with it; `cli.export_commands` follows a Canvas export.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from types import TracebackType
+from typing import Generic, TypeVar
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
 
 from cli.client import ApiClient, ApiError, CliError, QuizView, Unreachable
 from cli.render import progress_line, quiz_view
 from quizgen.domain import QuizStatus
 
-__all__ = ["EXIT_FAILED", "EXIT_PARTIAL", "EXIT_READY", "EXIT_UNSETTLED", "exit_code", "watch"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_PARTIAL",
+    "EXIT_READY",
+    "EXIT_UNSETTLED",
+    "exit_code",
+    "follow",
+    "watch",
+]
 
 EXIT_READY = 0
 EXIT_FAILED = 1
@@ -33,6 +44,8 @@ SETTLED = frozenset(
 _REVIEWED = frozenset({QuizStatus.EXPORTING_TO_CANVAS, QuizStatus.PUBLISHED})
 # A restart of the API or a short database outage is ridden out; a longer one ends the watch.
 OUTAGE_POLLS = 10
+
+T = TypeVar("T")
 
 
 def exit_code(status: QuizStatus) -> int:
@@ -54,25 +67,55 @@ def watch(
     timeout: float | None,
 ) -> QuizView:
     """Poll the quiz every `interval` seconds until its round settles; return its last state."""
+    return follow(
+        lambda: client.quiz(quiz_id),
+        out,
+        settled=lambda quiz: quiz.status in SETTLED,
+        view=lambda quiz: quiz_view(quiz, bars=True),
+        line=progress_line,
+        final=lambda quiz: quiz_view(quiz, bars=True),
+        still=lambda quiz: (
+            f"still {quiz.status.value} after {timeout:g}s; the round goes on "
+            f"(quizgen status {quiz_id})"
+        ),
+        interval=interval,
+        timeout=timeout,
+    )
+
+
+def follow(
+    poll: Callable[[], T],
+    out: Console,
+    *,
+    settled: Callable[[T], bool],
+    view: Callable[[T], RenderableType],
+    line: Callable[[T], str],
+    still: Callable[[T], str],
+    final: Callable[[T], RenderableType] | None = None,
+    interval: float,
+    timeout: float | None,
+) -> T:
+    """`poll()` every `interval` seconds until `settled`; return the last answer.
+
+    Shown live as `view` on a terminal, else as `line` once per change and `final` (if
+    given) at the end. After `timeout` seconds: a `CliError` saying `still(last)`.
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
-    with _Display(out) as display:
+    with _Display(out, view, line, final) as display:
         while True:
-            quiz = _poll(client, quiz_id, interval)
-            display.show(quiz)
-            if quiz.status in SETTLED:
-                return quiz
+            current = _poll(poll, interval)
+            display.show(current)
+            if settled(current):
+                return current
             if deadline is not None and time.monotonic() >= deadline:
-                raise CliError(
-                    f"still {quiz.status.value} after {timeout:g}s; the round goes on "
-                    f"(quizgen status {quiz_id})"
-                )
+                raise CliError(still(current))
             time.sleep(interval)
 
 
-def _poll(client: ApiClient, quiz_id: uuid.UUID, interval: float) -> QuizView:
+def _poll(poll: Callable[[], T], interval: float) -> T:
     for attempt in range(1, OUTAGE_POLLS + 1):
         try:
-            return client.quiz(quiz_id)
+            return poll()
         except ApiError as exc:
             if exc.status != 503 or attempt == OUTAGE_POLLS:
                 raise
@@ -83,26 +126,33 @@ def _poll(client: ApiClient, quiz_id: uuid.UUID, interval: float) -> QuizView:
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-class _Display:
+class _Display(Generic[T]):
     """A live view on a terminal; otherwise a line per change and the final view."""
 
-    def __init__(self, out: Console) -> None:
+    def __init__(
+        self,
+        out: Console,
+        view: Callable[[T], RenderableType],
+        line: Callable[[T], str],
+        final: Callable[[T], RenderableType] | None,
+    ) -> None:
         self._out = out
+        self._view, self._line, self._final = view, line, final
         self._live = Live(console=out, auto_refresh=False) if out.is_terminal else None
-        self._last: QuizView | None = None
+        self._last: T | None = None
         self._last_line: str | None = None
 
-    def __enter__(self) -> _Display:
+    def __enter__(self) -> _Display[T]:
         if self._live is not None:
             self._live.start()
         return self
 
-    def show(self, quiz: QuizView) -> None:
-        self._last = quiz
+    def show(self, current: T) -> None:
+        self._last = current
         if self._live is not None:
-            self._live.update(quiz_view(quiz, bars=True), refresh=True)
+            self._live.update(self._view(current), refresh=True)
             return
-        line = progress_line(quiz)
+        line = self._line(current)
         if line != self._last_line:
             self._out.print(line, markup=False, highlight=False, soft_wrap=True)
             self._last_line = line
@@ -116,5 +166,5 @@ class _Display:
         # The live view leaves its last frame on screen; elsewhere the final view is printed.
         if self._live is not None:
             self._live.stop()
-        elif self._last is not None:
-            self._out.print(quiz_view(self._last, bars=True))
+        elif self._last is not None and self._final is not None:
+            self._out.print(self._final(self._last))
