@@ -9,6 +9,8 @@ quiz_pages.py      sign-in/out, quiz list, new quiz, quiz page with live progres
 question_pages.py  question review: filter, approve, edit
 canvas_pages.py    connect Canvas with an access token, see as whom, disconnect
 i18n_canvas.py     the Canvas page's words (merged into i18n.py's)
+export_pages.py    the quiz page's Canvas export: course picker, live progress, retry/undo
+i18n_export.py     the export section's words (merged into i18n.py's)
 errors.py          error pages for /ui paths
 templates/, static/  Jinja2 templates, CSS and JavaScript (no build step, no CDN)
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import canvas_pages, question_pages, quiz_pages
+from api.web import canvas_pages, export_pages, question_pages, quiz_pages
 from api.web.errors import install_page_errors
 from api.web.pages import PREFIX
 
@@ -31,6 +33,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(quiz_pages.router)
     app.include_router(question_pages.router)
     app.include_router(canvas_pages.router)
+    app.include_router(export_pages.router)
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount(f"{PREFIX}/static", static, name="ui-static")
     install_page_errors(app)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.web.i18n_canvas import CANVAS_TEXTS
+from api.web.i18n_export import EXPORT_TEXTS
 from quizgen.domain import Language
 
 __all__ = ["LANG_COOKIE", "PROBLEMS", "TEXTS", "Translator", "pick_language"]
@@ -320,6 +321,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error.500": ("An unexpected error occurred.", "En uventet feil oppstod."),
     "error.home": ("Go to your quizzes", "Gå til dine quizer"),
     **CANVAS_TEXTS,
+    **EXPORT_TEXTS,
 }
 
 

@@ -16,6 +16,7 @@ from api.lifecycle import create_quiz, current_progress, trigger_generation
 from api.limits import MAX_BODY_BYTES
 from api.routes.exports import Included, qti_download
 from api.throttle import FailureThrottle
+from api.web.export_pages import export_context
 from api.web.forms import (
     FORM_ERROR,
     QUIZ_FORM_MAX_FIELDS,
@@ -281,6 +282,8 @@ async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
 @router.get("/quizzes/{quiz_id}")
 async def quiz_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> HTMLResponse:
     context, quiz_language = await _quiz_context(request, signed, quiz_id)
+    quiz = await owned_quiz(signed, quiz_id)
+    context.update(await export_context(request, signed, quiz))  # the Canvas export section
     language = language_of(request, quiz_language)
     return render(request, "quiz.html", context, language=language, visit=signed)
 
