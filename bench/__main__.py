@@ -8,7 +8,8 @@ the same run), writes `DIR/latest.md` and `DIR/latest.json` (default
 bench/results/) and prints the Markdown table. A part that fails or runs out
 of time becomes a row saying so; the others still run.
 
-Parts: server, overhead, parallel, tokens, load, reads, recovery, durability, fairness.
+Parts: server, overhead, parallel, tokens, load, reads, recovery, durability, fairness,
+export.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ PARTS = [
     "recovery",
     "durability",
     "fairness",
+    "export",
 ]
 # Seconds a part may take before it is cut off (full run; --quick halves them).
 BUDGET = {
@@ -63,6 +65,7 @@ BUDGET = {
     "recovery": 180,
     "durability": 150,
     "fairness": 240,
+    "export": 180,
 }
 
 

@@ -8,8 +8,13 @@
    from `GET /quizzes/{id}` as it goes.
 3. "Fixes" the fault (restarts the worker with `LLM_FAULT_RATE=0`) and calls
    the same trigger again: only the failed batch is generated again.
-4. Leaves Temporal, PostgreSQL, the API and a worker running, so the quiz can
+4. Approves the questions and exports the quiz to a Canvas stand-in (a course and its
+   teacher, in this process: `PUT /canvas/connection`, `POST /quizzes/{id}/export`),
+   then downloads the QTI package (`GET /quizzes/{id}/export.zip`) to
+   `.quizgen/demo-quiz-qti.zip` (deploy/local/demo_canvas.py).
+5. Leaves Temporal, PostgreSQL, the API and a worker running, so the quiz can
    be found in the Web UI and the API tried with curl; `./dev demo --stop` ends them.
+   The Canvas stand-in stops with the demo.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from urllib.parse import quote
 
 import httpx
 
+from deploy.local.canvas import CanvasStandIn
+from deploy.local.demo_canvas import canvas_env, export_demo_quiz, set_up
 from deploy.local.paths import STATE_DIR
 from deploy.local.postgres import ensure_database
 from deploy.local.processes import start_service, stop_started_servers
@@ -126,8 +133,11 @@ async def watch(api: httpx.AsyncClient, quiz_id: str) -> dict[str, Any]:
         await asyncio.sleep(0.2)
 
 
-def _worker_env(settings: Settings, database_url: str, plan: FaultPlan | None) -> dict[str, str]:
+def _worker_env(
+    settings: Settings, database_url: str, plan: FaultPlan | None, canvas: dict[str, str]
+) -> dict[str, str]:
     return {
+        **canvas,
         "DATABASE_URL": database_url,
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TEMPORAL_NAMESPACE": settings.temporal_namespace,
@@ -145,10 +155,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-async def _start_api(settings: Settings, database_url: str) -> httpx.AsyncClient:
+async def _start_api(
+    settings: Settings, database_url: str, canvas: dict[str, str]
+) -> httpx.AsyncClient:
     token = demo_token()
     tokens = ",".join(t for t in (os.environ.get("API_TOKENS"), f"{DEMO_USER}:{token}") if t)
-    start_service("api", {"DATABASE_URL": database_url, "API_TOKENS": tokens}, "api.log", keep=True)
+    env = {"DATABASE_URL": database_url, "API_TOKENS": tokens, **canvas}
+    start_service("api", env, "api.log", keep=True)
     api = httpx.AsyncClient(
         base_url=f"http://{settings.api_host}:{settings.api_port}",
         headers={"Authorization": f"Bearer {token}"},
@@ -180,10 +193,13 @@ async def _drive(
     database_url: str,
     spec: QuizSpec,
     victim: str,
+    canvas: dict[str, str],
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """The scenario through the HTTP API: create, generate, fix the fault, retry."""
     plan = fault_breaking_one(spec, victim)
-    worker = start_service("worker", _worker_env(settings, database_url, plan), "worker.log")
+    worker = start_service(
+        "worker", _worker_env(settings, database_url, plan, canvas), "worker.log"
+    )
     try:
         created = await api.post("/quizzes", json=spec.model_dump(mode="json"))
         created.raise_for_status()
@@ -198,7 +214,9 @@ async def _drive(
         _stop(worker)
 
     print("\nThe fault is fixed (worker restarted with LLM_FAULT_RATE=0); same trigger again:")
-    start_service("worker", _worker_env(settings, database_url, None), "worker.log", keep=True)
+    start_service(
+        "worker", _worker_env(settings, database_url, None, canvas), "worker.log", keep=True
+    )
     print(f"POST /quizzes/{quiz_id}/generate-questions -> {await _trigger(api, quiz_id)}\n")
     quiz = await watch(api, quiz_id)
     questions = (await api.get(f"/quizzes/{quiz_id}/questions", params={"limit": 1})).json()
@@ -214,15 +232,25 @@ async def run_demo() -> None:
     await ensure_temporal(settings.temporal_address, settings.temporal_namespace)
     spec = sample_quiz()
     victim = BatchRef.of(spec.modules[0], spec.modules[0].batches[2]).batch_key
-    api = await _start_api(settings, database_url)
-    try:
-        quiz_id, quiz, questions = await _drive(api, settings, database_url, spec, victim)
-    finally:
-        await api.aclose()
-    print(f"\nQuiz {quiz_id} is {quiz['status']}: {questions['count']} questions to review.")
-    for attempt in quiz["generation_metadata"]["generation_attempts"]:
-        ran = ", ".join(attempt["batch_results"])
-        print(f"  round {attempt['attempt_number']} ({attempt['overall_status']}) ran: {ran}")
+    async with CanvasStandIn() as stand_in:
+        canvas = set_up(stand_in)
+        api = await _start_api(settings, database_url, canvas_env(canvas))
+        try:
+            quiz_id, quiz, questions = await _drive(
+                api, settings, database_url, spec, victim, canvas_env(canvas)
+            )
+            print(
+                f"\nQuiz {quiz_id} is {quiz['status']}: {questions['count']} questions to review."
+            )
+            for attempt in quiz["generation_metadata"]["generation_attempts"]:
+                ran = ", ".join(attempt["batch_results"])
+                print(
+                    f"  round {attempt['attempt_number']} ({attempt['overall_status']}) ran: {ran}"
+                )
+            await export_demo_quiz(api, canvas, quiz_id)
+            quiz = (await api.get(f"/quizzes/{quiz_id}")).json()
+        finally:
+            await api.aclose()
     query = quote(f'QuizStatus="{quiz["status"]}"')
     base = f"http://{settings.api_host}:{settings.api_port}"
     print(
@@ -231,7 +259,9 @@ async def run_demo() -> None:
         f'API (still running): curl -H "Authorization: Bearer $(cat {DEMO_TOKEN_FILE})" '
         f"{base}/quizzes/{quiz_id}\n"
         f"Review page: {base}/ui/quizzes/{quiz_id} (sign in with the token in {DEMO_TOKEN_FILE})\n"
-        f"Logs and data: {STATE_DIR}/   Stop everything: ./dev demo --stop"
+        f"Logs and data: {STATE_DIR}/   Stop everything: ./dev demo --stop\n"
+        "The Canvas stand-in stopped with the demo: the API and worker left running still "
+        "point at it: an export started from them now retries (CANVAS_RETRY_WINDOW) and fails."
     )
 
 

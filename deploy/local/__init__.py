@@ -11,6 +11,7 @@
 | an OpenAI-compatible server that writes questions and injects faults | `fake_openai` |
 | a Canvas LMS stand-in (REST API as documented: courses, modules, New Quizzes; faults) | `canvas` |
 | waiting until a quiz's round is recorded | `waiting` |
+| the demo's export to the Canvas stand-in and its QTI download | `demo_canvas` |
 | serving an ASGI app in this event loop, stopping at once (the two fakes' server) | `servers` |
 
 Nothing in the product imports this package; `./dev demo` (deploy/demo.py),
