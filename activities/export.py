@@ -34,9 +34,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities._errors import retry_delay, temporal_errors
+from quizgen.canvas.access import CanvasNotConfiguredError, open_canvas
 from quizgen.canvas.client import CanvasClient
 from quizgen.canvas.items import TITLE_PREFIX, item_title, new_quiz_item
-from quizgen.canvas.tokens import TokenCipher
 from quizgen.contracts import (
     CanvasQuizRef,
     ExportFinished,
@@ -47,7 +47,6 @@ from quizgen.contracts import (
     ItemOutcome,
 )
 from quizgen.db import canvas_exports as exports
-from quizgen.db.canvas_connections import get_connection
 from quizgen.db.repository import locked_quiz, write_status
 from quizgen.db.review import ReviewStatus, get_question
 from quizgen.domain import EXPORTABLE, ExportState, QuizStatus
@@ -128,17 +127,11 @@ class CanvasExportActivities:
 
     @asynccontextmanager
     async def _canvas(self, owner: str) -> AsyncIterator[CanvasClient]:
-        settings = self._settings
-        if not settings.canvas_base_url or settings.canvas_token_keys is None:
-            raise _NotReady("Canvas is not configured on this server (CANVAS_BASE_URL)")
-        connection = await get_connection(self._engine, owner)
-        if connection is None:
-            raise CanvasAuthError("Canvas is not connected: reconnect Canvas")
-        cipher = TokenCipher(settings.canvas_token_keys.get_secret_value())
-        token = cipher.decrypt(connection.token_ciphertext)
-        timeout = self._settings.canvas_call_timeout.total_seconds()
-        async with CanvasClient(settings.canvas_base_url, token, timeout=timeout) as canvas:
-            yield canvas
+        try:
+            async with open_canvas(self._engine, self._settings, owner) as canvas:
+                yield canvas
+        except CanvasNotConfiguredError as err:
+            raise _NotReady(str(err)) from None
 
     def _quiz_url(self, course_id: str, canvas_quiz_id: str) -> str:
         # New Quizzes are assignments: the teacher opens one at its assignment page.

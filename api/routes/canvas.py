@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.canvas_hooks import after_connect
 from api.deps import AppSettings, CurrentUser, Engine
 from api.errors import Conflict, Unprocessable, error_responses
+from quizgen.canvas.access import open_canvas
 from quizgen.canvas.client import CanvasClient
 from quizgen.canvas.tokens import TokenCipher
 from quizgen.db import canvas_connections as connections
@@ -126,11 +127,10 @@ async def courses(
     user: CurrentUser, engine: Engine, settings: AppSettings
 ) -> list[CanvasCoursePublic]:
     """The courses where the teacher teaches, every page of them."""
-    base_url, cipher = _canvas(settings)
-    stored = await connections.get_connection(engine, user)
-    if stored is None:
+    _canvas(settings)
+    if await connections.get_connection(engine, user) is None:
         raise Conflict("connect Canvas first (PUT /canvas/connection)")
-    async with CanvasClient(base_url, cipher.decrypt(stored.token_ciphertext)) as canvas:
+    async with open_canvas(engine, settings, user) as canvas:
         found = await canvas.teacher_courses()
     return [
         CanvasCoursePublic(
