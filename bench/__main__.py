@@ -9,7 +9,7 @@ bench/results/) and prints the Markdown table. A part that fails or runs out
 of time becomes a row saying so; the others still run.
 
 Parts: server, overhead, parallel, tokens, load, reads, recovery, durability, fairness,
-export.
+export, extraction.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ PARTS = [
     "durability",
     "fairness",
     "export",
+    "extraction",
 ]
 # Seconds a part may take before it is cut off (full run; --quick halves them).
 BUDGET = {
@@ -66,6 +67,7 @@ BUDGET = {
     "durability": 150,
     "fairness": 240,
     "export": 180,
+    "extraction": 120,
 }
 
 

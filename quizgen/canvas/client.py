@@ -12,6 +12,11 @@ Throttling is documented as a 403 whose body says "Rate Limit Exceeded"
 pagination by the `Link` header's `rel="next"`
 (https://developerdocs.instructure.com/services/canvas/basics/file.pagination). A `next`
 link to another host is not followed: the token goes to `CANVAS_BASE_URL` only.
+
+`download(url, max_bytes=...)` reads a File's `url`: Canvas answers it with a redirect to
+its file store (https://developerdocs.instructure.com/services/canvas/resources/files),
+followed without the Authorization header once it leaves Canvas's origin; the body is
+streamed and cut at `max_bytes` (`quizgen.extraction.errors.TooLarge`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from quizgen.errors import CanvasAuthError, CanvasRefusedError, CanvasUnavailableError
+from quizgen.extraction.errors import TooLarge
 
 __all__ = ["CanvasClient", "CanvasCourse", "CanvasUser"]
 
@@ -35,6 +41,10 @@ _MAX_PAGES = 1000
 # More than any answer we read (a page of 100 courses is a few hundred kB).
 _MAX_ANSWER_BYTES = 20 * 1024 * 1024
 _RATE_LIMITED = "rate limit exceeded"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+# What is read of an error's body to tell throttling from a refusal.
+_ERROR_BODY_BYTES = 64 * 1024
 
 
 @functools.cache
@@ -107,6 +117,41 @@ class CanvasClient:
             url, query = self._next(response), None
         raise CanvasRefusedError(f"Canvas listed more than {_MAX_PAGES} pages", status=502)
 
+    async def download(self, url: str, *, max_bytes: int) -> bytes:
+        """A file's bytes from its `url`, at most `max_bytes` (else `TooLarge`).
+
+        The token is sent only while the URL is on CANVAS_BASE_URL's origin: a redirect to
+        another host (Canvas's file store) is followed without it, and once the download
+        has left Canvas it never carries it again. Errors as `request` maps them.
+        """
+        target = str(self._http.base_url.join(url))
+        trusted = True
+        for _ in range(_MAX_REDIRECTS + 1):
+            trusted = trusted and _origin(target) == self._origin
+            request = self._http.build_request("GET", target, headers={"Accept": "*/*"})
+            if not trusted:
+                del request.headers["Authorization"]
+            try:
+                response = await self._http.send(request, stream=True)
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECTS and location:
+                        target = str(response.url.join(location))
+                        continue
+                    if not response.is_success:
+                        head = await _read_capped(response, _ERROR_BODY_BYTES, cut=True)
+                        raise _download_error(response, head, target, trusted=trusted)
+                    return await _read_capped(response, max_bytes)
+                finally:
+                    await response.aclose()
+            except httpx.TimeoutException:
+                raise CanvasUnavailableError("Canvas did not answer in time") from None
+            except (httpx.TransportError, httpx.DecodingError) as err:
+                raise CanvasUnavailableError(
+                    f"Canvas could not be reached ({type(err).__name__})"
+                ) from None
+        raise CanvasRefusedError("Canvas redirected the download too many times", status=502)
+
     def _next(self, response: httpx.Response) -> str | None:
         link = response.links.get("next", {}).get("url")
         if not link:
@@ -135,6 +180,36 @@ class CanvasClient:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
+
+
+async def _read_capped(response: httpx.Response, limit: int, *, cut: bool = False) -> bytes:
+    """The body, decoded, streamed: over `limit` bytes → `TooLarge` (or, with `cut`, the
+    first `limit` bytes). A Content-Length over the limit fails before reading."""
+    declared = response.headers.get("content-length", "")
+    encoded = response.headers.get("content-encoding", "identity") != "identity"
+    if not cut and not encoded and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(limit, int(declared))
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        room = limit - len(body)
+        if len(chunk) > room:
+            if cut:
+                body += chunk[:room]
+                break
+            raise TooLarge(limit)
+        body += chunk
+    return bytes(body)
+
+
+def _download_error(response: httpx.Response, head: bytes, url: str, *, trusted: bool) -> Exception:
+    status = response.status_code
+    if not trusted and status < 500 and status != 429:
+        # Not Canvas's answer: the file store's refusal says nothing about the token.
+        return CanvasRefusedError(
+            f"Canvas's file store refused the download ({status})", status=status
+        )
+    headers = {"retry-after": response.headers.get("retry-after", "")}
+    return _error(httpx.Response(status, headers=headers, content=head), url)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -1,0 +1,1 @@
+"""The extraction library (quizgen/extraction) and the Canvas client's capped download."""
