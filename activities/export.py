@@ -24,16 +24,16 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities._errors import retry_delay, temporal_errors
+from activities._canvas import NotReady, canvas_errors
+from activities._errors import temporal_errors
 from quizgen.canvas.access import CanvasNotConfiguredError, open_canvas
 from quizgen.canvas.client import CanvasClient
 from quizgen.canvas.items import TITLE_PREFIX, item_title, new_quiz_item
@@ -51,58 +51,24 @@ from quizgen.db.repository import locked_quiz, write_status
 from quizgen.db.review import ReviewStatus, get_question
 from quizgen.domain import EXPORTABLE, ExportState, QuizStatus
 from quizgen.errors import (
-    MAX_REASON_CHARS,
-    CanvasAuthError,
     CanvasRefusedError,
     CanvasUnavailableError,
     QuestionNotFoundError,
-    cap_message,
 )
 from quizgen.names import (
     BEGIN_EXPORT_ACTIVITY,
-    CANVAS_AUTH_ERROR,
-    CANVAS_REFUSED_ERROR,
-    CANVAS_UNAVAILABLE_ERROR,
     CREATE_CANVAS_QUIZ_ACTIVITY,
     EXPORT_ITEM_ACTIVITY,
-    EXPORT_NOT_READY_ERROR,
     FINISH_EXPORT_ACTIVITY,
     SET_EXPORT_STATE_ACTIVITY,
     UNDO_EXPORT_ACTIVITY,
 )
 from quizgen.settings import Settings
 
-__all__ = ["CanvasExportActivities", "canvas_errors", "item_digest"]
+__all__ = ["CanvasExportActivities", "item_digest"]
 
-_CANVAS_RETRY_CAP = timedelta(seconds=10)
 # An item attempt gives up this long before Temporal's timer for it fires.
 _ATTEMPT_MARGIN = timedelta(seconds=2)
-
-
-class _NotReady(Exception):
-    """The quiz cannot be exported as it stands; the message says why."""
-
-
-@contextmanager
-def canvas_errors() -> Iterator[None]:
-    """Canvas's answers (and `_NotReady`) as the `ApplicationError`s the workflow decides on."""
-    try:
-        yield
-    except CanvasAuthError as err:
-        raise ApplicationError(str(err), type=CANVAS_AUTH_ERROR, non_retryable=True) from None
-    except CanvasRefusedError as err:
-        raise ApplicationError(
-            cap_message(str(err), MAX_REASON_CHARS), type=CANVAS_REFUSED_ERROR, non_retryable=True
-        ) from None
-    except CanvasUnavailableError as err:
-        delay = retry_delay(err.retry_after_seconds, activity.info().attempt)
-        raise ApplicationError(
-            cap_message(str(err), MAX_REASON_CHARS),
-            type=CANVAS_UNAVAILABLE_ERROR,
-            next_retry_delay=min(delay, _CANVAS_RETRY_CAP),
-        ) from None
-    except _NotReady as err:
-        raise ApplicationError(str(err), type=EXPORT_NOT_READY_ERROR, non_retryable=True) from None
 
 
 def item_digest(payload: dict[str, Any]) -> str:
@@ -122,7 +88,7 @@ class CanvasExportActivities:
     async def _export(self, quiz_id: uuid.UUID) -> exports.ExportRecord:
         export = await exports.get_export(self._engine, quiz_id)
         if export is None:
-            raise _NotReady("no export of this quiz was asked for (or it was undone)")
+            raise NotReady("no export of this quiz was asked for (or it was undone)")
         return export
 
     @asynccontextmanager
@@ -131,7 +97,7 @@ class CanvasExportActivities:
             async with open_canvas(self._engine, self._settings, owner) as canvas:
                 yield canvas
         except CanvasNotConfiguredError as err:
-            raise _NotReady(str(err)) from None
+            raise NotReady(str(err)) from None
 
     def _quiz_url(self, course_id: str, canvas_quiz_id: str) -> str:
         # New Quizzes are assignments: the teacher opens one at its assignment page.
@@ -148,16 +114,16 @@ class CanvasExportActivities:
                 conn = lock.connection
                 export = await exports.get_export_in(conn, quiz_id, for_update=True)
                 if export is None:
-                    raise _NotReady("no export of this quiz was asked for (or it was undone)")
+                    raise NotReady("no export of this quiz was asked for (or it was undone)")
                 allowed = EXPORTABLE | {QuizStatus.EXPORTING_TO_CANVAS}
                 if lock.status not in allowed:
-                    raise _NotReady(f"a quiz that is {lock.status.value} cannot be exported")
+                    raise NotReady(f"a quiz that is {lock.status.value} cannot be exported")
                 if lock.status is not QuizStatus.EXPORTING_TO_CANVAS:
                     await lock.set_status(QuizStatus.EXPORTING_TO_CANVAS)
                 await exports.set_state_in(conn, quiz_id, ExportState.RUNNING)
             ids = await exports.approved_question_ids(self._engine, quiz_id)
             if not ids:
-                raise _NotReady("the quiz has no approved question to export: approve some first")
+                raise NotReady("the quiz has no approved question to export: approve some first")
             return ExportPlan(question_ids=ids, title=export.title)
 
     @activity.defn(name=CREATE_CANVAS_QUIZ_ACTIVITY)
@@ -237,7 +203,7 @@ class CanvasExportActivities:
         with temporal_errors(), canvas_errors():
             export = await self._export(input.quiz_id)
             if export.canvas_quiz_id is None:
-                raise _NotReady("the Canvas quiz is not made yet")
+                raise NotReady("the Canvas quiz is not made yet")
             try:
                 question = await get_question(self._engine, input.quiz_id, input.question_id)
             except QuestionNotFoundError:
@@ -301,7 +267,7 @@ class CanvasExportActivities:
         with temporal_errors(), canvas_errors():
             export = await self._export(quiz_id)
             if export.canvas_quiz_id is None:
-                raise _NotReady("the Canvas quiz is not made yet")
+                raise NotReady("the Canvas quiz is not made yet")
             items = f"/api/quiz/v1/courses/{export.course_id}/quizzes/{export.canvas_quiz_id}/items"
             order = await exports.approved_question_ids(self._engine, quiz_id)
             wanted = {item_title(str(qid)): i for i, qid in enumerate(order)}

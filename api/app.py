@@ -14,7 +14,16 @@ from api.errors import install_error_handlers
 from api.guard import AuthFirst
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
-from api.routes import canvas, canvas_exports, exports, health, questions, quizzes
+from api.routes import (
+    canvas,
+    canvas_content,
+    canvas_exports,
+    exports,
+    health,
+    questions,
+    quizzes,
+    uploads,
+)
 from api.web import install_pages
 from api.web.errors import error_page
 from api.web.pages import PREFIX
@@ -69,6 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(questions.router)
     app.include_router(exports.router)
     app.include_router(canvas_exports.router)
+    app.include_router(canvas_content.router)
+    app.include_router(uploads.router)
     app.include_router(canvas.router)
     install_pages(app)
 

@@ -25,6 +25,7 @@ from quizgen.db.canvas_connections import get_connection
 from quizgen.db.tables import CanvasExportRow, QuizRow
 from quizgen.domain import EXPORTABLE, REVIEWABLE, ExportState, QuizStatus
 from quizgen.errors import TemporalUnavailableError
+from quizgen.names import QuizWorkflow
 from quizgen.settings import Settings
 from quizgen.temporal_client import TemporalGateway
 
@@ -114,7 +115,7 @@ async def start_export(
         if status is QuizStatus.EXPORTING_TO_CANVAS or (
             previous is not None and previous.state is ExportState.UNDOING
         ):
-            if await temporal.is_running(quiz_id, export=True):
+            if await temporal.is_running(quiz_id, QuizWorkflow.EXPORT):
                 raise Conflict("an export of this quiz is running: wait for it, or cancel it")
         elif status not in EXPORTABLE:
             raise Conflict(f"a quiz that is {status.value} cannot be exported yet")
@@ -159,7 +160,7 @@ async def undo_export(
         previous = await exports.get_export_in(lock.connection, quiz_id, for_update=True)
         if previous is None:
             raise NotFound("this quiz has not been exported")
-        if await temporal.is_running(quiz_id, export=True):
+        if await temporal.is_running(quiz_id, QuizWorkflow.EXPORT):
             raise Conflict("an export of this quiz is running: cancel it first")
         await exports.set_state_in(lock.connection, quiz_id, ExportState.UNDOING)
         summary = f"Undo of the export to Canvas course {previous.course_id}"
@@ -174,19 +175,20 @@ async def cancel_export(
 ) -> None:
     """Stop the running export; it records that it was cancelled and gives the quiz back."""
     async with owned_and_locked(engine, owner, quiz_id):
-        if not await temporal.is_running(quiz_id, export=True):
+        if not await temporal.is_running(quiz_id, QuizWorkflow.EXPORT):
             raise Conflict("no export of this quiz is running")
         await temporal.cancel_export(quiz_id)
 
 
 async def resume_waiting_exports(engine: AsyncEngine, temporal: TemporalGateway, owner: str) -> int:
-    """After the teacher reconnected Canvas: wake every export of theirs that waits for it.
+    """After the teacher reconnected Canvas: wake every export of theirs that waits for it,
+    and every extraction of theirs (one that does not wait ignores the signal).
 
-    Never raises: the connection is saved whatever Temporal says, and an export still
-    waiting says so on its page (a later reconnect, or this call again, wakes it).
+    Never raises for Temporal: the connection is saved whatever Temporal says, and work
+    still waiting says so on its page (a later reconnect wakes it).
     """
     async with engine.connect() as conn:
-        rows = await conn.execute(
+        exporting = await conn.execute(
             sa.select(_export.c.quiz_id)
             .join(_quiz, _quiz.c.id == _export.c.quiz_id)
             .where(
@@ -194,14 +196,21 @@ async def resume_waiting_exports(engine: AsyncEngine, temporal: TemporalGateway,
                 _export.c.state == ExportState.WAITING_FOR_CANVAS.value,
             )
         )
-        waiting = [row.quiz_id for row in rows]
+        waiting = [(row.quiz_id, QuizWorkflow.EXPORT) for row in exporting]
+        extracting = await conn.execute(
+            sa.select(_quiz.c.id).where(
+                _quiz.c.owner_id == owner,
+                _quiz.c.status == QuizStatus.EXTRACTING_CONTENT.value,
+            )
+        )
+        waiting += [(row.id, QuizWorkflow.EXTRACTION) for row in extracting]
     woken = 0
-    for quiz_id in waiting:
+    for quiz_id, kind in waiting:
         try:
-            await temporal.reconnected(quiz_id)
+            await temporal.reconnected(quiz_id, kind)
             woken += 1
         except TemporalUnavailableError as err:
-            log.warning("could not tell quiz %s's export about the reconnect: %s", quiz_id, err)
+            log.warning("could not tell quiz %s's %s about the reconnect: %s", quiz_id, kind, err)
     return woken
 
 

@@ -23,10 +23,12 @@ from api.models import GenerationAccepted
 from api.quotas import check_new_quiz, reserve_round
 from quizgen.contracts import BatchRef, QuizProgress
 from quizgen.db import repository as repo
+from quizgen.db import sources
 from quizgen.db.drafts import count_drafts
 from quizgen.domain import GENERATABLE, QuizSpec, QuizStatus
 from quizgen.errors import QuizNotFoundError
 from quizgen.logs import bind_quiz
+from quizgen.names import QuizWorkflow
 from quizgen.progress import progress_from_records, with_saved_batches
 from quizgen.settings import Settings
 from quizgen.temporal_client import TemporalGateway, workflow_summary
@@ -87,6 +89,7 @@ async def trigger_generation(
         if not running:
             if previous not in GENERATABLE:
                 raise Conflict(f"a quiz that is {previous.value} cannot be generated again")
+            await _require_module_text(lock)
             if not to_run and previous is not QuizStatus.GENERATING_QUESTIONS:
                 raise Conflict("nothing left to generate: every batch of this quiz is saved")
             # Within the lock: two triggers at once cannot both slip under a limit.
@@ -123,11 +126,29 @@ async def delete_quiz(
             raise Conflict(
                 "generation is running for this quiz; delete it when the round has ended"
             )
-        if await temporal.is_running(quiz_id, export=True):
-            raise Conflict("an export of this quiz is running: cancel it, then delete the quiz")
+        for kind, what in (
+            (QuizWorkflow.EXPORT, "an export"),
+            (QuizWorkflow.EXTRACTION, "extraction"),
+        ):
+            if await temporal.is_running(quiz_id, kind):
+                raise Conflict(f"{what} of this quiz is running: delete it when that has ended")
         # Temporal down raises here and the quiz stays: nothing is half-deleted.
         await temporal.close(quiz_id, reason="quiz deleted")
         await lock.delete()
+
+
+async def _require_module_text(lock: repo.QuizLock) -> None:
+    """Every module must have text to generate from: one whose Canvas items all failed to
+    extract says so (retry the extraction, or give the module its text)."""
+    states = await sources.module_states_in(lock.connection, lock.quiz.id)
+    empty = sorted(m for m, state in states.items() if state is not sources.ContentState.READY)
+    if empty:
+        raise Conflict(
+            f"module(s) {', '.join(empty)} have no text to generate from: retry the "
+            "extraction (POST /quizzes/{id}/extract) or give them text "
+            "(PUT /quizzes/{id}/modules/{module_id}/content)",
+            details={"modules": empty},
+        )
 
 
 @asynccontextmanager

@@ -23,12 +23,15 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quizgen.domain import MAX_QUIZ_CONTENT_CHARS
+from quizgen.extraction import MAX_FILE_BYTES
 
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_FORM_ESCAPES",
     "MAX_FORM_FIELDS",
     "MAX_JSON_TOKENS",
+    "MAX_UPLOAD_BODY_BYTES",
+    "UPLOAD_PATHS",
     "BodySizeLimit",
     "json_tokens_over",
 ]
@@ -37,6 +40,14 @@ __all__ = [
 # names and structure: a character takes up to 4 bytes as UTF-8, and up to 12
 # as an escaped surrogate pair (`\ud83d\ude00`, what `json.dumps` writes by default).
 MAX_BODY_BYTES = 12 * MAX_QUIZ_CONTENT_CHARS + 256 * 1024
+
+# The routes that take files (PDFs of up to MAX_FILE_BYTES each) may be larger: three
+# files of the most a file may have, and the form around them.
+MAX_UPLOAD_BODY_BYTES = 3 * MAX_FILE_BYTES + 1024 * 1024
+UPLOAD_PATHS: dict[str, int] = {
+    "/quizzes/from-files": MAX_UPLOAD_BODY_BYTES,
+    "/ui/quizzes/new": MAX_UPLOAD_BODY_BYTES,
+}
 
 # Strings plus `,` `:` `]` `}` outside strings. The largest valid quiz (20 modules of
 # 4 batches, every optional field written) has about 1,300, a question edit under 400;
@@ -104,9 +115,12 @@ class BodySizeLimit:
         max_json_tokens: int = MAX_JSON_TOKENS,
         max_form_fields: int = MAX_FORM_FIELDS,
         max_form_escapes: int = MAX_FORM_ESCAPES,
+        per_path: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Paths that take files get their own (larger) byte limit.
+        self.per_path = UPLOAD_PATHS if per_path is None else per_path
         self.max_json_tokens = max_json_tokens
         self.max_form_fields = max_form_fields
         self.max_form_escapes = max_form_escapes
@@ -115,15 +129,20 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        media = _media_type(scope)
+        # Files come as multipart only: other bodies on those paths keep the usual limit.
+        limit = self.max_bytes
+        if media == b"multipart/form-data":
+            limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
         declared_too_large = any(
-            name == b"content-length" and value.isdigit() and int(value) > self.max_bytes
+            name == b"content-length" and value.isdigit() and int(value) > limit
             for name, value in scope.get("headers", [])
         )
 
         async def refusing_receive() -> Message:
             # Declared over the limit: not a byte is read. The app's handler answers
             # 413 in its surface's shape (JSON for the API, a page for /ui).
-            raise HTTPException(413, self._message())
+            raise HTTPException(413, self._message(limit))
 
         seen = 0
 
@@ -134,8 +153,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise HTTPException(413, self._message())
+                if seen > limit:
+                    raise HTTPException(413, self._message(limit))
             return message
 
         body_read = False
@@ -183,7 +202,6 @@ class BodySizeLimit:
                     )
             return message
 
-        media = _media_type(scope)
         checked: Receive
         if declared_too_large:
             checked = refusing_receive
@@ -195,5 +213,5 @@ class BodySizeLimit:
             checked = counting_receive
         await self.app(scope, checked, send)
 
-    def _message(self) -> str:
-        return f"the request body is larger than {self.max_bytes} bytes"
+    def _message(self, limit: int) -> str:
+        return f"the request body is larger than {limit} bytes"

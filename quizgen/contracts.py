@@ -48,6 +48,14 @@ __all__ = [
     "ExportStateChange",
     "ExportWorkflowInput",
     "ExportWorkflowResult",
+    "ExtractSourceInput",
+    "ExtractionConfig",
+    "ExtractionFinished",
+    "ExtractionOutcome",
+    "ExtractionPlan",
+    "ExtractionProgress",
+    "ExtractionStopped",
+    "ExtractionWorkflowInput",
     "GenerateBatchInput",
     "GenerateQuestionsInput",
     "GeneratedQuestions",
@@ -62,6 +70,7 @@ __all__ = [
     "RoundRecorded",
     "SaveBatchInput",
     "SaveBatchOutput",
+    "SourceExtracted",
 ]
 
 
@@ -351,3 +360,71 @@ class ExportWorkflowResult(Payload):
     exported: int
     total: int
     canvas_quiz_id: str | None = None
+
+
+# -- the extraction of Canvas pages and PDFs (workflows/extraction.py, activities/extraction.py)
+
+
+class ExtractionConfig(ExportConfig):
+    """As an export's Canvas calls; fewer at once (each may download up to 10 MB)."""
+
+    concurrency: Annotated[int, Field(ge=1, le=50)] = 4
+
+
+class ExtractionWorkflowInput(Payload):
+    quiz_id: uuid.UUID
+    config: ExtractionConfig = ExtractionConfig()
+
+
+class ExtractionPlan(Payload):
+    """Output of `begin_extraction`: the sources not extracted yet."""
+
+    source_ids: list[Annotated[str, Field(max_length=80)]]
+    title: str = ""
+
+
+class ExtractSourceInput(Payload):
+    quiz_id: uuid.UUID
+    source_id: Annotated[str, Field(max_length=80)]
+
+
+class ExtractionOutcome(StrEnum):
+    EXTRACTED = "extracted"
+    # Extracted by an earlier attempt or run: not fetched again.
+    ALREADY = "already"
+    # The reason is kept with the source, in plain words.
+    FAILED = "failed"
+
+
+class SourceExtracted(Payload):
+    source_id: str
+    outcome: ExtractionOutcome
+    chars: int = 0
+    # Why it failed, in plain words (about the file, never its text).
+    reason: Annotated[str | None, Field(max_length=500)] = None
+
+
+class ExtractionFinished(Payload):
+    """Output of `finish_extraction`: the modules' text composed, the quiz's status."""
+
+    status: QuizStatus
+    modules_ready: int
+    modules_empty: int
+    extracted: int
+    failed: int
+
+
+class ExtractionStopped(Payload):
+    quiz_id: uuid.UUID
+    message: Annotated[str, Field(max_length=2000)]
+    # False: the run only waits for a reconnect (the message says so); "" clears it.
+    stopped: bool = True
+
+
+class ExtractionProgress(Payload):
+    """The `extraction_progress` query."""
+
+    total: int
+    extracted: int
+    failed: int
+    waiting_for_canvas: bool = False

@@ -166,6 +166,8 @@ class FailureReason(StrEnum):
     NO_BATCHES_SUCCEEDED = "no_batches_succeeded"
     # A round was stopped (cancelled, an activity gave up) before any batch saved.
     INTERNAL_ERROR = "internal_error"
+    # Extraction gave no module any usable text (each source says why).
+    NO_CONTENT_EXTRACTED = "no_content_extracted"
 
 
 class BatchStatus(StrEnum):

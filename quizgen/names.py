@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from enum import StrEnum
 from typing import NamedTuple
 
 from temporalio.common import SearchAttributeKey
@@ -13,6 +14,7 @@ __all__ = [
     "BATCH_FAILED_ERROR",
     "BATCH_WORKFLOW",
     "BEGIN_EXPORT_ACTIVITY",
+    "BEGIN_EXTRACTION_ACTIVITY",
     "CANVAS_AUTH_ERROR",
     "CANVAS_REFUSED_ERROR",
     "CANVAS_UNAVAILABLE_ERROR",
@@ -21,7 +23,11 @@ __all__ = [
     "EXPORT_NOT_READY_ERROR",
     "EXPORT_PROGRESS_QUERY",
     "EXPORT_WORKFLOW",
+    "EXTRACTION_PROGRESS_QUERY",
+    "EXTRACTION_WORKFLOW",
+    "EXTRACT_SOURCE_ACTIVITY",
     "FINISH_EXPORT_ACTIVITY",
+    "FINISH_EXTRACTION_ACTIVITY",
     "FUTILE_FIRST_CALL_PATCH",
     "GENERATE_QUESTIONS_ACTIVITY",
     "PERMANENT_PROVIDER_ERROR",
@@ -40,12 +46,15 @@ __all__ = [
     "SEARCH_ATTRIBUTES",
     "SET_EXPORT_STATE_ACTIVITY",
     "START_ROUND_ACTIVITY",
+    "STOP_EXTRACTION_ACTIVITY",
     "TRANSIENT_PROVIDER_ERROR",
     "UNDO_EXPORT_ACTIVITY",
+    "QuizWorkflow",
     "WorkflowIdParts",
     "batch_workflow_id",
     "canvas_task_queue",
     "export_workflow_id",
+    "extraction_workflow_id",
     "llm_task_queue",
     "parse_workflow_id",
     "quiz_workflow_id",
@@ -58,8 +67,12 @@ PROGRESS_QUERY = "progress"
 # The export to Canvas New Quizzes (one per quiz; `quizgen.db.canvas_exports`).
 EXPORT_WORKFLOW = "CanvasExportWorkflow"
 EXPORT_PROGRESS_QUERY = "export_progress"
-# Sent by the API when the teacher reconnects Canvas: an export waiting for a token resumes.
+# Sent by the API when the teacher reconnects Canvas: an export or extraction waiting for a
+# token resumes.
 RECONNECT_SIGNAL = "canvas_reconnected"
+# The extraction of a quiz's Canvas pages and PDFs into its modules' text (one per quiz).
+EXTRACTION_WORKFLOW = "ContentExtractionWorkflow"
+EXTRACTION_PROGRESS_QUERY = "extraction_progress"
 
 # Activity and child-workflow names. Workflows call both by name (with
 # `result_type=`) rather than in the SDK's typed form (`execute_activity_method`,
@@ -78,6 +91,10 @@ EXPORT_ITEM_ACTIVITY = "export_item"
 FINISH_EXPORT_ACTIVITY = "finish_export"
 SET_EXPORT_STATE_ACTIVITY = "set_export_state"
 UNDO_EXPORT_ACTIVITY = "undo_export"
+BEGIN_EXTRACTION_ACTIVITY = "begin_extraction"
+EXTRACT_SOURCE_ACTIVITY = "extract_source"
+FINISH_EXTRACTION_ACTIVITY = "finish_extraction"
+STOP_EXTRACTION_ACTIVITY = "stop_extraction"
 
 # Types of the ApplicationErrors that cross into Temporal (shown in the Web UI;
 # the retry policies name the non-retryable ones).
@@ -129,14 +146,34 @@ def export_workflow_id(quiz_id: uuid.UUID | str) -> str:
     return f"quiz-{quiz_id}-export"
 
 
+def extraction_workflow_id(quiz_id: uuid.UUID | str) -> str:
+    return f"quiz-{quiz_id}-extract"
+
+
+class QuizWorkflow(StrEnum):
+    """A quiz's workflows besides its batches: their ids are built from the quiz id."""
+
+    GENERATION = "generation"
+    EXPORT = "export"
+    EXTRACTION = "extraction"
+
+    def workflow_id(self, quiz_id: uuid.UUID | str) -> str:
+        builder = {
+            QuizWorkflow.GENERATION: quiz_workflow_id,
+            QuizWorkflow.EXPORT: export_workflow_id,
+            QuizWorkflow.EXTRACTION: extraction_workflow_id,
+        }[self]
+        return builder(quiz_id)
+
+
 class WorkflowIdParts(NamedTuple):
     quiz_id: str
     batch_key: str | None
 
 
-# The inverse of the three builders above.
+# The inverse of the builders above.
 _WORKFLOW_ID = re.compile(
-    r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+)|(?P<export>-export))?$"
+    r"^quiz-(?P<quiz>[0-9a-f-]{36})(?:-batch-(?P<batch>\S+)|-export|-extract)?$"
 )
 
 

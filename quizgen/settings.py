@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     # Fernet keys that encrypt teachers' Canvas tokens at rest, comma-separated: the
     # first encrypts, all decrypt (rotation: quizgen/canvas/tokens.py).
     canvas_token_keys: SecretStr | None = None
+    # "Sign in with Canvas" (OAuth2, a Canvas developer key): its client id and secret.
+    # Without CANVAS_CLIENT_ID the review pages keep the API-token sign-in only.
+    canvas_client_id: str | None = None
+    canvas_client_secret: SecretStr | None = None
+    # Where Canvas sends the teacher back; default PUBLIC_URL (else the request's own
+    # address) + /ui/oauth/canvas/callback. Must match the developer key's redirect URI.
+    canvas_redirect_uri: str | None = None
     # One Canvas call's limit; a slower answer is a timeout, retried like a 5xx.
     canvas_call_timeout: timedelta = timedelta(seconds=20)
     # Item calls one export keeps in flight (Canvas throttles per token; a few suffice).
@@ -174,6 +181,20 @@ class Settings(BaseSettings):
         if not value.lower().startswith(("http://", "https://")):
             raise ValueError("CANVAS_BASE_URL must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("canvas_redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError("CANVAS_REDIRECT_URI must be an http:// or https:// URL")
+        return value
+
+    @field_validator("canvas_client_id")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
 
     @field_validator("public_url")
     @classmethod

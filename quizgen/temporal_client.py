@@ -53,11 +53,17 @@ from quizgen.names import (
     QUIZ_WORKFLOW,
     RECONNECT_SIGNAL,
     RETRY_SIGNAL,
+    QuizWorkflow,
     export_workflow_id,
     quiz_workflow_id,
 )
 from quizgen.settings import Settings
-from quizgen.temporal_export import export_config, start_export
+from quizgen.temporal_canvas import (
+    export_config,
+    extraction_config,
+    start_export,
+    start_extraction,
+)
 
 __all__ = [
     "TemporalGateway",
@@ -287,27 +293,45 @@ class TemporalGateway:
             )
         )
 
+    async def extract(self, quiz_id: uuid.UUID, summary: str, owner: str) -> None:
+        """Start extracting the quiz's sources not extracted yet (`WorkflowAlreadyStartedError`
+        if a run is going)."""
+        client = await self.client()
+        await self._call(
+            start_extraction(
+                client,
+                quiz_id,
+                task_queue=self._settings.temporal_task_queue,
+                config=extraction_config(self._settings),
+                rpc_timeout=_RPC_TIMEOUT,
+                summary=summary,
+                priority=fairness_for(owner),
+            )
+        )
+
     async def cancel_export(self, quiz_id: uuid.UUID) -> None:
         """Ask the running export to stop (it records why and gives the quiz back)."""
         client = await self.client()
         handle = client.get_workflow_handle(export_workflow_id(quiz_id))
         await self._call(handle.cancel(rpc_timeout=_RPC_TIMEOUT))
 
-    async def reconnected(self, quiz_id: uuid.UUID) -> None:
-        """Tell the quiz's export that its teacher reconnected Canvas; no export is fine."""
+    async def reconnected(self, quiz_id: uuid.UUID, kind: QuizWorkflow) -> None:
+        """Tell the quiz's export (or extraction) that its teacher reconnected Canvas; none
+        running is fine."""
         client = await self.client()
-        handle = client.get_workflow_handle(export_workflow_id(quiz_id))
+        handle = client.get_workflow_handle(kind.workflow_id(quiz_id))
         try:
             await self._call(handle.signal(RECONNECT_SIGNAL, rpc_timeout=_RPC_TIMEOUT))
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND:
                 raise
 
-    async def is_running(self, quiz_id: uuid.UUID, *, export: bool = False) -> bool:
-        """Whether the quiz's workflow (or its export) is running."""
+    async def is_running(
+        self, quiz_id: uuid.UUID, kind: QuizWorkflow = QuizWorkflow.GENERATION
+    ) -> bool:
+        """Whether the quiz's workflow of this kind (generation, export, extraction) runs."""
         client = await self.client()
-        workflow_id = export_workflow_id(quiz_id) if export else quiz_workflow_id(quiz_id)
-        handle = client.get_workflow_handle(workflow_id)
+        handle = client.get_workflow_handle(kind.workflow_id(quiz_id))
         try:
             description = await self._call(handle.describe(rpc_timeout=_RPC_TIMEOUT))
         except RPCError as err:

@@ -7,8 +7,8 @@ A worker process polls two task queues:
 - `{TEMPORAL_TASK_QUEUE}-llm`: only the LLM activity, with its own limits
   (`LLM_MAX_CONCURRENCY` per worker, `LLM_RATE_PER_SECOND` across the queue), so
   a quiz of 50 batches neither floods the provider nor starves the database work;
-- `{TEMPORAL_TASK_QUEUE}-canvas`: the export's Canvas calls, so a slow or throttling
-  Canvas never holds a slot the generation needs.
+- `{TEMPORAL_TASK_QUEUE}-canvas`: the export's and the extraction's Canvas calls (and
+  PDF parsing), so a slow or throttling Canvas never holds a slot the generation needs.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.export import CanvasExportActivities
+from activities.extraction import ExtractionActivities
 from activities.generation import GenerationActivities
 from activities.metrics import LLM_CALL_BUCKETS, LLM_CALL_SECONDS
 from activities.persistence import PersistenceActivities
@@ -122,6 +123,7 @@ def build_workers(
 ) -> list[Worker]:
     persistence = persistence or PersistenceActivities(engine)
     export = CanvasExportActivities(engine, settings)
+    extraction = ExtractionActivities(engine, settings)
     generation = generation or GenerationActivities(engine, provider)
     # On SIGTERM, let running calls finish instead of burning an attempt.
     grace = settings.llm_call_timeout
@@ -135,6 +137,9 @@ def build_workers(
             persistence.record_round,
             export.begin_export,
             export.set_export_state,
+            extraction.begin_extraction,
+            extraction.finish_extraction,
+            extraction.stop_extraction,
         ],
         # Each holds a database connection for a few milliseconds.
         max_concurrent_activities=DB_ACTIVITY_SLOTS,
@@ -160,6 +165,7 @@ def build_workers(
             export.export_item,
             export.finish_export,
             export.undo_export,
+            extraction.extract_source,
         ],
         max_concurrent_activities=CANVAS_ACTIVITY_SLOTS,
         graceful_shutdown_timeout=settings.canvas_call_timeout,

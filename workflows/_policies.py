@@ -139,3 +139,18 @@ def export_db_activity(config: ExportConfig) -> dict[str, Any]:
             non_retryable_error_types=_EXPORT_PERMANENT,
         ),
     }
+
+
+def extraction_activity(config: ExportConfig) -> dict[str, Any]:
+    """One source: its Canvas calls, a download of up to 10 MB and the conversion (at most
+    30 s of PDF parsing), heartbeating throughout: a killed worker's source is taken over
+    within the heartbeat timeout. Extracting twice writes the same text, so an attempt
+    that overlaps its retry does no harm."""
+    return {
+        "task_queue": _canvas_queue(),
+        "heartbeat_timeout": timedelta(seconds=6),
+        "start_to_close_timeout": config.canvas_call_timeout * _CALLS_PER_ITEM
+        + timedelta(seconds=35),
+        "schedule_to_close_timeout": config.canvas_retry_window,
+        "retry_policy": _canvas_retries(config),
+    }

@@ -27,12 +27,13 @@ import asyncio
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from quizgen.contracts import (
         CanvasQuizRef,
         ExportAction,
+        ExportConfig,
         ExportFinished,
         ExportItemInput,
         ExportPlan,
@@ -47,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
     from quizgen.errors import MAX_REASON_CHARS, cap_message
     from quizgen.names import (
         BEGIN_EXPORT_ACTIVITY,
-        CANVAS_AUTH_ERROR,
         CREATE_CANVAS_QUIZ_ACTIVITY,
         EXPORT_ITEM_ACTIVITY,
         EXPORT_PROGRESS_QUERY,
@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         SET_EXPORT_STATE_ACTIVITY,
         UNDO_EXPORT_ACTIVITY,
     )
+    from workflows._canvas import RECONNECT_MESSAGE, CanvasSteps
     from workflows._errors import root_message
     from workflows._policies import canvas_activity, canvas_item_activity, export_db_activity
 
@@ -67,11 +68,10 @@ __all__ = ["CanvasExportWorkflow"]
 # Passes over the approved questions before an export gives up on a review that keeps
 # changing them (each pass sends only what changed).
 _PASSES = 3
-RECONNECT_MESSAGE = "Canvas refused the saved token (expired or revoked): reconnect Canvas"
 
 
 @workflow.defn(name=EXPORT_WORKFLOW)
-class CanvasExportWorkflow:
+class CanvasExportWorkflow(CanvasSteps):
     @workflow.init
     def __init__(self, input: ExportWorkflowInput) -> None:
         self._input = input
@@ -82,12 +82,8 @@ class CanvasExportWorkflow:
         self._title = ""
         self._total = 0
         self._outcomes: dict[ItemOutcome, int] = {}
-        self._reconnects = 0
+        self._resume = self._state
         self._canvas_quiz: CanvasQuizRef | None = None
-
-    @workflow.signal(name=RECONNECT_SIGNAL)
-    def canvas_reconnected(self) -> None:
-        self._reconnects += 1
 
     @workflow.query(name=EXPORT_PROGRESS_QUERY)
     def progress(self) -> ExportProgress:
@@ -180,32 +176,17 @@ class CanvasExportWorkflow:
             if isinstance(result, BaseException):
                 raise result
 
-    async def _step(self, name: str, arg: Any, result_type: Any, policy: Any) -> Any:
-        """One activity; when Canvas refuses the token, wait for a reconnect and run it again."""
-        while True:
-            seen = self._reconnects
-            try:
-                return await workflow.execute_activity(
-                    name, arg, result_type=result_type, **policy(self._input.config)
-                )
-            except ActivityError as err:
-                if not _is_auth_error(err):
-                    raise
-            await self._wait_for_reconnect(seen)
+    def _canvas_config(self) -> ExportConfig:
+        return self._input.config
 
-    async def _wait_for_reconnect(self, seen: int) -> None:
-        # Several items may be refused at once: the first to notice records the wait.
-        if self._reconnects == seen and self._state is not ExportState.WAITING_FOR_CANVAS:
-            resume = self._state
+    async def _waiting_changed(self, waiting: bool) -> None:
+        if waiting:
+            self._resume = self._state
             self._state, self._message = ExportState.WAITING_FOR_CANVAS, RECONNECT_MESSAGE
-            self._describe()
-            await self._set_state(self._state, self._message)
-            await workflow.wait_condition(lambda: self._reconnects > seen)
-            self._state, self._message = resume, None
-            self._describe()
-            await self._set_state(self._state, None)
         else:
-            await workflow.wait_condition(lambda: self._reconnects > seen)
+            self._state, self._message = self._resume, None
+        self._describe()
+        await self._set_state(self._state, self._message)
 
     async def _set_state(self, state: ExportState, message: str | None) -> None:
         await workflow.execute_activity(
@@ -242,11 +223,6 @@ class CanvasExportWorkflow:
         if self._state is ExportState.WAITING_FOR_CANVAS:
             lines.append(f"Waiting for the `{RECONNECT_SIGNAL}` signal")
         workflow.set_current_details("\n\n".join(lines))
-
-
-def _is_auth_error(err: ActivityError) -> bool:
-    cause = err.cause
-    return isinstance(cause, ApplicationError) and cause.type == CANVAS_AUTH_ERROR
 
 
 def _is_cancellation(err: BaseException) -> bool:

@@ -4,23 +4,36 @@ decrypted, a `CanvasClient` open on `CANVAS_BASE_URL`.
 Every caller that acts for a teacher (the export and extraction activities, the API's
 course and module lists) opens Canvas here, so the token is handled in one place: it is
 read, decrypted and handed to the client, never returned, logged or put in history.
-(With OAuth2 sign-in, this is also where an access token near its expiry is refreshed.)
+
+With "Sign in with Canvas" (OAuth2), this is also where an access token near its expiry
+is renewed: Canvas's docs say "Developer keys issued after Oct 2015 generate tokens with a
+1 hour expiration. Applications must use refresh tokens to generate new access tokens"
+(https://developerdocs.instructure.com/services/canvas/oauth2/file.oauth_endpoints). A
+token expiring within `REFRESH_MARGIN` (or past) is renewed with the stored refresh token
+under a row lock, so two activities renewing at once do not trip over each other: the
+second finds the first one's fresh token and uses it. Canvas refusing the refresh token
+(revoked, key deleted) is a `CanvasAuthError`: the teacher signs in (reconnects) again.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from quizgen.canvas.client import CanvasClient
+from quizgen.canvas.oauth import oauth_client, oauth_configured
 from quizgen.canvas.tokens import TokenCipher
-from quizgen.db.canvas_connections import get_connection
+from quizgen.db.canvas_connections import CanvasConnection, get_connection, refresh_locked
 from quizgen.errors import CanvasAuthError, ConfigurationError
 from quizgen.settings import Settings
 
-__all__ = ["CanvasNotConfiguredError", "open_canvas"]
+__all__ = ["REFRESH_MARGIN", "CanvasNotConfiguredError", "needs_refresh", "open_canvas"]
+
+# An access token with less than this left is renewed before use.
+REFRESH_MARGIN = timedelta(seconds=60)
 
 
 class CanvasNotConfiguredError(ConfigurationError):
@@ -39,7 +52,52 @@ async def open_canvas(
     if connection is None:
         raise CanvasAuthError("Canvas is not connected: reconnect Canvas")
     cipher = TokenCipher(settings.canvas_token_keys.get_secret_value())
+    if needs_refresh(connection):
+        connection = await _refreshed(engine, settings, cipher, owner)
     token = cipher.decrypt(connection.token_ciphertext)
     timeout = settings.canvas_call_timeout.total_seconds()
     async with CanvasClient(settings.canvas_base_url, token, timeout=timeout) as canvas:
         yield canvas
+
+
+def needs_refresh(connection: CanvasConnection, *, now: datetime | None = None) -> bool:
+    """Whether the stored access token expires within `REFRESH_MARGIN` (or has) and can be
+    renewed (a refresh token is stored)."""
+    if connection.expires_at is None or connection.refresh_token_ciphertext is None:
+        return False
+    return connection.expires_at - (now or datetime.now(UTC)) < REFRESH_MARGIN
+
+
+async def _refreshed(
+    engine: AsyncEngine, settings: Settings, cipher: TokenCipher, owner: str
+) -> CanvasConnection:
+    if not oauth_configured(settings):
+        raise CanvasAuthError(
+            "the Canvas sign-in expired and Sign in with Canvas is not configured: reconnect Canvas"
+        )
+
+    async def renew(current: CanvasConnection) -> CanvasConnection | None:
+        if not needs_refresh(current):
+            return None  # renewed meanwhile by another caller (it held the lock)
+        assert current.refresh_token_ciphertext is not None
+        refresh_token = cipher.decrypt(current.refresh_token_ciphertext)
+        try:
+            tokens = await oauth_client(settings).refresh(refresh_token)
+        except CanvasAuthError:
+            raise CanvasAuthError(
+                "Canvas refused to renew the sign-in (revoked or expired): reconnect Canvas"
+            ) from None
+        return current.model_copy(
+            update={
+                "token_ciphertext": cipher.encrypt(tokens.access_token),
+                "refresh_token_ciphertext": cipher.encrypt(tokens.refresh_token)
+                if tokens.refresh_token
+                else current.refresh_token_ciphertext,
+                "expires_at": tokens.expires_at,
+            }
+        )
+
+    connection = await refresh_locked(engine, owner, renew)
+    if connection is None:
+        raise CanvasAuthError("Canvas is not connected: reconnect Canvas")
+    return connection

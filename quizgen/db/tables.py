@@ -25,6 +25,7 @@ __all__ = [
     "QuestionRow",
     "QuizModuleRow",
     "QuizRow",
+    "QuizSourceRow",
     "SavedBatchRow",
     "metadata",
     "utc_now",
@@ -69,6 +70,12 @@ class QuizModuleRow(SQLModel, table=True):
     content: str = Field(sa_type=sa.Text)
     # The module's BatchSpec list, as JSON.
     batches: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+    # ready (has text), extracting, or empty (extraction found none): quizgen.db.sources.
+    # Only the server's default: a module written without it (as before 0011) is ready.
+    content_state: str = Field(
+        default="ready",
+        sa_column=sa.Column(sa.String(16), server_default=sa.text("'ready'"), nullable=False),
+    )
 
 
 class SavedBatchRow(SQLModel, table=True):
@@ -253,6 +260,14 @@ class CanvasConnectionRow(SQLModel, table=True):
     # Fernet ciphertext of the access token (quizgen.canvas.tokens).
     token_ciphertext: bytes = Field(sa_type=sa.LargeBinary)
     connected_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # Signed in with Canvas (OAuth2): the refresh token's Fernet ciphertext and when the
+    # access token expires. Both NULL for a pasted personal access token.
+    refresh_token_ciphertext: bytes | None = Field(
+        default=None, sa_type=sa.LargeBinary, nullable=True
+    )
+    expires_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True), nullable=True
+    )
 
 
 class CanvasExportRow(SQLModel, table=True):
@@ -295,4 +310,40 @@ class CanvasExportItemRow(SQLModel, table=True):
     exported_digest: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
     # Set before a create is sent: the item may exist in Canvas without its id here.
     attempted_digest: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    updated_at: datetime = _timestamp()
+
+
+class QuizSourceRow(SQLModel, table=True):
+    """One Canvas page, Canvas file or uploaded PDF a module's text is extracted from."""
+
+    __tablename__ = "quiz_source"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["quiz_id", "module_id"],
+            ["quiz_module.quiz_id", "quiz_module.module_id"],
+            ondelete="CASCADE",
+        ),
+        sa.CheckConstraint("kind IN ('page', 'file', 'upload')", name="ck_quiz_source_kind"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'extracted', 'failed')", name="ck_quiz_source_status"
+        ),
+    )
+
+    quiz_id: uuid.UUID = Field(foreign_key="quiz.id", primary_key=True, ondelete="CASCADE")
+    source_id: str = Field(sa_type=sa.String(80), primary_key=True)
+    module_id: str = Field(sa_type=sa.String(64))
+    position: int
+    # quizgen.db.sources.SourceKind
+    kind: str = Field(sa_type=sa.String(16))
+    title: str = Field(sa_type=sa.String(255))
+    course_id: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    # A page's url, or a file's id, in the course.
+    canvas_ref: str | None = Field(default=None, sa_type=sa.String(255), nullable=True)
+    # An uploaded file's bytes, until it is extracted.
+    upload: bytes | None = Field(default=None, sa_type=sa.LargeBinary, nullable=True)
+    # quizgen.db.sources.SourceStatus
+    status: str = Field(sa_type=sa.String(16))
+    reason: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    text: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    pages: int | None = Field(default=None, nullable=True)
     updated_at: datetime = _timestamp()

@@ -47,6 +47,7 @@ TABLES = {
     "canvas_connection",
     "canvas_export",
     "canvas_export_item",
+    "quiz_source",
 }
 
 

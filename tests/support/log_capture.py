@@ -14,6 +14,7 @@ from deploy.local.api import ALICE, BOB
 from deploy.local.canvas import CanvasStandIn
 from deploy.local.fake_openai.server import FakeOpenAI
 from quizgen.samples import CELLS_SAMPLE, ENGLISH_SAMPLE, NORWEGIAN_SAMPLE
+from tests.support.course_files import LESSON_LINES, TEXT_PDF_PAGES
 from tests.support.exports import KEY as EXPORT_KEY
 
 __all__ = ["SECRETS", "SessionLog", "content_fragments", "leaks"]
@@ -30,12 +31,14 @@ SECRETS = {
 
 
 def content_fragments(length: int = 40) -> list[str]:
-    """Pieces of the bundled course texts, which the tests use as module content."""
+    """Pieces of the bundled course texts, which the tests use as module content, and the
+    lines of the sample course's pages and PDFs, which the extraction tests extract."""
     pieces = []
     for sample in (ENGLISH_SAMPLE, CELLS_SAMPLE, NORWEGIAN_SAMPLE):
         text = " ".join(sample.split())
         pieces += [text[i : i + length] for i in range(0, len(text) - length, len(text) // 4)]
-    return pieces
+    extracted = [*LESSON_LINES, *(line for page in TEXT_PDF_PAGES for line in page.splitlines())]
+    return pieces + [line for line in extracted if len(line) >= 20]
 
 
 class SessionLog(logging.Handler):

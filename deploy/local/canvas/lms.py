@@ -109,6 +109,8 @@ async def show_page(request: Request) -> Response:
     )
     if page is None:
         return not_found()
+    if page.forbidden:
+        return unauthorized_action()
     return JSONResponse(page.json(base(request), course.id, with_body=True))
 
 

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from deploy.local.canvas import lms, quizzes
 from deploy.local.canvas.gate import Gate, RecordedRequest
+from deploy.local.canvas.oauth import OAuthRouter, OAuthStandIn
 from deploy.local.canvas.state import (
     Course,
     File,
@@ -58,6 +59,8 @@ class CanvasStandIn:
         self._drop_credit = 0.0
         self.port = 0
         self._local: LocalServer | None = None
+        # OAuth2 (Sign in with Canvas): developer keys, codes, grants, revocations.
+        self.oauth = OAuthStandIn(self)
 
     @property
     def base_url(self) -> str:
@@ -137,6 +140,10 @@ class CanvasStandIn:
             self._module(course_id, module_id).items.append(item)
         return file.id
 
+    def forbid_page(self, course_id: int, url: str, forbidden: bool = True) -> None:
+        """The page answers 403 to its course's users (False: readable again)."""
+        self.registry.courses[course_id].pages[url].forbidden = forbidden
+
     def add_module_item(
         self, course_id: int, module_id: int, title: str, type: str, **fields: Any
     ) -> int:
@@ -207,7 +214,7 @@ class CanvasStandIn:
     async def __aenter__(self) -> Self:
         app = Starlette(routes=[*lms.ROUTES, *quizzes.ROUTES])
         app.state.registry = self.registry
-        self._local = LocalServer(Gate(app, self), "the Canvas stand-in")
+        self._local = LocalServer(OAuthRouter(self.oauth, Gate(app, self)), "the Canvas stand-in")
         self.port = await self._local.start()
         return self
 

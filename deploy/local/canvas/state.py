@@ -60,6 +60,8 @@ class Page:
     title: str
     body: str
     published: bool = True
+    # Canvas refuses it to the users of the course (403): a page they may not read.
+    forbidden: bool = False
 
     def json(self, base: str, course_id: int, *, with_body: bool) -> dict[str, Any]:
         # https://developerdocs.instructure.com/services/canvas/resources/pages (a Page object)
