@@ -4,8 +4,10 @@ Exit codes, so scripts can branch: `generate --watch`, `retry --watch` and
 `status` give 0 for ready_for_review, 2 for ready_for_review_partial and 1 for
 failed (`status` gives 3 while no round has settled yet). The Canvas export
 (`export --canvas ... --watch`, `export --status`) gives 0 published, 1 failed or
-cancelled, 4 waiting for a new Canvas token (3 for `--status` while it runs). Every other success
-is 0, and every error 1, reported as one `error: ...` line on stderr, never a
+cancelled, 4 waiting for a new Canvas token (3 for `--status` while it runs). Content from Canvas
+(`canvas create --watch`, `sources`, `extract --watch`) gives 0 every item extracted, 2 some
+failed, 1 failed, 4 waiting for a new Canvas token (3 for `sources` while it runs). Every
+other success is 0, and every error 1, reported as one `error: ...` line on stderr, never a
 traceback (QUIZGEN_DEBUG=1 shows the traceback of an unexpected one).
 """
 
@@ -19,6 +21,7 @@ import typer
 # Importing the command modules registers their commands on `app`.
 from cli import (
     canvas_commands,
+    content_commands,
     decision_commands,
     export_commands,
     quiz_commands,
@@ -37,6 +40,7 @@ _COMMAND_MODULES = (
     decision_commands,
     export_commands,
     canvas_commands,
+    content_commands,
 )
 
 

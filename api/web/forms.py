@@ -19,12 +19,14 @@ from starlette.datastructures import FormData, UploadFile
 from api.limits import json_tokens_over
 from api.models import QuizCreate
 from api.web.i18n import Translator
+from quizgen.db.sources import EXTRACTING_MODULE_CONTENT, SourceKind, SourceSpec
 from quizgen.domain import (
     MAX_BATCHES_PER_MODULE,
     MAX_MODULE_CONTENT_CHARS,
     MAX_MODULES,
     QuestionType,
 )
+from quizgen.extraction import MAX_FILE_BYTES
 from quizgen.module_ids import unique_module_ids
 from quizgen.questions import QUESTION_MODELS
 
@@ -69,6 +71,8 @@ class BatchInput:
 class ModuleInput:
     name: str = ""
     content: str = ""
+    # An uploaded PDF (its name and bytes): the module's text is extracted from it.
+    pdf: tuple[str, bytes] | None = None
     batches: list[BatchInput] = field(
         default_factory=lambda: [BatchInput() for _ in range(MAX_BATCHES_PER_MODULE)]
     )
@@ -113,7 +117,8 @@ class QuizForm:
                 {
                     "module_id": module_ids[m],
                     "name": module.name,
-                    "content": module.content,
+                    # A PDF's text comes later (extracted on Temporal).
+                    "content": EXTRACTING_MODULE_CONTENT if module.pdf else module.content,
                     "batches": batches,
                 }
             )
@@ -125,6 +130,20 @@ class QuizForm:
                 self.errors.setdefault(_quiz_field(error["loc"], rows), t.problem(error))
             return None
         return None if self.errors else spec
+
+    def uploads(self, spec: QuizCreate) -> list[SourceSpec]:
+        """The uploaded PDFs, as the sources of their modules (`spec` from `check`)."""
+        return [
+            SourceSpec(
+                source_id=f"{module.module_id}-0-upload",
+                module_id=module.module_id,
+                kind=SourceKind.UPLOAD,
+                title=form_module.pdf[0][:255],
+                upload=form_module.pdf[1],
+            )
+            for module, form_module in zip(spec.modules, self.modules, strict=True)
+            if form_module.pdf is not None
+        ]
 
 
 def _module_ids(modules: list[ModuleInput]) -> list[str]:
@@ -187,8 +206,13 @@ async def read_quiz_form(form: FormData, t: Translator) -> QuizForm:
         module = ModuleInput(name=text(f"modules-{m}-name"), content=text(f"modules-{m}-content"))
         upload = form.get(f"modules-{m}-file")
         if isinstance(upload, UploadFile) and upload.filename:
-            content = await _upload_text(upload)
-            if content is None:
+            if upload.filename.lower().endswith(".pdf"):
+                data = await upload.read(MAX_FILE_BYTES + 1)
+                if len(data) > MAX_FILE_BYTES:
+                    quiz.errors[f"modules-{m}-content"] = t("new.big_file")
+                else:
+                    module.pdf = (upload.filename, data)
+            elif (content := await _upload_text(upload)) is None:
                 quiz.errors[f"modules-{m}-content"] = t("new.bad_file")
             else:
                 module.content = content

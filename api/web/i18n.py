@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from api.web.i18n_canvas import CANVAS_TEXTS
+from api.web.i18n_content import CONTENT_TEXTS
 from api.web.i18n_export import EXPORT_TEXTS
+from api.web.i18n_oauth import OAUTH_TEXTS
 from quizgen.domain import Language
 
 __all__ = ["LANG_COOKIE", "PROBLEMS", "TEXTS", "Translator", "pick_language"]
@@ -155,8 +157,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "new.module_name": ("Module name", "Modulnavn"),
     "new.content": ("Content", "Innhold"),
     "new.content_help": (
-        "Paste the module's text, or upload a .txt or .md file (at most {chars} characters).",
-        "Lim inn modulens tekst, eller last opp en .txt- eller .md-fil (høyst {chars} tegn).",
+        "Paste the text, or upload a .txt, .md or PDF file (at most {chars} characters).",
+        "Lim inn teksten, eller last opp en .txt-, .md- eller PDF-fil (høyst {chars} tegn).",
     ),
     "new.file": ("Or upload a file", "Eller last opp en fil"),
     "new.batches": (
@@ -180,8 +182,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Quizen ble ikke opprettet. Rett feltene som er merket nedenfor.",
     ),
     "new.bad_file": (
-        "Upload a UTF-8 .txt or .md file.",
-        "Last opp en UTF-8 .txt- eller .md-fil.",
+        "Upload a PDF, or a UTF-8 .txt or .md file.",
+        "Last opp en PDF, eller en UTF-8 .txt- eller .md-fil.",
     ),
     "new.bad_count": ("Enter a whole number.", "Skriv et heltall."),
     "new.no_batches": (
@@ -321,7 +323,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error.500": ("An unexpected error occurred.", "En uventet feil oppstod."),
     "error.home": ("Go to your quizzes", "Gå til dine quizer"),
     **CANVAS_TEXTS,
+    **OAUTH_TEXTS,
     **EXPORT_TEXTS,
+    **CONTENT_TEXTS,
 }
 
 

@@ -23,6 +23,7 @@ from api.deps import owned_quiz_of
 from api.limits import MAX_BODY_BYTES
 from api.web.i18n import LANG_COOKIE, Translator, pick_language
 from api.web.session import SESSION_COOKIE, Session, SessionSigner
+from quizgen.canvas.oauth import oauth_configured
 from quizgen.db import repository as repo
 from quizgen.db.sessions import session_ended
 from quizgen.domain import Language
@@ -64,6 +65,7 @@ NOTICES = frozenset(
         "not_allowed",
         "unavailable",
         "created",
+        "extracting",
         "saved",
         "approved",
         "approved_page",
@@ -131,12 +133,22 @@ async def visit(request: Request) -> Visit:
     """Dependency: the signed-in teacher, or a redirect to the sign-in page."""
     signer = signer_of(request)
     session = signer.read(request.cookies.get(SESSION_COOKIE))
-    tokens: TokenRegistry = request.app.state.tokens
-    if session is None or not tokens.has_user(session.user_id):
+    if session is None or not _known(request, session):
         raise SignInRequired
     if await session_ended(request.app.state.engine, session.nonce):
         raise SignInRequired  # signed out: a copy of the cookie is no session
     return Visit(request=request, session=session, csrf=signer.csrf_for(session.nonce))
+
+
+def _known(request: Request, session: Session) -> bool:
+    """An API-token user still in API_TOKENS, or a teacher signed in with Canvas (while
+    Sign in with Canvas is configured)."""
+    if session.via_canvas:
+        return session.user_id.startswith("canvas-") and oauth_configured(
+            request.app.state.settings
+        )
+    tokens: TokenRegistry = request.app.state.tokens
+    return tokens.has_user(session.user_id)
 
 
 # A page parameter of this type: the signed-in teacher's visit (else the sign-in page).

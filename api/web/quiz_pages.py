@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from api.content_lifecycle import create_with_sources
 from api.errors import Conflict
 from api.lifecycle import create_quiz, current_progress, trigger_generation
 from api.limits import MAX_BODY_BYTES
 from api.routes.exports import Included, qti_download
 from api.throttle import FailureThrottle
+from api.web.content_pages import canvas_start_url, content_context
 from api.web.export_pages import export_context
 from api.web.forms import (
     FORM_ERROR,
@@ -26,6 +28,7 @@ from api.web.forms import (
     read_quiz_form,
 )
 from api.web.i18n import Translator
+from api.web.oauth_pages import sign_out_of_canvas
 from api.web.pages import (
     PREFIX,
     Signed,
@@ -42,6 +45,7 @@ from api.web.pages import (
 )
 from api.web.presenters import quiz_view
 from api.web.session import PRE_SESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
+from quizgen.canvas.oauth import oauth_configured
 from quizgen.db import repository as repo
 from quizgen.db import review
 from quizgen.db.review_changes import review_counts
@@ -84,7 +88,11 @@ def _sign_in_page(request: Request, *, error: str | None, status_code: int = 200
     # second tab (or reloaded) must not turn the first one's CSRF token stale.
     current = request.cookies.get(PRE_SESSION_COOKIE, "")
     nonce = current if _NONCE.fullmatch(current) else secrets.token_urlsafe(16)
-    context = {"error": error, "signin_csrf": signer_of(request).csrf_for(nonce)}
+    context = {
+        "error": error,
+        "signin_csrf": signer_of(request).csrf_for(nonce),
+        "canvas_sign_in": oauth_configured(request.app.state.settings),
+    }
     response = render(request, "sign_in.html", context, status_code=status_code)
     set_cookie(request, response, PRE_SESSION_COOKIE, nonce, max_age=3600)
     return response
@@ -131,6 +139,9 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(signed: Signed) -> Response:
     await signed.form()
     session = signed.session
+    if session.via_canvas:
+        # Signed in with Canvas: revoke the token at Canvas and forget it here.
+        await sign_out_of_canvas(signed.request, session.user_id)
     await end_session(signed.request.app.state.engine, session.nonce, session.expires_at)
     response = redirect(f"{PREFIX}/sign-in", "signed_out")
     delete_cookie(signed.request, response, SESSION_COOKIE)
@@ -168,9 +179,14 @@ async def quiz_list(request: Request, signed: Signed, page: str = "1") -> HTMLRe
 
 
 def _new_quiz_page(
-    request: Request, signed: Signed, form: QuizForm, status_code: int = 200
+    request: Request,
+    signed: Signed,
+    form: QuizForm,
+    status_code: int = 200,
+    canvas_url: str | None = None,
 ) -> HTMLResponse:
     context = {
+        "canvas_url": canvas_url,  # "New quiz from Canvas" (content_pages)
         "form": form,
         "form_error": FORM_ERROR,
         "languages": list(Language),
@@ -190,7 +206,8 @@ def _new_quiz_page(
 
 @router.get("/quizzes/new")
 async def new_quiz_form(request: Request, signed: Signed) -> HTMLResponse:
-    return _new_quiz_page(request, signed, QuizForm())
+    canvas_url = await canvas_start_url(request, signed)
+    return _new_quiz_page(request, signed, QuizForm(), canvas_url=canvas_url)
 
 
 async def _read_new_quiz_form(signed: Visit) -> FormData | None:
@@ -241,6 +258,13 @@ async def new_quiz(request: Request, signed: Signed) -> Response:
     if spec is None:
         return _new_quiz_page(request, signed, form, status_code=422)
     state = request.app.state
+    uploads = form.uploads(spec)
+    if uploads:
+        # PDFs: the quiz is created extracting their text (the page shows each file).
+        quiz_id = await create_with_sources(
+            state.engine, state.temporal, state.settings, signed.user_id, spec, uploads
+        )
+        return redirect(f"{PREFIX}/quizzes/{quiz_id}", "extracting")
     quiz_id = await create_quiz(state.engine, state.settings, signed.user_id, spec)
     return redirect(f"{PREFIX}/quizzes/{quiz_id}", "created")
 
@@ -283,6 +307,7 @@ async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
 async def quiz_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> HTMLResponse:
     context, quiz_language = await _quiz_context(request, signed, quiz_id)
     quiz = await owned_quiz(signed, quiz_id)
+    context.update(await content_context(request, signed, quiz))  # content from Canvas
     context.update(await export_context(request, signed, quiz))  # the Canvas export section
     language = language_of(request, quiz_language)
     return render(request, "quiz.html", context, language=language, visit=signed)

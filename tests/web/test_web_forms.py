@@ -188,10 +188,10 @@ async def test_modules_are_added_removed_and_uploaded_as_text_files(
     bad = await client.post(
         "/ui/quizzes/new",
         data=quiz_form(csrf),
-        files={"modules-0-file": ("notes.pdf", b"%PDF-1.4", "application/pdf")},
+        files={"modules-0-file": ("notes.docx", b"PK\x03\x04", "application/msword")},
     )
     assert bad.status_code == 422
-    assert error_for(bad, "modules-0-content") == "Upload a UTF-8 .txt or .md file."
+    assert error_for(bad, "modules-0-content") == "Upload a PDF, or a UTF-8 .txt or .md file."
     # Longer than a module may be, in 3-byte characters: the read stops inside one.
     long = ("\u20ac" * 150_000).encode()
     too_long = await client.post(
