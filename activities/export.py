@@ -20,24 +20,29 @@ Retry-After or a backoff of at most 10 s (Canvas's throttle refills in seconds).
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from activities._canvas import NotReady, canvas_errors
 from activities._errors import temporal_errors
+from activities.export_steps import (
+    arrange,
+    course_refusal,
+    delete,
+    find_item,
+    instructions,
+    item_digest,
+    question_of,
+    within_attempt,
+)
 from quizgen.canvas.access import CanvasNotConfiguredError, open_canvas
 from quizgen.canvas.client import CanvasClient
 from quizgen.canvas.items import TITLE_PREFIX, item_title, new_quiz_item
-from quizgen.contracts import (
+from quizgen.canvas_contracts import (
     CanvasQuizRef,
     ExportFinished,
     ExportItemInput,
@@ -65,17 +70,7 @@ from quizgen.names import (
 )
 from quizgen.settings import Settings
 
-__all__ = ["CanvasExportActivities", "item_digest"]
-
-# An item attempt gives up this long before Temporal's timer for it fires.
-_ATTEMPT_MARGIN = timedelta(seconds=2)
-
-
-def item_digest(payload: dict[str, Any]) -> str:
-    """What decides whether Canvas's item is current: the payload without its position
-    (the order is put right by `finish_export`)."""
-    item = {k: v for k, v in payload["item"].items() if k != "position"}
-    return hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()
+__all__ = ["CanvasExportActivities"]
 
 
 class CanvasExportActivities:
@@ -133,10 +128,10 @@ class CanvasExportActivities:
         with temporal_errors(), canvas_errors():
             export = await self._export(quiz_id)
             try:
-                async with _within_attempt():
+                async with within_attempt():
                     return await self._make_canvas_quiz(export)
             except CanvasRefusedError as err:
-                raise _course_refusal(err, export.course_id) from None
+                raise course_refusal(err, export.course_id) from None
 
     async def _make_canvas_quiz(self, export: exports.ExportRecord) -> CanvasQuizRef:
         quiz_id = export.quiz_id
@@ -167,7 +162,7 @@ class CanvasExportActivities:
                     json={
                         "quiz": {
                             "title": export.title,
-                            "instructions": _instructions(export.quiz_marker),
+                            "instructions": instructions(export.quiz_marker),
                             "grading_type": "points",
                         }
                     },
@@ -196,7 +191,7 @@ class CanvasExportActivities:
         while it still could might add the item twice). A killed worker's attempt is
         retried when that timer fires.
         """
-        async with _within_attempt():
+        async with within_attempt():
             return await self._export_item(input)
 
     async def _export_item(self, input: ExportItemInput) -> ItemExported:
@@ -248,7 +243,7 @@ class CanvasExportActivities:
                     await exports.forget_item(self._engine, question.id)
                     record = None
                 if record is not None and record.attempted_digest is not None:
-                    found = await _find_item(canvas, items, item_title(str(question.id)))
+                    found = await find_item(canvas, items, item_title(str(question.id)))
                     if found is not None:
                         if record.attempted_digest != digest:
                             await canvas.request("PATCH", f"{items}/{found}", json=payload)
@@ -278,14 +273,14 @@ class CanvasExportActivities:
                 for item in list(current):
                     title = str((item.get("entry") or {}).get("title") or "")
                     if title.startswith(TITLE_PREFIX) and title not in wanted:
-                        await _delete(canvas, f"{items}/{item['id']}")
+                        await delete(canvas, f"{items}/{item['id']}")
                         current.remove(item)
                         removed += 1
-                        stale = _question_of(title)
+                        stale = question_of(title)
                         if stale is not None and stale in records:
                             await exports.forget_item(self._engine, stale)
                         activity.heartbeat()
-                moved = await _arrange(canvas, items, current, wanted)
+                moved = await arrange(canvas, items, current, wanted)
             counts = await exports.export_counts(self._engine, quiz_id)
             if counts.exported < counts.total:
                 # Approved or edited while the export ran: the workflow sends them next.
@@ -342,89 +337,8 @@ class CanvasExportActivities:
                         canvas_quiz_id = None
             if canvas_quiz_id is not None:
                 async with self._canvas(export.owner_id) as canvas:
-                    await _delete(canvas, f"{quizzes}/{canvas_quiz_id}")
+                    await delete(canvas, f"{quizzes}/{canvas_quiz_id}")
             async with locked_quiz(self._engine, quiz_id) as lock:
                 await exports.delete_export_in(lock.connection, quiz_id)
                 if lock.status in (QuizStatus.PUBLISHED, QuizStatus.EXPORTING_TO_CANVAS):
                     await write_status(lock.connection, quiz_id, export.review_status)
-
-
-@asynccontextmanager
-async def _within_attempt() -> AsyncIterator[None]:
-    """End the attempt before Temporal's start-to-close timer fires: a step that creates
-    in Canvas is retried only once its earlier attempt can no longer be sending."""
-    budget = activity.info().start_to_close_timeout or timedelta(minutes=1)
-    try:
-        async with asyncio.timeout((budget - _ATTEMPT_MARGIN).total_seconds()):
-            yield
-    except TimeoutError:
-        raise CanvasUnavailableError("Canvas did not answer in time") from None
-
-
-def _course_refusal(err: CanvasRefusedError, course_id: str) -> CanvasRefusedError:
-    """A refusal on the course, in words a teacher can act on."""
-    if err.status == 403:
-        message = (
-            f"Canvas does not let you make quizzes in course {course_id}: "
-            "check that you are a teacher of it"
-        )
-    elif err.status == 404:
-        message = f"Canvas has no course {course_id}, or New Quizzes is not enabled in it"
-    else:
-        return err
-    return CanvasRefusedError(message, status=err.status)
-
-
-def _instructions(marker: str) -> str:
-    # An HTML comment: not shown to students, kept by Canvas with the instructions; how a
-    # quiz whose creation answer was lost is found again.
-    return f"<!-- quizgen:{marker} -->"
-
-
-def _question_of(title: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(title.removeprefix(TITLE_PREFIX))
-    except ValueError:
-        return None
-
-
-async def _find_item(canvas: CanvasClient, items: str, title: str) -> str | None:
-    async for item in canvas.paginate(items):
-        if (item.get("entry") or {}).get("title") == title:
-            return str(item["id"])
-    return None
-
-
-async def _delete(canvas: CanvasClient, path: str) -> None:
-    """Delete; already gone is fine."""
-    try:
-        await canvas.request("DELETE", path)
-    except CanvasRefusedError as err:
-        if err.status != 404:
-            raise
-
-
-async def _arrange(
-    canvas: CanvasClient, items: str, current: list[dict[str, Any]], wanted: dict[str, int]
-) -> int:
-    """Move items until the quiz's items are in `wanted`'s order (quizgen's items first, in
-    the review order; items the teacher added in Canvas after them). One PATCH of
-    `item[position]` per item out of place; Canvas shifts the others, as the stand-in does."""
-
-    def rank(item: dict[str, Any]) -> tuple[int, int]:
-        title = str((item.get("entry") or {}).get("title") or "")
-        return (0, wanted[title]) if title in wanted else (1, int(item.get("position") or 0))
-
-    order = sorted(current, key=lambda item: int(item.get("position") or 0))
-    target = sorted(order, key=rank)
-    moved = 0
-    for index, item in enumerate(target):
-        if order[index]["id"] != item["id"]:
-            await canvas.request(
-                "PATCH", f"{items}/{item['id']}", json={"item": {"position": index + 1}}
-            )
-            order.remove(item)
-            order.insert(index, item)
-            moved += 1
-            activity.heartbeat()
-    return moved

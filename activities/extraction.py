@@ -28,7 +28,7 @@ from activities._errors import temporal_errors
 from activities._waiting import heartbeating
 from quizgen.canvas.access import CanvasNotConfiguredError, open_canvas
 from quizgen.canvas.client import CanvasClient
-from quizgen.contracts import (
+from quizgen.canvas_contracts import (
     ExtractionFinished,
     ExtractionOutcome,
     ExtractionPlan,

@@ -19,7 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import Conflict, NotFound, Unprocessable
 from api.lifecycle import owned_and_locked
-from quizgen.contracts import ExportAction
+from quizgen.canvas_contracts import ExportAction
 from quizgen.db import canvas_exports as exports
 from quizgen.db.canvas_connections import get_connection
 from quizgen.db.tables import CanvasExportRow, QuizRow

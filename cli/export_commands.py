@@ -39,7 +39,8 @@ EXIT_INTERRUPTED = 130
 
 WAITING = "waiting_for_canvas"
 # Where an export stops moving by itself.
-_SETTLED = frozenset({"published", "failed", "cancelled", WAITING})
+_ENDED = frozenset({"published", "failed", "cancelled"})
+_SETTLED = _ENDED | {WAITING}
 RECONNECT = (
     "Canvas refused the saved token: reconnect with `quizgen canvas connect`; "
     "the export then resumes by itself"
@@ -220,7 +221,10 @@ def _canvas(
         say(render.export_line(client.export_to_canvas(quiz_id, target)))
     if not watching.on:
         return EXIT_READY
-    export = _watch(client, quiz_id, watching, settled=lambda e: e is None or e.state in _SETTLED)
+    # A cancel is asked for, not done: the export may still say it waits for a token
+    # until its workflow has taken the cancel, so only an end settles it.
+    ends = _ENDED if action == "--cancel" else _SETTLED
+    export = _watch(client, quiz_id, watching, settled=lambda e: e is None or e.state in ends)
     if export is None:
         raise CliError(f"the export of quiz {quiz_id} was undone meanwhile")
     return _outcome(quiz_id, export, cancelling=action == "--cancel")

@@ -4,7 +4,9 @@ content extraction; the `TemporalGateway`'s calls, and the demo's and tests' dir
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -14,8 +16,9 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
-from quizgen.contracts import (
+from quizgen.canvas_contracts import (
     ExportAction,
     ExportConfig,
     ExportWorkflowInput,
@@ -30,12 +33,20 @@ from quizgen.names import (
     EXTRACTION_WORKFLOW,
     QUIZ_ID,
     QUIZ_STATUS,
+    RECONNECT_SIGNAL,
+    QuizWorkflow,
     export_workflow_id,
     extraction_workflow_id,
 )
 from quizgen.settings import Settings
 
-__all__ = ["export_config", "extraction_config", "start_export", "start_extraction"]
+__all__ = [
+    "CanvasWorkflows",
+    "export_config",
+    "extraction_config",
+    "start_export",
+    "start_extraction",
+]
 
 
 def export_config(settings: Settings) -> ExportConfig:
@@ -120,3 +131,75 @@ async def start_extraction(
             ]
         ),
     )
+
+
+T = TypeVar("T")
+_RPC_TIMEOUT = timedelta(seconds=5)
+
+
+class CanvasWorkflows:
+    """`TemporalGateway`'s calls for a quiz's Canvas workflows: start an export (or its
+    undo) or an extraction, cancel an export, tell one the teacher reconnected. The
+    gateway provides the connection, the error mapping and the settings."""
+
+    _settings: Settings
+
+    async def client(self) -> Client:
+        raise NotImplementedError
+
+    async def _call(self, call: Awaitable[T]) -> T:
+        raise NotImplementedError
+
+    def _priority(self, owner: str) -> Priority:
+        raise NotImplementedError
+
+    async def export(
+        self, quiz_id: uuid.UUID, action: ExportAction, summary: str, owner: str
+    ) -> None:
+        """Start the quiz's export or its undo (`WorkflowAlreadyStartedError` if one runs)."""
+        client = await self.client()
+        await self._call(
+            start_export(
+                client,
+                quiz_id,
+                action=action,
+                task_queue=self._settings.temporal_task_queue,
+                config=export_config(self._settings),
+                rpc_timeout=_RPC_TIMEOUT,
+                summary=summary,
+                priority=self._priority(owner),
+            )
+        )
+
+    async def extract(self, quiz_id: uuid.UUID, summary: str, owner: str) -> None:
+        """Start extracting the quiz's sources not extracted yet (`WorkflowAlreadyStartedError`
+        if a run is going)."""
+        client = await self.client()
+        await self._call(
+            start_extraction(
+                client,
+                quiz_id,
+                task_queue=self._settings.temporal_task_queue,
+                config=extraction_config(self._settings),
+                rpc_timeout=_RPC_TIMEOUT,
+                summary=summary,
+                priority=self._priority(owner),
+            )
+        )
+
+    async def cancel_export(self, quiz_id: uuid.UUID) -> None:
+        """Ask the running export to stop (it records why and gives the quiz back)."""
+        client = await self.client()
+        handle = client.get_workflow_handle(export_workflow_id(quiz_id))
+        await self._call(handle.cancel(rpc_timeout=_RPC_TIMEOUT))
+
+    async def reconnected(self, quiz_id: uuid.UUID, kind: QuizWorkflow) -> None:
+        """Tell the quiz's export (or extraction) that its teacher reconnected Canvas; none
+        running is fine."""
+        client = await self.client()
+        handle = client.get_workflow_handle(kind.workflow_id(quiz_id))
+        try:
+            await self._call(handle.signal(RECONNECT_SIGNAL, rpc_timeout=_RPC_TIMEOUT))
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise

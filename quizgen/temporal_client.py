@@ -37,13 +37,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
-from quizgen.contracts import (
-    ExportAction,
-    GenerationConfig,
-    QuizProgress,
-    QuizWorkflowInput,
-    QuizWorkflowResult,
-)
+from quizgen.contracts import GenerationConfig, QuizProgress, QuizWorkflowInput, QuizWorkflowResult
 from quizgen.domain import QuizSpec, QuizStatus
 from quizgen.errors import TemporalUnavailableError
 from quizgen.names import (
@@ -51,19 +45,12 @@ from quizgen.names import (
     QUIZ_ID,
     QUIZ_STATUS,
     QUIZ_WORKFLOW,
-    RECONNECT_SIGNAL,
     RETRY_SIGNAL,
     QuizWorkflow,
-    export_workflow_id,
     quiz_workflow_id,
 )
 from quizgen.settings import Settings
-from quizgen.temporal_canvas import (
-    export_config,
-    extraction_config,
-    start_export,
-    start_extraction,
-)
+from quizgen.temporal_canvas import CanvasWorkflows
 
 __all__ = [
     "TemporalGateway",
@@ -207,7 +194,7 @@ _PROGRESS_TTL = 1.0
 _PROGRESS_CACHE_SIZE = 10_000
 
 
-class TemporalGateway:
+class TemporalGateway(CanvasWorkflows):
     def __init__(self, settings: Settings, *, progress_ttl: float = _PROGRESS_TTL) -> None:
         self._settings = settings
         self._client: Client | None = None
@@ -243,6 +230,9 @@ class TemporalGateway:
     def _config(self) -> GenerationConfig:
         return generation_config(self._settings)
 
+    def _priority(self, owner: str) -> Priority:
+        return fairness_for(owner)
+
     async def start(self, quiz_id: uuid.UUID, summary: str, owner: str) -> None:
         """Start the quiz's first round."""
         await self._begin(start_generation, quiz_id, summary, owner)
@@ -271,57 +261,6 @@ class TemporalGateway:
         handle = client.get_workflow_handle(quiz_workflow_id(quiz_id))
         try:
             await self._call(handle.terminate(reason=reason, rpc_timeout=_RPC_TIMEOUT))
-        except RPCError as err:
-            if err.status is not RPCStatusCode.NOT_FOUND:
-                raise
-
-    async def export(
-        self, quiz_id: uuid.UUID, action: ExportAction, summary: str, owner: str
-    ) -> None:
-        """Start the quiz's export or its undo (`WorkflowAlreadyStartedError` if one runs)."""
-        client = await self.client()
-        await self._call(
-            start_export(
-                client,
-                quiz_id,
-                action=action,
-                task_queue=self._settings.temporal_task_queue,
-                config=export_config(self._settings),
-                rpc_timeout=_RPC_TIMEOUT,
-                summary=summary,
-                priority=fairness_for(owner),
-            )
-        )
-
-    async def extract(self, quiz_id: uuid.UUID, summary: str, owner: str) -> None:
-        """Start extracting the quiz's sources not extracted yet (`WorkflowAlreadyStartedError`
-        if a run is going)."""
-        client = await self.client()
-        await self._call(
-            start_extraction(
-                client,
-                quiz_id,
-                task_queue=self._settings.temporal_task_queue,
-                config=extraction_config(self._settings),
-                rpc_timeout=_RPC_TIMEOUT,
-                summary=summary,
-                priority=fairness_for(owner),
-            )
-        )
-
-    async def cancel_export(self, quiz_id: uuid.UUID) -> None:
-        """Ask the running export to stop (it records why and gives the quiz back)."""
-        client = await self.client()
-        handle = client.get_workflow_handle(export_workflow_id(quiz_id))
-        await self._call(handle.cancel(rpc_timeout=_RPC_TIMEOUT))
-
-    async def reconnected(self, quiz_id: uuid.UUID, kind: QuizWorkflow) -> None:
-        """Tell the quiz's export (or extraction) that its teacher reconnected Canvas; none
-        running is fine."""
-        client = await self.client()
-        handle = client.get_workflow_handle(kind.workflow_id(quiz_id))
-        try:
-            await self._call(handle.signal(RECONNECT_SIGNAL, rpc_timeout=_RPC_TIMEOUT))
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND:
                 raise

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from quizgen.contracts import ExportConfig
+    from quizgen.canvas_contracts import ExportConfig
     from quizgen.names import CANVAS_AUTH_ERROR, RECONNECT_SIGNAL
 
 __all__ = ["RECONNECT_MESSAGE", "CanvasSteps"]

@@ -16,7 +16,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from quizgen.contracts import ExportConfig, GenerationConfig
+    from quizgen.canvas_contracts import ExportConfig
+    from quizgen.contracts import GenerationConfig
     from quizgen.names import (
         CANVAS_AUTH_ERROR,
         CANVAS_REFUSED_ERROR,

@@ -30,7 +30,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from quizgen.contracts import (
+    from quizgen.canvas_contracts import (
         CanvasQuizRef,
         ExportAction,
         ExportConfig,

@@ -21,7 +21,7 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from quizgen.contracts import (
+    from quizgen.canvas_contracts import (
         ExportConfig,
         ExtractionFinished,
         ExtractionOutcome,
