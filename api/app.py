@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from api.auth import TokenRegistry, check_token_strength
 from api.errors import install_error_handlers
@@ -87,6 +87,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def root() -> RedirectResponse:
         """A browser opening the API's address finds the review pages."""
         return RedirectResponse(PREFIX + "/", status_code=307)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        """Browsers ask every page for one: no icon, and no 401 in the access log."""
+        return Response(status_code=204)
 
     return app
 

@@ -8,8 +8,9 @@ for a while (`FailureThrottle`, per real client address). The teacher it
 found is handed on in the request's state (`api.deps.CurrentUser` reads it).
 
 Open without a token: the health probes, `/` (a redirect to the review
-pages), the review pages under `/ui` (their own session cookie), `/metrics`
-(its own rule, `api.metrics`) and the OpenAPI docs when `API_DOCS` is on.
+pages), `/favicon.ico` (nothing), the review pages under `/ui` (their own
+session cookie), `/metrics` (its own rule, `api.metrics`) and the OpenAPI docs
+when `API_DOCS` is on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from api.throttle import FailureThrottle
 
 __all__ = ["OPEN_PATHS", "AuthFirst", "client_address"]
 
-OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics"})
+OPEN_PATHS = frozenset({"/", "/favicon.ico", "/healthz", "/readyz", "/metrics"})
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _PAGES = "/ui"
 # A guesser gets this many bad tokens a minute per address before being told to wait.

@@ -242,6 +242,24 @@ class ApiClient:
         body: list[Json] = self._call("GET", "/canvas/courses")
         return body
 
+    def canvas_modules(self, course_id: str) -> list[Json]:
+        body: list[Json] = self._call("GET", f"/canvas/courses/{course_id}/modules")
+        return body
+
+    # -- content from Canvas (and its extraction) -------------------------------------------
+
+    def create_from_canvas(self, body: Json) -> Json:
+        created: Json = self._call("POST", "/quizzes/from-canvas", json=body)
+        return created
+
+    def sources(self, quiz_id: uuid.UUID) -> Json:
+        found: Json = self._call("GET", f"/quizzes/{quiz_id}/sources")
+        return found
+
+    def retry_extraction(self, quiz_id: uuid.UUID) -> Json:
+        answer: Json = self._call("POST", f"/quizzes/{quiz_id}/extract")
+        return answer
+
     # -- the Canvas export ----------------------------------------------------------------
 
     def export_to_canvas(self, quiz_id: uuid.UUID, target: Json | None) -> ExportView:

@@ -24,7 +24,7 @@ from rich.text import Text
 from cli.app import AsJson, QuizId, app, config_of, exit_with, out, print_json, say
 from cli.canvas_commands import canvas
 from cli.client import ApiClient, CliError, Json
-from cli.quizfile import STDIN, QuizFileError, _read_document, derive_module_ids
+from cli.quizfile import STDIN, QuizFileError, derive_module_ids, read_document
 from cli.watch import EXIT_FAILED, EXIT_PARTIAL, EXIT_READY, EXIT_UNSETTLED, follow
 
 __all__ = ["EXIT_RECONNECT", "load_canvas_file"]
@@ -48,7 +48,7 @@ def load_canvas_file(path: str) -> Json:
     module `name`, `items` (`page: URL`, `file: ID`, or the API's own form) and `batches`;
     `module_id` derived from the name when left out. The API checks the rest."""
     source = "stdin" if path == STDIN else path
-    document = _read_document(path, source)
+    document = read_document(path, source)
     if not isinstance(document, dict) or not isinstance(document.get("modules"), list):
         raise QuizFileError(source, "a Canvas quiz file holds one object with its modules")
     if "course_id" not in document:
@@ -79,8 +79,8 @@ def _item(item: Any) -> Any:
 
 
 def _sources(client: ApiClient, quiz_id: uuid.UUID) -> tuple[Json, Json]:
-    quiz = client._call("GET", f"/quizzes/{quiz_id}")
-    found = client._call("GET", f"/quizzes/{quiz_id}/sources")
+    quiz = client.quiz_document(quiz_id)
+    found = client.sources(quiz_id)
     if not isinstance(quiz, dict) or not isinstance(found, dict):
         raise CliError("unexpected answer from the API (sources)")
     return quiz, found
@@ -169,7 +169,7 @@ def modules(ctx: typer.Context, course_id: str, as_json: AsJson = False) -> None
     if not course_id.isdecimal():
         raise CliError("the course id is a number (quizgen canvas courses lists yours)")
     with config_of(ctx).client() as client:
-        found = client._call("GET", f"/canvas/courses/{course_id}/modules")
+        found = client.canvas_modules(course_id)
     if as_json:
         print_json(found)
         return
@@ -203,7 +203,7 @@ def create(
     print its id. Its text is then extracted: --watch follows it."""
     body = load_canvas_file(file)
     with config_of(ctx).client() as client:
-        created = client._call("POST", "/quizzes/from-canvas", json=body)
+        created = client.create_from_canvas(body)
         if as_json:
             print_json(created)
         else:
@@ -244,7 +244,7 @@ def extract(
 ) -> None:
     """Extract the failed items again (only those; what was extracted is kept)."""
     with config_of(ctx).client() as client:
-        answer = client._call("POST", f"/quizzes/{quiz_id}/extract")
+        answer = client.retry_extraction(quiz_id)
         say(f"retrying {answer['retrying']} failed item(s) (quiz {quiz_id})")
         if watch:
             exit_with(_follow(client, quiz_id, interval, timeout))

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from quizgen.domain import QuizSpec
 from quizgen.module_ids import ModuleIds
 
-__all__ = ["QuizFileError", "derive_module_ids", "load_quiz_file"]
+__all__ = ["QuizFileError", "derive_module_ids", "load_quiz_file", "read_document"]
 
 STDIN = "-"
 # Far more than any quiz the API accepts (~6.3 MB of JSON): past it, not a quiz file.
@@ -58,7 +58,7 @@ _QuizYamlLoader.add_implicit_resolver(
 def load_quiz_file(path: str) -> QuizSpec:
     """The quiz in `path` (`-`: JSON on stdin), validated as the API would."""
     source = "stdin" if path == STDIN else path
-    document = _read_document(path, source)
+    document = read_document(path, source)
     if not isinstance(document, dict):
         raise QuizFileError(source, "a quiz file must hold one object (title, modules, ...)")
     try:
@@ -69,7 +69,8 @@ def load_quiz_file(path: str) -> QuizSpec:
         raise QuizFileError(source, summary, problems) from None
 
 
-def _read_document(path: str, source: str) -> Any:
+def read_document(path: str, source: str) -> Any:
+    """The YAML or JSON document of a file (or of stdin, for `-`), parsed."""
     if path == STDIN:
         return _parse_json(_text(sys.stdin.buffer, source), source)
     suffix = Path(path).suffix.lower()

@@ -145,3 +145,5 @@ async def test_docs_can_be_switched_off_and_the_root_leads_to_the_pages(
         root = await client.get("/")
         assert root.status_code == 307
         assert root.headers["location"] == "/ui/"
+        # What every browser asks each page for: nothing, and no 401.
+        assert (await client.get("/favicon.ico")).status_code == 204
