@@ -1,12 +1,12 @@
 """Canvas's answers as Temporal's errors, for the activities that call Canvas (the export,
 the extraction): the workflows decide on the types (`workflows/_canvas.py`).
 
-| raised                   | `ApplicationError` type      | retried?                               |
-|--------------------------|------------------------------|----------------------------------------|
-| `CanvasAuthError`        | `CANVAS_AUTH_ERROR`          | no: the workflow waits for a reconnect |
-| `CanvasRefusedError`     | `CANVAS_REFUSED_ERROR`       | no: the reason is shown                |
-| `CanvasUnavailableError` | `CANVAS_UNAVAILABLE_ERROR`   | yes, after Retry-After or <= 10 s      |
-| `NotReady`               | `EXPORT_NOT_READY_ERROR`     | no: the quiz cannot be worked on now   |
+| raised                       | `ApplicationError` type    | retried?                      |
+|------------------------------|----------------------------|-------------------------------|
+| `CanvasAuthError`            | `CANVAS_AUTH_ERROR`        | no: waits for a reconnect     |
+| `CanvasRefusedError`         | `CANVAS_REFUSED_ERROR`     | no: the reason is shown       |
+| `CanvasUnavailableError`     | `CANVAS_UNAVAILABLE_ERROR` | yes, Retry-After or <= 10 s   |
+| `NotReady`, `CanvasNotConfiguredError` | `EXPORT_NOT_READY_ERROR` | no: not workable now |
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities._errors import retry_delay
+from quizgen.canvas.access import CanvasNotConfiguredError
 from quizgen.errors import (
     MAX_REASON_CHARS,
     CanvasAuthError,
@@ -61,5 +62,5 @@ def canvas_errors() -> Iterator[None]:
             type=CANVAS_UNAVAILABLE_ERROR,
             next_retry_delay=min(delay, _CANVAS_RETRY_CAP),
         ) from None
-    except NotReady as err:
+    except (NotReady, CanvasNotConfiguredError) as err:
         raise ApplicationError(str(err), type=EXPORT_NOT_READY_ERROR, non_retryable=True) from None

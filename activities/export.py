@@ -21,8 +21,6 @@ Retry-After or a backoff of at most 10 s (Canvas's throttle refills in seconds).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
@@ -34,13 +32,13 @@ from activities.export_steps import (
     course_refusal,
     delete,
     find_item,
+    find_quiz,
     instructions,
     item_digest,
     question_of,
     within_attempt,
 )
-from quizgen.canvas.access import CanvasNotConfiguredError, open_canvas
-from quizgen.canvas.client import CanvasClient
+from quizgen.canvas.access import open_canvas
 from quizgen.canvas.items import TITLE_PREFIX, item_title, new_quiz_item
 from quizgen.canvas_contracts import (
     CanvasQuizRef,
@@ -86,14 +84,6 @@ class CanvasExportActivities:
             raise NotReady("no export of this quiz was asked for (or it was undone)")
         return export
 
-    @asynccontextmanager
-    async def _canvas(self, owner: str) -> AsyncIterator[CanvasClient]:
-        try:
-            async with open_canvas(self._engine, self._settings, owner) as canvas:
-                yield canvas
-        except CanvasNotConfiguredError as err:
-            raise NotReady(str(err)) from None
-
     def _quiz_url(self, course_id: str, canvas_quiz_id: str) -> str:
         # New Quizzes are assignments: the teacher opens one at its assignment page.
         base = (self._settings.canvas_base_url or "").rstrip("/")
@@ -136,7 +126,7 @@ class CanvasExportActivities:
     async def _make_canvas_quiz(self, export: exports.ExportRecord) -> CanvasQuizRef:
         quiz_id = export.quiz_id
         quizzes = f"/api/quiz/v1/courses/{export.course_id}/quizzes"
-        async with self._canvas(export.owner_id) as canvas:
+        async with open_canvas(self._engine, self._settings, export.owner_id) as canvas:
             if export.canvas_quiz_id is not None:
                 try:
                     await canvas.request("GET", f"{quizzes}/{export.canvas_quiz_id}")
@@ -151,9 +141,9 @@ class CanvasExportActivities:
                 await exports.forget_canvas_quiz(self._engine, quiz_id)
                 export = await self._export(quiz_id)
             if export.quiz_attempted:
-                async for quiz in canvas.paginate(quizzes):
-                    if export.quiz_marker in str(quiz.get("instructions") or ""):
-                        return await self._recorded_quiz(export, str(quiz["id"]))
+                found = await find_quiz(canvas, quizzes, export.quiz_marker)
+                if found is not None:
+                    return await self._recorded_quiz(export, found)
             await exports.mark_quiz_attempted(self._engine, quiz_id)
             try:
                 created = await canvas.request(
@@ -227,7 +217,7 @@ class CanvasExportActivities:
                 )
                 return ItemExported(question_id=question.id, outcome=outcome)
 
-            async with self._canvas(export.owner_id) as canvas:
+            async with open_canvas(self._engine, self._settings, export.owner_id) as canvas:
                 if record is not None and record.canvas_item_id is not None:
                     if record.exported_digest == digest:
                         return await recorded(record.canvas_item_id, ItemOutcome.UNCHANGED)
@@ -267,7 +257,7 @@ class CanvasExportActivities:
             order = await exports.approved_question_ids(self._engine, quiz_id)
             wanted = {item_title(str(qid)): i for i, qid in enumerate(order)}
             records = await exports.item_records(self._engine, quiz_id)
-            async with self._canvas(export.owner_id) as canvas:
+            async with open_canvas(self._engine, self._settings, export.owner_id) as canvas:
                 current = [item async for item in canvas.paginate(items)]
                 removed = 0
                 for item in list(current):
@@ -325,19 +315,18 @@ class CanvasExportActivities:
             if export is None:
                 return
             quizzes = f"/api/quiz/v1/courses/{export.course_id}/quizzes"
-            canvas_quiz_id = export.canvas_quiz_id
-            if canvas_quiz_id is None and export.quiz_attempted:
-                async with self._canvas(export.owner_id) as canvas:
-                    try:
-                        async for quiz in canvas.paginate(quizzes):
-                            if export.quiz_marker in str(quiz.get("instructions") or ""):
-                                canvas_quiz_id = str(quiz["id"])
-                    except CanvasRefusedError:
-                        # A course we may not read (or that is gone) holds nothing we made.
-                        canvas_quiz_id = None
-            if canvas_quiz_id is not None:
-                async with self._canvas(export.owner_id) as canvas:
-                    await delete(canvas, f"{quizzes}/{canvas_quiz_id}")
+            # Canvas is asked only when the export made (or may have made) a quiz there.
+            if export.canvas_quiz_id is not None or export.quiz_attempted:
+                async with open_canvas(self._engine, self._settings, export.owner_id) as canvas:
+                    canvas_quiz_id = export.canvas_quiz_id
+                    if canvas_quiz_id is None:
+                        try:
+                            canvas_quiz_id = await find_quiz(canvas, quizzes, export.quiz_marker)
+                        except CanvasRefusedError:
+                            # A course we may not read (or that is gone) holds nothing of ours.
+                            canvas_quiz_id = None
+                    if canvas_quiz_id is not None:
+                        await delete(canvas, f"{quizzes}/{canvas_quiz_id}")
             async with locked_quiz(self._engine, quiz_id) as lock:
                 await exports.delete_export_in(lock.connection, quiz_id)
                 if lock.status in (QuizStatus.PUBLISHED, QuizStatus.EXPORTING_TO_CANVAS):

@@ -24,6 +24,7 @@ __all__ = [
     "course_refusal",
     "delete",
     "find_item",
+    "find_quiz",
     "instructions",
     "item_digest",
     "question_of",
@@ -78,6 +79,15 @@ def question_of(title: str) -> uuid.UUID | None:
         return uuid.UUID(title.removeprefix(TITLE_PREFIX))
     except ValueError:
         return None
+
+
+async def find_quiz(canvas: CanvasClient, quizzes: str, marker: str) -> str | None:
+    """The course's New Quiz whose instructions carry the export's marker (its create's
+    answer was lost), if any."""
+    async for quiz in canvas.paginate(quizzes):
+        if marker in str(quiz.get("instructions") or ""):
+            return str(quiz["id"])
+    return None
 
 
 async def find_item(canvas: CanvasClient, items: str, title: str) -> str | None:

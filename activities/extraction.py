@@ -26,7 +26,7 @@ from temporalio import activity
 from activities._canvas import NotReady, canvas_errors
 from activities._errors import temporal_errors
 from activities._waiting import heartbeating
-from quizgen.canvas.access import CanvasNotConfiguredError, open_canvas
+from quizgen.canvas.access import open_canvas
 from quizgen.canvas.client import CanvasClient
 from quizgen.canvas_contracts import (
     ExtractionFinished,
@@ -123,13 +123,10 @@ class ExtractionActivities:
                 text, pages = await _pdf(upload)
                 return text, pages, None
             return _plain_text(upload), None, None
-        try:
-            async with open_canvas(self._engine, self._settings, owner) as canvas:
-                if source.kind is sources.SourceKind.PAGE:
-                    return await _page(canvas, source)
-                return await _file(canvas, source)
-        except CanvasNotConfiguredError as err:
-            raise NotReady(str(err)) from None
+        async with open_canvas(self._engine, self._settings, owner) as canvas:
+            if source.kind is sources.SourceKind.PAGE:
+                return await _page(canvas, source)
+            return await _file(canvas, source)
 
     @activity.defn(name=FINISH_EXTRACTION_ACTIVITY)
     async def finish_extraction(self, quiz_id: uuid.UUID) -> ExtractionFinished:

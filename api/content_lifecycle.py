@@ -191,7 +191,7 @@ async def create_from_canvas(
     body: CanvasQuizCreate,
 ) -> uuid.UUID:
     """Store the quiz and its Canvas sources, and start extracting them."""
-    if not settings.canvas_base_url or settings.canvas_token_keys is None:
+    if not settings.canvas_configured:
         raise Conflict("Canvas is not configured on this server (CANVAS_BASE_URL)")
     return await create_with_sources(engine, temporal, settings, owner, body.spec(), body.sources())
 

@@ -19,11 +19,16 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import Conflict, NotFound, Unprocessable
 from api.lifecycle import owned_and_locked
-from quizgen.canvas_contracts import ExportAction
+from quizgen.canvas_contracts import ExportAction, export_progress_message
 from quizgen.db import canvas_exports as exports
 from quizgen.db.canvas_connections import get_connection
 from quizgen.db.tables import CanvasExportRow, QuizRow
-from quizgen.domain import EXPORTABLE, REVIEWABLE, ExportState, QuizStatus
+from quizgen.domain import (
+    EXPORTABLE,
+    REVIEWABLE,
+    ExportState,
+    QuizStatus,
+)
 from quizgen.errors import TemporalUnavailableError
 from quizgen.names import QuizWorkflow
 from quizgen.settings import Settings
@@ -87,7 +92,7 @@ async def export_view(engine: AsyncEngine, quiz_id: uuid.UUID) -> ExportView | N
         exported=counts.exported,
         total=counts.total,
         changed=counts.changed,
-        progress=f"{counts.exported} of {counts.total} questions exported",
+        progress=export_progress_message(counts.exported, counts.total),
         message=export.message or None,
         started_at=export.started_at,
         finished_at=export.finished_at,
@@ -104,7 +109,7 @@ async def start_export(
 ) -> ExportView:
     """Export the quiz's approved questions to Canvas; again, to continue a stopped export
     or to update a published one. `request` None: where the last export went."""
-    if not settings.canvas_base_url or settings.canvas_token_keys is None:
+    if not settings.canvas_configured:
         raise Conflict("Canvas is not configured on this server (CANVAS_BASE_URL)")
     if await get_connection(engine, owner) is None:
         raise Conflict("connect Canvas first (PUT /canvas/connection, or the Canvas page)")

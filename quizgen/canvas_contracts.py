@@ -35,7 +35,13 @@ __all__ = [
     "ItemExported",
     "ItemOutcome",
     "SourceExtracted",
+    "export_progress_message",
 ]
+
+
+def export_progress_message(exported: int, total: int) -> str:
+    """The sentence shown everywhere an export's progress is shown."""
+    return f"{exported} of {total} questions exported"
 
 
 # -- the export to Canvas New Quizzes (workflows/export.py, activities/export.py)
@@ -129,7 +135,7 @@ class ExportProgress(Payload):
 
     @property
     def sentence(self) -> str:
-        return f"{self.exported} of {self.total} questions exported"
+        return export_progress_message(self.exported, self.total)
 
 
 class ExportWorkflowResult(Payload):

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     temporal_task_queue: str = "quiz-generation"
 
     @property
+    def canvas_configured(self) -> bool:
+        """Whether this deployment has a Canvas (`CANVAS_BASE_URL`) and keys for its tokens."""
+        return bool(self.canvas_base_url) and self.canvas_token_keys is not None
+
+    @property
     def llm_task_queue(self) -> str:
         return llm_task_queue(self.temporal_task_queue)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.canvas_hooks import after_connect
 from api.deps import AppSettings, CurrentUser, Engine
 from api.errors import Conflict, Unprocessable, error_responses
-from quizgen.canvas.access import open_canvas
+from quizgen.canvas.access import CanvasNotConfiguredError, canvas_of, open_canvas
 from quizgen.canvas.client import CanvasClient
 from quizgen.canvas.tokens import TokenCipher
 from quizgen.db import canvas_connections as connections
@@ -54,15 +54,11 @@ class CanvasCoursePublic(BaseModel):
     course_code: str | None = None
 
 
-def canvas_configured(settings: Settings) -> bool:
-    """Whether this server can connect Canvas (CANVAS_BASE_URL and CANVAS_TOKEN_KEYS set)."""
-    return bool(settings.canvas_base_url) and settings.canvas_token_keys is not None
-
-
 def _canvas(settings: Settings) -> tuple[str, TokenCipher]:
-    if not settings.canvas_base_url or settings.canvas_token_keys is None:
-        raise Conflict("Canvas is not configured on this server (CANVAS_BASE_URL)")
-    return settings.canvas_base_url, TokenCipher(settings.canvas_token_keys.get_secret_value())
+    try:
+        return canvas_of(settings)
+    except CanvasNotConfiguredError as err:
+        raise Conflict(str(err)) from None
 
 
 async def connect_canvas(

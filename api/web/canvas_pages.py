@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.canvas_hooks import after_connect
-from api.routes.canvas import canvas_configured, connect_canvas
+from api.routes.canvas import connect_canvas
 from api.web.i18n import Translator
 from api.web.pages import PREFIX, Signed, language_of, redirect, render
 from quizgen.db import canvas_connections as connections
@@ -53,7 +53,7 @@ async def _canvas_page(
     state = request.app.state
     settings = state.settings
     connection = await connections.get_connection(state.engine, signed.user_id)
-    configured = canvas_configured(settings)
+    configured = settings.canvas_configured
     base_url = str(settings.canvas_base_url or "").rstrip("/")
     context: dict[str, object] = {
         "configured": configured,
@@ -83,7 +83,7 @@ async def connect(request: Request, signed: Signed) -> Response:
     form = await signed.form()
     next_path = safe_next(form.get("next"))
     state = request.app.state
-    if not canvas_configured(state.settings):
+    if not state.settings.canvas_configured:
         return await _canvas_page(request, signed, next_path=next_path, status_code=409)
     t = Translator(language_of(request))
     raw = form.get("token")

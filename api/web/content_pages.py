@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from api import content_lifecycle as lifecycle
 from api.errors import APIError, Conflict, NotFound
-from api.routes.canvas import canvas_configured, courses
+from api.routes.canvas import courses
 from api.routes.canvas_content import CanvasModulePublic, ModuleTextUpdate, course_modules
 from api.web.forms import FORM_ERROR, BatchInput
 from api.web.i18n import Translator
@@ -59,7 +59,7 @@ async def canvas_start_url(request: Request, visit: Visit) -> str | None:
     """Where the new-quiz page's Canvas link goes: the picker when connected, else the
     Canvas page (coming back to the picker); None when Canvas is not set up."""
     state = request.app.state
-    if not canvas_configured(state.settings):
+    if not state.settings.canvas_configured:
         return None
     if await connections.get_connection(state.engine, visit.user_id) is None:
         return f"{PREFIX}/canvas?next={NEW}"
@@ -117,7 +117,7 @@ async def _listed(request: Request, signed: Visit, course_id: str | None) -> dic
     """The picker's context: the courses (no course yet) or the course's modules."""
     t = Translator(language_of(request))
     state = request.app.state
-    if not canvas_configured(state.settings):
+    if not state.settings.canvas_configured:
         return {"problem": t("content.not_configured")}
     if await connections.get_connection(state.engine, signed.user_id) is None:
         return {"problem": t("content.not_connected"), "connect": True}

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.errors import APIError, NotFound
 from api.export_lifecycle import ExportView, cancel_export, export_view, start_export, undo_export
-from api.routes.canvas import canvas_configured, courses
+from api.routes.canvas import courses
 from api.web.i18n import Translator
 from api.web.pages import PREFIX, Signed, Visit, language_of, owned_quiz, redirect, render
 from quizgen.db import canvas_connections as connections
@@ -133,7 +133,7 @@ async def export_panel(request: Request, visit: Visit, quiz: repo.QuizRecord) ->
     state = request.app.state
     export = await export_view(state.engine, quiz.id)
     connect_url = f"{PREFIX}/canvas?next={PREFIX}/quizzes/{quiz.id}"
-    configured = canvas_configured(state.settings)
+    configured = state.settings.canvas_configured
     connected = configured and (
         await connections.get_connection(state.engine, visit.user_id) is not None
     )

@@ -50,8 +50,8 @@ from api.web.session import (
     SESSION_SECONDS,
     VIA_CANVAS,
 )
+from quizgen.canvas.access import canvas_of
 from quizgen.canvas.oauth import CALLBACK_PATH, OAuthClient, oauth_client, oauth_configured
-from quizgen.canvas.tokens import TokenCipher
 from quizgen.db import canvas_connections as connections
 from quizgen.db.sessions import end_session, session_ended
 from quizgen.errors import CanvasAuthError, CanvasError, CanvasUnavailableError
@@ -147,8 +147,7 @@ async def callback(request: Request) -> Response:
         return _refused(request, "oauth.unavailable", 502)
     if not tokens.user_id:
         return _refused(request, "oauth.code_refused", 502)
-    assert settings.canvas_token_keys is not None
-    cipher = TokenCipher(settings.canvas_token_keys.get_secret_value())
+    _, cipher = canvas_of(settings)
     owner = canvas_owner(tokens.user_id)
     await connections.save_connection(
         state_app.engine,
@@ -184,9 +183,9 @@ async def sign_out_of_canvas(request: Request, owner: str) -> None:
     connection = await connections.get_connection(state_app.engine, owner)
     if connection is None:
         return
-    if oauth_configured(settings) and settings.canvas_token_keys is not None:
+    if oauth_configured(settings):
         try:
-            cipher = TokenCipher(settings.canvas_token_keys.get_secret_value())
+            _, cipher = canvas_of(settings)
             await _client(request).revoke(cipher.decrypt(connection.token_ciphertext))
         except CanvasError as exc:
             log.warning("revoking %s's Canvas token failed: %s", owner, type(exc).__name__)

@@ -30,7 +30,13 @@ from quizgen.db.canvas_connections import CanvasConnection, get_connection, refr
 from quizgen.errors import CanvasAuthError, ConfigurationError
 from quizgen.settings import Settings
 
-__all__ = ["REFRESH_MARGIN", "CanvasNotConfiguredError", "needs_refresh", "open_canvas"]
+__all__ = [
+    "REFRESH_MARGIN",
+    "CanvasNotConfiguredError",
+    "canvas_of",
+    "needs_refresh",
+    "open_canvas",
+]
 
 # An access token with less than this left is renewed before use.
 REFRESH_MARGIN = timedelta(seconds=60)
@@ -40,23 +46,29 @@ class CanvasNotConfiguredError(ConfigurationError):
     """This deployment has no Canvas (`CANVAS_BASE_URL`, `CANVAS_TOKEN_KEYS`)."""
 
 
+def canvas_of(settings: Settings) -> tuple[str, TokenCipher]:
+    """The deployment's Canvas address and the cipher of its teachers' tokens;
+    `CanvasNotConfiguredError` without them."""
+    if not settings.canvas_base_url or settings.canvas_token_keys is None:
+        raise CanvasNotConfiguredError("Canvas is not configured on this server (CANVAS_BASE_URL)")
+    return settings.canvas_base_url, TokenCipher(settings.canvas_token_keys.get_secret_value())
+
+
 @asynccontextmanager
 async def open_canvas(
     engine: AsyncEngine, settings: Settings, owner: str
 ) -> AsyncIterator[CanvasClient]:
     """The teacher's Canvas. `CanvasAuthError` when they have not connected it (they
     must, as when Canvas refuses their token); `CanvasNotConfiguredError` without Canvas."""
-    if not settings.canvas_base_url or settings.canvas_token_keys is None:
-        raise CanvasNotConfiguredError("Canvas is not configured on this server (CANVAS_BASE_URL)")
+    base_url, cipher = canvas_of(settings)
     connection = await get_connection(engine, owner)
     if connection is None:
         raise CanvasAuthError("Canvas is not connected: reconnect Canvas")
-    cipher = TokenCipher(settings.canvas_token_keys.get_secret_value())
     if needs_refresh(connection):
         connection = await _refreshed(engine, settings, cipher, owner)
     token = cipher.decrypt(connection.token_ciphertext)
     timeout = settings.canvas_call_timeout.total_seconds()
-    async with CanvasClient(settings.canvas_base_url, token, timeout=timeout) as canvas:
+    async with CanvasClient(base_url, token, timeout=timeout) as canvas:
         yield canvas
 
 

@@ -65,8 +65,7 @@ class OAuthTokens:
 def oauth_configured(settings: Settings) -> bool:
     """Whether "Sign in with Canvas" is on: Canvas, its token keys and a developer key."""
     return bool(
-        settings.canvas_base_url
-        and settings.canvas_token_keys is not None
+        settings.canvas_configured
         and settings.canvas_client_id
         and settings.canvas_client_secret is not None
     )
