@@ -217,10 +217,15 @@ class CanvasExportActivities:
                 )
                 return ItemExported(question_id=question.id, outcome=outcome)
 
+            if (
+                record is not None
+                and record.canvas_item_id is not None
+                and record.exported_digest == digest
+            ):
+                # Canvas holds this version: nothing to send, so Canvas is not opened.
+                return await recorded(record.canvas_item_id, ItemOutcome.UNCHANGED)
             async with open_canvas(self._engine, self._settings, export.owner_id) as canvas:
                 if record is not None and record.canvas_item_id is not None:
-                    if record.exported_digest == digest:
-                        return await recorded(record.canvas_item_id, ItemOutcome.UNCHANGED)
                     try:
                         await canvas.request(
                             "PATCH", f"{items}/{record.canvas_item_id}", json=payload

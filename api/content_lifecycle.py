@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -90,17 +91,18 @@ class CanvasItemPick(BaseModel):
         )
 
 
-class CanvasModulePick(BaseModel):
+class _PickedModule(BaseModel):
+    """A module of a quiz whose text is extracted: its id, name and batches."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     module_id: Annotated[str, Field(pattern=MODULE_ID_PATTERN)]
     name: Annotated[str, Field(min_length=1, max_length=200), NoNul]
-    items: Annotated[list[CanvasItemPick], Field(min_length=1, max_length=MAX_ITEMS_PER_MODULE)]
     batches: Annotated[list[BatchSpec], Field(min_length=1)]
 
 
-class CanvasQuizCreate(BaseModel):
-    """A quiz whose modules' text comes from the course's pages and PDFs."""
+class _ExtractedQuiz(BaseModel):
+    """A quiz whose modules' text is extracted: what it says besides its modules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -109,6 +111,34 @@ class CanvasQuizCreate(BaseModel):
     tone: Tone = Tone.ACADEMIC
     llm_model: Annotated[str, Field(min_length=1, max_length=100), NoNul] | None = None
     temperature: Annotated[float, Field(ge=0.0, le=2.0)] | None = None
+
+    def _spec(self, modules: Sequence[_PickedModule]) -> QuizSpec:
+        """The quiz as generation sees it; each module's text is extracted later."""
+        return QuizSpec(
+            title=self.title,
+            language=self.language,
+            tone=self.tone,
+            llm_model=self.llm_model,
+            temperature=self.temperature,
+            modules=[
+                ModuleSpec(
+                    module_id=m.module_id,
+                    name=m.name,
+                    content=sources.EXTRACTING_MODULE_CONTENT,
+                    batches=m.batches,
+                )
+                for m in modules
+            ],
+        )
+
+
+class CanvasModulePick(_PickedModule):
+    items: Annotated[list[CanvasItemPick], Field(min_length=1, max_length=MAX_ITEMS_PER_MODULE)]
+
+
+class CanvasQuizCreate(_ExtractedQuiz):
+    """A quiz whose modules' text comes from the course's pages and PDFs."""
+
     course_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
     modules: Annotated[list[CanvasModulePick], Field(min_length=1, max_length=MAX_MODULES)]
 
@@ -120,7 +150,7 @@ class CanvasQuizCreate(BaseModel):
         return self
 
     def spec(self) -> QuizSpec:
-        return _spec(self, [(m.module_id, m.name, m.batches) for m in self.modules])
+        return self._spec(self.modules)
 
     def sources(self) -> list[sources.SourceSpec]:
         return [
@@ -130,57 +160,23 @@ class CanvasQuizCreate(BaseModel):
         ]
 
 
-class FileModulePick(BaseModel):
+class FileModulePick(_PickedModule):
     """A module whose text comes from uploaded files (PDF, .txt, .md): the names of the
     request's file parts."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    module_id: Annotated[str, Field(pattern=MODULE_ID_PATTERN)]
-    name: Annotated[str, Field(min_length=1, max_length=200), NoNul]
     files: Annotated[
         list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]],
         Field(min_length=1, max_length=MAX_UPLOAD_FILES),
     ]
-    batches: Annotated[list[BatchSpec], Field(min_length=1)]
 
 
-class FilesQuizCreate(BaseModel):
+class FilesQuizCreate(_ExtractedQuiz):
     """The `quiz` part of `POST /quizzes/from-files`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    title: Annotated[str, Field(min_length=1, max_length=200), NoNul]
-    language: Language = Language.ENGLISH
-    tone: Tone = Tone.ACADEMIC
-    llm_model: Annotated[str, Field(min_length=1, max_length=100), NoNul] | None = None
-    temperature: Annotated[float, Field(ge=0.0, le=2.0)] | None = None
     modules: Annotated[list[FileModulePick], Field(min_length=1, max_length=MAX_MODULES)]
 
     def spec(self) -> QuizSpec:
-        return _spec(self, [(m.module_id, m.name, m.batches) for m in self.modules])
-
-
-def _spec(
-    quiz: CanvasQuizCreate | FilesQuizCreate, modules: list[tuple[str, str, list[BatchSpec]]]
-) -> QuizSpec:
-    """The quiz as generation sees it; each module's text is extracted later."""
-    return QuizSpec(
-        title=quiz.title,
-        language=quiz.language,
-        tone=quiz.tone,
-        llm_model=quiz.llm_model,
-        temperature=quiz.temperature,
-        modules=[
-            ModuleSpec(
-                module_id=module_id,
-                name=name,
-                content=sources.EXTRACTING_MODULE_CONTENT,
-                batches=batches,
-            )
-            for module_id, name, batches in modules
-        ],
-    )
+        return self._spec(self.modules)
 
 
 async def create_from_canvas(

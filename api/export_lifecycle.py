@@ -22,6 +22,7 @@ from api.lifecycle import owned_and_locked
 from quizgen.canvas_contracts import ExportAction, export_progress_message
 from quizgen.db import canvas_exports as exports
 from quizgen.db.canvas_connections import get_connection
+from quizgen.db.review_changes import review_counts
 from quizgen.db.tables import CanvasExportRow, QuizRow
 from quizgen.domain import (
     EXPORTABLE,
@@ -39,6 +40,7 @@ __all__ = [
     "ExportView",
     "cancel_export",
     "export_view",
+    "exported_view",
     "resume_waiting_exports",
     "start_export",
     "undo_export",
@@ -99,6 +101,14 @@ async def export_view(engine: AsyncEngine, quiz_id: uuid.UUID) -> ExportView | N
     )
 
 
+async def exported_view(engine: AsyncEngine, quiz_id: uuid.UUID) -> ExportView:
+    """The quiz's export; `NotFound` when it was never exported (or was undone)."""
+    view = await export_view(engine, quiz_id)
+    if view is None:
+        raise NotFound("this quiz has not been exported")
+    return view
+
+
 async def start_export(
     engine: AsyncEngine,
     temporal: TemporalGateway,
@@ -137,7 +147,7 @@ async def start_export(
                 f"this quiz is in Canvas course {previous.course_id}: "
                 "undo that export before exporting to another course"
             )
-        approved = len(await exports.approved_question_ids(engine, quiz_id))
+        approved = (await review_counts(engine, quiz_id)).approved
         if approved == 0:
             raise Conflict("the quiz has no approved question to export: approve some first")
         if approved > MAX_EXPORT_QUESTIONS:
@@ -152,9 +162,7 @@ async def start_export(
         await lock.set_status(QuizStatus.EXPORTING_TO_CANVAS)
         summary = f"Export of “{request.title[:80]}” to Canvas course {request.course_id}"
         await _begin(temporal, quiz_id, ExportAction.EXPORT, summary, owner)
-    view = await export_view(engine, quiz_id)
-    assert view is not None
-    return view
+    return await exported_view(engine, quiz_id)
 
 
 async def undo_export(
@@ -170,9 +178,7 @@ async def undo_export(
         await exports.set_state_in(lock.connection, quiz_id, ExportState.UNDOING)
         summary = f"Undo of the export to Canvas course {previous.course_id}"
         await _begin(temporal, quiz_id, ExportAction.UNDO, summary, owner)
-    view = await export_view(engine, quiz_id)
-    assert view is not None
-    return view
+    return await exported_view(engine, quiz_id)
 
 
 async def cancel_export(

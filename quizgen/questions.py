@@ -28,6 +28,7 @@ from quizgen.domain import NoNul, QuestionType
 from quizgen.text import require_visible_text, visible_text
 
 __all__ = [
+    "BLANK_TAG",
     "QUESTION_MODELS",
     "Blank",
     "Categorization",
@@ -44,7 +45,8 @@ __all__ = [
 ]
 
 
-_BLANK_TAG = re.compile(r"\[blank_(\d+)\]")
+# A blank in a fill-in-the-blank question's text: `[blank_N]`.
+BLANK_TAG = re.compile(r"\[blank_(\d+)\]")
 # Runs of ASCII non-word characters, then runs of other non-word characters: two passes
 # so that only the (rare) second kind pays for a Python call per run.
 _ASCII_NON_WORD = re.compile(r"[^\w\x80-\U0010ffff]+")
@@ -174,7 +176,7 @@ class FillInBlank(_Question):
 
     @model_validator(mode="after")
     def _tags_match_blanks(self) -> Self:
-        tags = [int(n) for n in _BLANK_TAG.findall(self.question_text)]
+        tags = [int(n) for n in BLANK_TAG.findall(self.question_text)]
         positions = [b.position for b in self.blanks]
         if len(set(tags)) != len(tags):
             raise ValueError("each [blank_N] tag may appear only once in question_text")

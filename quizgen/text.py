@@ -19,7 +19,16 @@ stored `text_hash`. Pure: no I/O (workflows import this through `quizgen.domain`
 
 from __future__ import annotations
 
-__all__ = ["has_visible_text", "is_invisible", "require_visible_text", "visible_text"]
+import re
+import unicodedata
+
+__all__ = [
+    "has_visible_text",
+    "is_invisible",
+    "require_visible_text",
+    "strip_controls",
+    "visible_text",
+]
 
 # Inclusive ranges: category Cf and Default_Ignorable_Code_Point (Unicode 15.1), minus
 # Prepended_Concatenation_Mark, plus the C0/C1 controls Python does not count as space.
@@ -84,3 +93,12 @@ def require_visible_text(value: str, what: str = "") -> str:
         subject = f"{what} must" if what else "must"
         raise ValueError(f"{subject} contain text, not only whitespace or invisible characters")
     return value
+
+
+# C0/C1 control characters but tab, newline and carriage return (all whitespace anyway).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """Text read from a page or a file, as stored: NFC, without control characters."""
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text))

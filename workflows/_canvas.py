@@ -8,7 +8,9 @@ and the API read it); several steps refused at once wait together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio import workflow
@@ -16,9 +18,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from quizgen.canvas_contracts import ExportConfig
-    from quizgen.names import CANVAS_AUTH_ERROR, RECONNECT_SIGNAL
+    from quizgen.domain import QuizStatus
+    from quizgen.names import CANVAS_AUTH_ERROR, QUIZ_ID, QUIZ_STATUS, RECONNECT_SIGNAL
 
-__all__ = ["RECONNECT_MESSAGE", "CanvasSteps"]
+__all__ = ["RECONNECT_MESSAGE", "CanvasSteps", "upsert_quiz_status"]
 
 RECONNECT_MESSAGE = "Canvas refused the saved token (expired or revoked): reconnect Canvas"
 
@@ -56,6 +59,29 @@ class CanvasSteps:
                     raise
             await self._wait_for_reconnect(seen)
 
+    async def _step_each(
+        self,
+        name: str,
+        args: Sequence[Any],
+        result_type: Any,
+        policy: Policy,
+        concurrency: int,
+        done: Callable[[Any], None],
+    ) -> None:
+        """One step per argument, at most `concurrency` at once, `done` told of each result.
+        Every step runs to its end; the first failure (if any) is raised after."""
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(arg: Any) -> None:
+            async with limit:
+                result = await self._step(name, arg, result_type, policy)
+            done(result)
+
+        results = await asyncio.gather(*(one(arg) for arg in args), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
     async def _wait_for_reconnect(self, seen: int) -> None:
         # The first step refused records the wait; the others only wait with it.
         if self._reconnects == seen and not self._waiting:
@@ -71,3 +97,10 @@ class CanvasSteps:
 def _is_auth_error(err: ActivityError) -> bool:
     cause = err.cause
     return isinstance(cause, ApplicationError) and cause.type == CANVAS_AUTH_ERROR
+
+
+def upsert_quiz_status(quiz_id: uuid.UUID, status: QuizStatus) -> None:
+    """The quiz's `QuizStatus` (and `QuizId`) in the Web UI, as the workflow sees it."""
+    workflow.upsert_search_attributes(
+        [QUIZ_ID.value_set(str(quiz_id)), QUIZ_STATUS.value_set(status.value)]
+    )

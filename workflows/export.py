@@ -24,7 +24,6 @@ token stay in PostgreSQL (invariants 7 and 10).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
@@ -53,13 +52,11 @@ with workflow.unsafe.imports_passed_through():
         EXPORT_PROGRESS_QUERY,
         EXPORT_WORKFLOW,
         FINISH_EXPORT_ACTIVITY,
-        QUIZ_ID,
-        QUIZ_STATUS,
         RECONNECT_SIGNAL,
         SET_EXPORT_STATE_ACTIVITY,
         UNDO_EXPORT_ACTIVITY,
     )
-    from workflows._canvas import RECONNECT_MESSAGE, CanvasSteps
+    from workflows._canvas import RECONNECT_MESSAGE, CanvasSteps, upsert_quiz_status
     from workflows._errors import root_message
     from workflows._policies import canvas_activity, canvas_item_activity, export_db_activity
 
@@ -127,7 +124,7 @@ class CanvasExportWorkflow(CanvasSteps):
             )
             self._title, self._total = plan.title, len(plan.question_ids)
             self._outcomes = {}
-            self._upsert(QuizStatus.EXPORTING_TO_CANVAS)
+            upsert_quiz_status(self._input.quiz_id, QuizStatus.EXPORTING_TO_CANVAS)
             self._describe()
             if self._canvas_quiz is None:
                 self._canvas_quiz = await self._step(
@@ -141,7 +138,7 @@ class CanvasExportWorkflow(CanvasSteps):
             if finished.missing == 0:
                 self._state = ExportState.PUBLISHED
                 self._message = None
-                self._upsert(QuizStatus.PUBLISHED)
+                upsert_quiz_status(self._input.quiz_id, QuizStatus.PUBLISHED)
                 self._describe(finished)
                 return
             # Questions were approved or edited while it ran: another pass sends them.
@@ -154,27 +151,22 @@ class CanvasExportWorkflow(CanvasSteps):
 
     async def _export_items(self, plan: ExportPlan) -> None:
         quiz_id = self._input.quiz_id
-        limit = asyncio.Semaphore(self._input.config.concurrency)
 
-        async def one(position: int, question_id: Any) -> None:
-            async with limit:
-                done: ItemExported = await self._step(
-                    EXPORT_ITEM_ACTIVITY,
-                    ExportItemInput(quiz_id=quiz_id, question_id=question_id, position=position),
-                    ItemExported,
-                    canvas_item_activity,
-                )
-            self._outcomes[done.outcome] = self._outcomes.get(done.outcome, 0) + 1
+        def done(item: ItemExported) -> None:
+            self._outcomes[item.outcome] = self._outcomes.get(item.outcome, 0) + 1
             self._describe()
 
-        # Every item runs to its end; the first failure (if any) stops the export after.
-        results = await asyncio.gather(
-            *(one(i, qid) for i, qid in enumerate(plan.question_ids, 1)),
-            return_exceptions=True,
+        await self._step_each(
+            EXPORT_ITEM_ACTIVITY,
+            [
+                ExportItemInput(quiz_id=quiz_id, question_id=question_id, position=position)
+                for position, question_id in enumerate(plan.question_ids, 1)
+            ],
+            ItemExported,
+            canvas_item_activity,
+            self._input.config.concurrency,
+            done,
         )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
 
     def _canvas_config(self) -> ExportConfig:
         return self._input.config
@@ -197,11 +189,6 @@ class CanvasExportWorkflow(CanvasSteps):
 
     def _exported(self) -> int:
         return sum(n for outcome, n in self._outcomes.items() if outcome is not ItemOutcome.SKIPPED)
-
-    def _upsert(self, status: QuizStatus) -> None:
-        workflow.upsert_search_attributes(
-            [QUIZ_ID.value_set(str(self._input.quiz_id)), QUIZ_STATUS.value_set(status.value)]
-        )
 
     def _describe(self, finished: ExportFinished | None = None) -> None:
         """The Web UI's "current details": "X of Y questions exported", and where to."""

@@ -40,12 +40,10 @@ with workflow.unsafe.imports_passed_through():
         EXTRACTION_PROGRESS_QUERY,
         EXTRACTION_WORKFLOW,
         FINISH_EXTRACTION_ACTIVITY,
-        QUIZ_ID,
-        QUIZ_STATUS,
         RECONNECT_SIGNAL,
         STOP_EXTRACTION_ACTIVITY,
     )
-    from workflows._canvas import RECONNECT_MESSAGE, CanvasSteps
+    from workflows._canvas import RECONNECT_MESSAGE, CanvasSteps, upsert_quiz_status
     from workflows._errors import root_message
     from workflows._policies import export_db_activity, extraction_activity
 
@@ -93,33 +91,27 @@ class ContentExtractionWorkflow(CanvasSteps):
             BEGIN_EXTRACTION_ACTIVITY, quiz_id, ExtractionPlan, export_db_activity
         )
         self._title, self._total = plan.title, len(plan.source_ids)
-        self._upsert(QuizStatus.EXTRACTING_CONTENT)
+        upsert_quiz_status(self._input.quiz_id, QuizStatus.EXTRACTING_CONTENT)
         self._describe()
-        limit = asyncio.Semaphore(self._input.config.concurrency)
 
-        async def one(source_id: str) -> None:
-            async with limit:
-                done: SourceExtracted = await self._step(
-                    EXTRACT_SOURCE_ACTIVITY,
-                    ExtractSourceInput(quiz_id=quiz_id, source_id=source_id),
-                    SourceExtracted,
-                    extraction_activity,
-                )
-            self._outcomes[done.outcome] = self._outcomes.get(done.outcome, 0) + 1
+        def done(source: SourceExtracted) -> None:
+            self._outcomes[source.outcome] = self._outcomes.get(source.outcome, 0) + 1
             self._describe()
 
-        # Every source runs to its end; the first failure of a step (not of an item: those
-        # are recorded) stops the run after.
-        results = await asyncio.gather(
-            *(one(source_id) for source_id in plan.source_ids), return_exceptions=True
+        # A source that cannot be extracted is recorded as failed, not raised: only a step
+        # that gives up stops the run.
+        await self._step_each(
+            EXTRACT_SOURCE_ACTIVITY,
+            [ExtractSourceInput(quiz_id=quiz_id, source_id=s) for s in plan.source_ids],
+            SourceExtracted,
+            extraction_activity,
+            self._input.config.concurrency,
+            done,
         )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
         finished: ExtractionFinished = await self._step(
             FINISH_EXTRACTION_ACTIVITY, quiz_id, ExtractionFinished, export_db_activity
         )
-        self._upsert(finished.status)
+        upsert_quiz_status(self._input.quiz_id, finished.status)
         self._describe(finished)
         return finished
 
@@ -133,11 +125,6 @@ class ContentExtractionWorkflow(CanvasSteps):
                 stopped=False,
             ),
             **export_db_activity(self._input.config),
-        )
-
-    def _upsert(self, status: QuizStatus) -> None:
-        workflow.upsert_search_attributes(
-            [QUIZ_ID.value_set(str(self._input.quiz_id)), QUIZ_STATUS.value_set(status.value)]
         )
 
     def _describe(self, finished: ExtractionFinished | None = None) -> None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import export_lifecycle as lifecycle
 from api.deps import AppSettings, CurrentUser, Engine, OwnedQuiz, Temporal
-from api.errors import NotFound, error_responses
+from api.errors import error_responses
 from api.export_lifecycle import ExportView
 from quizgen.db.canvas_exports import ExportRequest
 
@@ -65,10 +65,7 @@ async def export_to_canvas(
 @router.get("", responses=_errors)
 async def export_status(quiz: OwnedQuiz, engine: Engine) -> ExportView:
     """Where the export stands: state, "X of Y questions exported", the Canvas quiz."""
-    view = await lifecycle.export_view(engine, quiz.id)
-    if view is None:
-        raise NotFound("this quiz has not been exported")
-    return view
+    return await lifecycle.exported_view(engine, quiz.id)
 
 
 @router.delete("", status_code=status.HTTP_202_ACCEPTED, responses=_errors)
@@ -86,7 +83,4 @@ async def cancel_export(
 ) -> ExportView:
     """Stop the running export; what it made stays, and exporting again continues."""
     await lifecycle.cancel_export(engine, temporal, user, quiz.id)
-    view = await lifecycle.export_view(engine, quiz.id)
-    if view is None:
-        raise NotFound("this quiz has not been exported")
-    return view
+    return await lifecycle.exported_view(engine, quiz.id)

@@ -45,8 +45,9 @@ import uuid
 from typing import Any
 
 from quizgen.domain import QuestionType
-from quizgen.export.qti_items import html_text
+from quizgen.export.qti_items import answer_order, html_text, text_of_html
 from quizgen.questions import (
+    BLANK_TAG,
     QUESTION_MODELS,
     Categorization,
     FillInBlank,
@@ -69,7 +70,6 @@ SLUGS: dict[QuestionType, str] = {
 _TYPES = {slug: question_type for question_type, slug in SLUGS.items()}
 # The namespace of every id quizgen gives a part of a New Quizzes item.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://quizgen/canvas/new-quiz-items")
-_BLANK_TAG = re.compile(r"\[blank_(\d+)\]")
 _BLANK_SPAN = re.compile(r'<span id="blank_([^"]+)"></span>')
 _MAX_BLANK = 10  # quizgen's Blank.position is 1..10
 
@@ -92,7 +92,7 @@ def _plain(body: str) -> str:
     """The text `_html` (or html_text) made into HTML."""
     if body.startswith("<p>") and body.endswith("</p>"):
         body = body[3:-4]
-    return html.unescape(body.replace("<br>\n", "\n"))
+    return text_of_html(body)
 
 
 def new_quiz_item(
@@ -163,7 +163,7 @@ def _choice(q: MultipleChoice, qid: str) -> dict[str, Any]:
 def _matching(q: Matching, qid: str) -> dict[str, Any]:
     ids = [part_id(qid, "match", i) for i in range(len(q.pairs))]
     texts = [p.answer for p in q.pairs] + list(q.distractors)
-    answers = sorted(texts, key=lambda text: (text.casefold(), text))
+    answers = sorted(texts, key=answer_order)
     matches = [
         {"question_id": mid, "question_body": _html(p.question), "answer_body": p.answer}
         for mid, p in zip(ids, q.pairs, strict=True)
@@ -226,7 +226,7 @@ def _fill_blank(q: FillInBlank, qid: str) -> dict[str, Any]:
         return f"`{html.escape(by_position[int(match.group(1))].correct_answer)}`"
 
     return {
-        "item_body": _BLANK_TAG.sub(span, _html(q.question_text)),
+        "item_body": BLANK_TAG.sub(span, _html(q.question_text)),
         "interaction_data": {
             "blanks": [
                 {"id": part_id(qid, "blank", b.position), "answer_type": "openEntry"}
@@ -250,7 +250,7 @@ def _fill_blank(q: FillInBlank, qid: str) -> dict[str, Any]:
                 }
                 for b in q.blanks
             ],
-            "working_item_body": _BLANK_TAG.sub(answer, _html(q.question_text)),
+            "working_item_body": BLANK_TAG.sub(answer, _html(q.question_text)),
         },
         "scoring_algorithm": "MultipleMethods",
     }

@@ -55,7 +55,6 @@ __all__ = [
     "record_canvas_quiz",
     "record_item",
     "save_request_in",
-    "set_state",
     "set_state_in",
 ]
 
@@ -174,16 +173,6 @@ async def save_request_in(
         )
         .on_conflict_do_update(index_elements=[_export.c.quiz_id], set_=values)
     )
-
-
-async def set_state(
-    engine: AsyncEngine,
-    quiz_id: uuid.UUID,
-    state: ExportState,
-    message: str | None = None,
-) -> None:
-    async with engine.begin() as conn:
-        await set_state_in(conn, quiz_id, state, message)
 
 
 async def set_state_in(

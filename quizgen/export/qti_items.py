@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from quizgen.domain import Language, QuestionType
 from quizgen.questions import (
+    BLANK_TAG,
     Categorization,
     FillInBlank,
     Matching,
@@ -25,9 +26,11 @@ from quizgen.questions import (
 __all__ = [
     "EXPLANATION_FEEDBACK",
     "QUIZGEN_TYPE_FIELD",
+    "answer_order",
     "build_item",
     "html_text",
     "none_label",
+    "text_of_html",
     "xml_safe",
 ]
 
@@ -50,7 +53,6 @@ _NONE_LABELS: dict[Language, str] = {
     Language.ENGLISH: "None of these",
     Language.NORWEGIAN: "Ingen av disse",
 }
-_BLANK_TAG = re.compile(r"\[blank_(\d+)\]")
 # Characters XML 1.0 cannot carry at all, not even as references: C0 controls other than
 # tab and line ends, lone surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -71,6 +73,17 @@ def html_text(text: str) -> str:
     """Plain text as HTML that shows it: `<`, `&` and quotes escaped, line breaks kept."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "<br>\n".join(html.escape(line, quote=True) for line in lines)
+
+
+def text_of_html(body: str) -> str:
+    """The plain text `html_text` made into `body`."""
+    return html.unescape(body.replace("<br>\n", "\n"))
+
+
+def answer_order(text: str) -> tuple[str, str]:
+    """How matching answers are listed (by text, case folded), in QTI and in New Quizzes
+    alike: the k-th question's answer is not the k-th answer."""
+    return text.casefold(), text
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,7 @@ def _share(count: int) -> str:
 def _sorted_choices(texts: Sequence[str], prefix: str) -> list[_Choice]:
     # One list for every dropdown, in an order that does not follow the pairs (so the
     # k-th statement's answer is not the k-th choice): by text, case-insensitively.
-    order = sorted(range(len(texts)), key=lambda i: (texts[i].casefold(), texts[i]))
+    order = sorted(range(len(texts)), key=lambda i: answer_order(texts[i]))
     return [_Choice(f"{prefix}_{i + 1}", texts[i]) for i in order]
 
 
@@ -164,7 +177,7 @@ def _fill_in_blank(presentation: ET.Element, q: FillInBlank, ident: str) -> list
     # every choice is an accepted answer (Canvas imports them all with weight 100).
     by_position = {b.position: b for b in q.blanks}
     correct: list[tuple[str, str]] = []
-    for number in (int(n) for n in _BLANK_TAG.findall(q.question_text)):
+    for number in (int(n) for n in BLANK_TAG.findall(q.question_text)):
         blank = by_position[number]
         variable = f"blank_{number}"
         response = _sub(presentation, "response_lid", ident=f"response_{variable}")

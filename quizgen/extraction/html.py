@@ -26,9 +26,9 @@ Pure: no I/O. The caller bounds the input's size (`MAX_FILE_BYTES`).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import TYPE_CHECKING
+
+from quizgen.text import strip_controls
 
 if TYPE_CHECKING:
     from bs4.element import Tag
@@ -95,8 +95,6 @@ BLOCKS = frozenset(
     }
 )
 CELLS = ("td", "th")
-# C0/C1 control characters but tab, newline and carriage return (all whitespace anyway).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def html_to_text(html: str) -> str:
@@ -110,7 +108,7 @@ def html_to_text(html: str) -> str:
 
 
 def _clean(fragments: list[str]) -> str:
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", "".join(fragments)))
+    text = strip_controls("".join(fragments))
     return " ".join(text.split())
 
 

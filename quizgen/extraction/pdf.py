@@ -42,7 +42,6 @@ import io
 import re
 import struct
 import time
-import unicodedata
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -55,6 +54,7 @@ from quizgen.extraction.errors import (
     TooLarge,
     TooManyPages,
 )
+from quizgen.text import strip_controls
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -75,7 +75,6 @@ _LEAKED: tuple[type[BaseException], ...] = (
     zlib.error,
     struct.error,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TRAILING = re.compile(r"[ \t]+$", re.MULTILINE)
 
 
@@ -142,5 +141,5 @@ def _open(data: bytes) -> PdfReader:
 
 
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
+    text = strip_controls(text)
     return _TRAILING.sub("", text).strip()

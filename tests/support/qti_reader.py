@@ -9,7 +9,6 @@ texts (`read_categorization`'s shape).
 
 from __future__ import annotations
 
-import html
 import io
 import xml.etree.ElementTree as ET
 import zipfile
@@ -17,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quizgen.domain import Language
-from quizgen.export.qti_items import EXPLANATION_FEEDBACK, QUIZGEN_TYPE_FIELD, none_label
+from quizgen.export.qti_items import (
+    EXPLANATION_FEEDBACK,
+    QUIZGEN_TYPE_FIELD,
+    none_label,
+    text_of_html,
+)
 
 __all__ = ["QtiItem", "QtiPackage", "read_package"]
 
@@ -58,7 +62,7 @@ def _text(mattext: ET.Element) -> str:
         return raw
     if raw.startswith("<div>") and raw.endswith("</div>"):
         raw = raw[len("<div>") : -len("</div>")]
-    return html.unescape(raw.replace("<br>\n", "\n"))
+    return text_of_html(raw)
 
 
 def _material_text(parent: ET.Element) -> str:
