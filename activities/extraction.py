@@ -40,7 +40,7 @@ from quizgen.db import sources
 from quizgen.db.repository import locked_quiz, write_status
 from quizgen.domain import FailureReason, QuizStatus
 from quizgen.errors import MAX_REASON_CHARS, CanvasRefusedError, cap_message
-from quizgen.extraction import MAX_FILE_BYTES, html_to_text, pdf_to_text
+from quizgen.extraction import MAX_FILE_BYTES, PDF_CONTENT_TYPES, html_to_text, pdf_to_text
 from quizgen.extraction.errors import ExtractionError, TooLarge
 from quizgen.names import (
     BEGIN_EXTRACTION_ACTIVITY,
@@ -56,7 +56,6 @@ __all__ = ["PDF_MAX_PAGES", "PDF_MAX_SECONDS", "ExtractionActivities"]
 # or a PDF built to make the parser spin does not.
 PDF_MAX_PAGES = 300
 PDF_MAX_SECONDS = 30.0
-_PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 
 
 class ExtractionActivities:
@@ -205,7 +204,7 @@ async def _file(
         raise ExtractionError("Canvas gave no download address for the file")
     kind = str(meta.get("content-type") or "")
     name = str(meta.get("display_name") or "") or None
-    if kind not in _PDF_TYPES:
+    if kind not in PDF_CONTENT_TYPES:
         raise ExtractionError(
             f"The file is not a PDF ({kind or 'unknown type'}): only PDFs are read"
         )

@@ -4,6 +4,7 @@ retry of the failed ones, and the teacher's own text for a module."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
@@ -21,13 +22,13 @@ from quizgen.db import repository as repo
 from quizgen.db import sources
 from quizgen.db.review_changes import review_counts
 from quizgen.domain import MAX_MODULE_CONTENT_CHARS, MODULE_ID_PATTERN, NoNul
-from quizgen.extraction import MAX_FILE_BYTES
+from quizgen.extraction import MAX_FILE_BYTES, PDF_CONTENT_TYPES
 from quizgen.text import require_visible_text
 
 router = APIRouter(tags=["canvas content"])
 
 _errors = error_responses(401, 404, 409, 422, 503)
-_PDF = frozenset({"application/pdf", "application/x-pdf"})
+_FILE_CALLS_AT_ONCE = 8
 # Module items quizgen reads, and why the others are not.
 _UNSUPPORTED = {
     "Assignment": "assignments are not read (only pages and PDF files)",
@@ -94,17 +95,21 @@ async def course_modules(
                 f"/api/v1/courses/{course_id}/modules", {"include[]": "items"}
             )
         ]
-        result = []
-        for module in modules:
-            items = []
-            for item in module.get("items") or []:
-                items.append(await _item(canvas, course_id, item))
-            result.append(
-                CanvasModulePublic(
-                    id=str(module.get("id")), name=str(module.get("name") or ""), items=items
-                )
+        # A file's size and type take a call each: a few at once, not one after another.
+        limit = asyncio.Semaphore(_FILE_CALLS_AT_ONCE)
+
+        async def item_of(item: dict[str, Any]) -> CanvasItemPublic:
+            async with limit:
+                return await _item(canvas, course_id, item)
+
+        return [
+            CanvasModulePublic(
+                id=str(module.get("id")),
+                name=str(module.get("name") or ""),
+                items=list(await asyncio.gather(*map(item_of, module.get("items") or []))),
             )
-    return result
+            for module in modules
+        ]
 
 
 async def _item(canvas: Any, course_id: str, item: dict[str, Any]) -> CanvasItemPublic:
@@ -118,7 +123,7 @@ async def _item(canvas: Any, course_id: str, item: dict[str, Any]) -> CanvasItem
         size = meta.get("size") if isinstance(meta, dict) else None
         content_type = str(meta.get("content-type") or "") if isinstance(meta, dict) else ""
         reason = None
-        if content_type not in _PDF:
+        if content_type not in PDF_CONTENT_TYPES:
             reason = f"only PDF files are read (this one is {content_type or 'of unknown type'})"
         elif isinstance(size, int) and size > MAX_FILE_BYTES:
             reason = f"larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit"

@@ -26,6 +26,7 @@ from quizgen.extraction.pdf import PdfText, pdf_to_text
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "PDF_CONTENT_TYPES",
     "EncryptedPdf",
     "ExtractionError",
     "ExtractionTimeout",
@@ -41,3 +42,5 @@ __all__ = [
 # The most bytes one page or file may have: Canvas files up to 10 MB, as the system this
 # replaces allowed.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# The content types of the files read (Canvas's `content-type` of a file).
+PDF_CONTENT_TYPES = frozenset({"application/pdf", "application/x-pdf"})
