@@ -18,11 +18,28 @@ from starlette.datastructures import FormData
 
 from api import content_lifecycle as lifecycle
 from api.errors import APIError, Conflict, NotFound
-from api.routes.canvas import courses
 from api.routes.canvas_content import CanvasModulePublic, ModuleTextUpdate, course_modules
-from api.web.forms import FORM_ERROR, BatchInput
+from api.web.canvas_courses import MAX_COURSE_ID_CHARS, Answer, ask_canvas, teacher_courses
+from api.web.canvas_courses import course_id as _course_id
+from api.web.forms import (
+    FORM_ERROR,
+    BatchInput,
+    batch_bodies,
+    form_text,
+    quiz_field,
+    read_batches,
+)
 from api.web.i18n import Translator
-from api.web.pages import PREFIX, Signed, Visit, language_of, owned_quiz, redirect, render
+from api.web.pages import (
+    PREFIX,
+    Signed,
+    Visit,
+    language_of,
+    owned_quiz,
+    redirect,
+    render,
+    section_notices,
+)
 from quizgen.db import canvas_connections as connections
 from quizgen.db import repository as repo
 from quizgen.db import sources
@@ -37,21 +54,22 @@ from quizgen.domain import (
     Tone,
 )
 from quizgen.errors import (
-    CanvasAuthError,
-    CanvasRefusedError,
-    CanvasUnavailableError,
     TemporalUnavailableError,
 )
 from quizgen.module_ids import unique_module_ids
 
-__all__ = ["canvas_start_url", "content_context", "router"]
+__all__ = ["NOTICES", "canvas_start_url", "content_context", "router"]
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 NEW = f"{PREFIX}/quizzes/new/canvas"
 _EDITABLE = frozenset({QuizStatus.CREATED, QuizStatus.FAILED})
-NOTICES = frozenset(
-    {"retried", "nothing_to_retry", "not_allowed", "running", "unavailable", "text_saved"}
+# The notices this section's posts redirect with (`content_` + key), shown by the quiz page.
+NOTICES = section_notices(
+    "content",
+    frozenset(
+        {"retried", "nothing_to_retry", "not_allowed", "running", "unavailable", "text_saved"}
+    ),
 )
 
 
@@ -121,50 +139,51 @@ async def _listed(request: Request, signed: Visit, course_id: str | None) -> dic
         return {"problem": t("content.not_configured")}
     if await connections.get_connection(state.engine, signed.user_id) is None:
         return {"problem": t("content.not_connected"), "connect": True}
-    try:
-        found = await courses(signed.user_id, state.engine, state.settings)
-        if course_id is None:
-            return {"courses": found}
-        names = {c.id: c.name for c in found}
-        modules = await course_modules(course_id, signed.user_id, state.engine, state.settings)
-    except CanvasAuthError:
-        return {"problem": t("content.token_refused"), "connect": True}
-    except (CanvasUnavailableError, CanvasRefusedError, APIError):
-        return {"problem": t("content.unavailable")}
+    words = {"refused": "content.token_refused", "unavailable": "content.unavailable"}
+    # The course's name comes from the course list (read once per request).
+    listed = await teacher_courses(request, signed.user_id, t, **words)
+    if listed.found is None:
+        return _problem(listed)
+    if course_id is None:
+        return {"courses": listed.found}
+    found = course_modules(course_id, signed.user_id, state.engine, state.settings)
+    modules = await ask_canvas(found, t, **words)
+    if modules.found is None:
+        return _problem(modules)
+    names = {c.id: c.name for c in listed.found}
     form = CanvasForm(
         course_id=course_id,
         course_name=names.get(course_id, course_id),
-        modules=[ModulePick(canvas=m, name=m.name) for m in modules],
+        modules=[ModulePick(canvas=m, name=m.name) for m in modules.found],
     )
     return {"form": form}
 
 
+def _problem(answer: Answer[Any]) -> dict[str, Any]:
+    """Why Canvas did not answer; when it refused the saved token, a link to connect again."""
+    refused = answer.token_refused
+    return {"problem": answer.problem, "connect": refused, "reconnect": refused}
+
+
 @router.get("/quizzes/new/canvas")
 async def new_from_canvas(request: Request, signed: Signed, course: str = "") -> HTMLResponse:
-    course_id = course.strip() if course.strip().isdecimal() and len(course) <= 20 else None
+    # The link's length is checked before the blanks are dropped (a post's after).
+    course_id = _course_id(course) if len(course) <= MAX_COURSE_ID_CHARS else None
     return _page(request, signed, await _listed(request, signed, course_id))
 
 
 def _read(form: CanvasForm, posted: FormData) -> None:
-    def text(name: str, default: str = "") -> str:
-        value = posted.get(name)
-        return value if isinstance(value, str) else default
-
-    form.title = text("title")
-    form.language = text("language", "en")
-    form.tone = text("tone", "academic")
+    form.title = form_text(posted, "title")
+    form.language = form_text(posted, "language", "en")
+    form.tone = form_text(posted, "tone", "academic")
     for m, module in enumerate(form.modules):
-        module.name = text(f"modules-{m}-name", module.canvas.name)
+        module.name = form_text(posted, f"modules-{m}-name", module.canvas.name)
         keys = {item_key(i) for i in module.canvas.items if i.supported}
         chosen = {str(v) for v in posted.getlist(f"modules-{m}-items")}
         module.picked = chosen & keys
         if chosen - keys:
             form.errors[f"modules-{m}-items"] = "unknown"
-        for row, batch in enumerate(module.batches):
-            prefix = f"modules-{m}-batches-{row}"
-            batch.question_type = text(f"{prefix}-question_type")
-            batch.count = text(f"{prefix}-count", "5")
-            batch.difficulty = text(f"{prefix}-difficulty", "medium")
+        read_batches(posted, m, module.batches)
 
 
 def _body(form: CanvasForm, t: Translator) -> lifecycle.CanvasQuizCreate | None:
@@ -179,25 +198,7 @@ def _body(form: CanvasForm, t: Translator) -> lifecycle.CanvasQuizCreate | None:
     rows: dict[tuple[int, int], int] = {}
     picks = []
     for n, (m, module) in enumerate(chosen):
-        batches: list[dict[str, object]] = []
-        for row, batch in enumerate(module.batches):
-            if not batch.question_type:
-                continue
-            try:
-                count: object = int(batch.count.strip())
-            except ValueError:
-                form.errors[f"modules-{m}-batches-{row}-count"] = t("new.bad_count")
-                count = 1
-            rows[(n, len(batches))] = row
-            batches.append(
-                {
-                    "question_type": batch.question_type,
-                    "count": count,
-                    "difficulty": batch.difficulty,
-                }
-            )
-        if not batches:
-            form.errors[f"modules-{m}-batches"] = t("new.no_batches")
+        batches = batch_bodies(module.batches, m, n, rows, form.errors, t)
         items = [_pick(i) for i in module.canvas.items if item_key(i) in module.picked]
         picks.append({"module_id": ids[n], "name": module.name, "items": items, "batches": batches})
     body = {"title": form.title, "language": form.language, "tone": form.tone}
@@ -206,8 +207,10 @@ def _body(form: CanvasForm, t: Translator) -> lifecycle.CanvasQuizCreate | None:
             {**body, "course_id": form.course_id, "modules": picks}
         )
     except ValidationError as exc:
+        form_modules = [m for m, _ in chosen]
         for error in exc.errors():
-            form.errors.setdefault(_field(error["loc"], chosen, rows), t.problem(error))
+            field_name = quiz_field(error["loc"], rows, form_modules)
+            form.errors.setdefault(field_name, t.problem(error))
         return None
     return None if form.errors else spec
 
@@ -217,27 +220,11 @@ def _pick(item: Any) -> dict[str, object]:
     return {"type": item.type, ref: getattr(item, ref), "title": item.title[:255] or None}
 
 
-def _field(loc: tuple[Any, ...], chosen: list[tuple[int, ModulePick]], rows: dict[Any, int]) -> str:
-    match loc:
-        case ("title" | "language" | "tone" as name, *_):
-            return str(name)
-        case ("modules", int(n), "batches", int(b), name, *_) if n < len(chosen):
-            return f"modules-{chosen[n][0]}-batches-{rows.get((n, b), b)}-{name}"
-        case ("modules", int(n), "module_id" | "name", *_) if n < len(chosen):
-            return f"modules-{chosen[n][0]}-name"
-        case ("modules", int(n), "items", *_) if n < len(chosen):
-            return f"modules-{chosen[n][0]}-items"
-        case ("modules", int(n), *_) if n < len(chosen):
-            return f"modules-{chosen[n][0]}-batches"
-    return FORM_ERROR
-
-
 @router.post("/quizzes/new/canvas")
 async def create_from_canvas(request: Request, signed: Signed) -> Response:
     posted = await signed.form()
     t = Translator(language_of(request))
-    raw = str(posted.get("course_id") or "").strip()
-    course_id = raw if raw.isdecimal() and len(raw) <= 20 else None
+    course_id = _course_id(posted.get("course_id"))
     context = await _listed(request, signed, course_id)
     form = context.get("form")
     if not isinstance(form, CanvasForm):  # no course, or Canvas cannot list it now
@@ -276,12 +263,21 @@ class ContentPanel:
     editable: bool
 
 
+async def _module_states(
+    engine: AsyncEngine, quiz_id: uuid.UUID
+) -> dict[str, sources.ContentState]:
+    """The quiz's modules' text states, as `GET /quizzes/{id}/sources` reads them (a module
+    not in it is `ready`)."""
+    async with engine.connect() as conn:
+        return await sources.module_states_in(conn, quiz_id)
+
+
 async def _panel(engine: AsyncEngine, quiz: repo.QuizRecord) -> ContentPanel | None:
+    # The items' extractions and the modules' states, as `GET /quizzes/{id}/sources`.
     records = await sources.list_sources(engine, quiz.id)
     if not records:
         return None
-    async with engine.connect() as conn:
-        states = await sources.module_states_in(conn, quiz.id)
+    states = await _module_states(engine, quiz.id)
     modules: list[dict[str, object]] = []  # module_id, name, state, chars, sources
     for module in quiz.spec.modules:
         items = [r for r in records if r.module_id == module.module_id]
@@ -307,13 +303,8 @@ async def _panel(engine: AsyncEngine, quiz: repo.QuizRecord) -> ContentPanel | N
 async def content_context(
     request: Request, visit: Visit, quiz: repo.QuizRecord
 ) -> dict[str, object]:
-    """The quiz page's context for this section (and this section's notice, if any)."""
-    context: dict[str, object] = {"content": await _panel(request.app.state.engine, quiz)}
-    notice = request.query_params.get("notice", "")
-    if notice.startswith("content_") and notice.removeprefix("content_") in NOTICES:
-        t = Translator(language_of(request, quiz.spec.language))
-        context["notice"] = t(f"notice.{notice}")
-    return context
+    """The quiz page's context for this section (its notices: `NOTICES`)."""
+    return {"content": await _panel(request.app.state.engine, quiz)}
 
 
 @router.get("/quizzes/{quiz_id}/sources/live")
@@ -347,34 +338,31 @@ async def retry_extraction(request: Request, signed: Signed, quiz_id: uuid.UUID)
 
 
 async def _text_page(
-    signed: Visit, quiz_id: uuid.UUID, module_id: str, text: str | None, error: str | None
+    signed: Visit, quiz: repo.QuizRecord, module_id: str, text: str | None, error: str | None
 ) -> HTMLResponse:
     request = signed.request
-    quiz = await owned_quiz(signed, quiz_id)
     module = next((m for m in quiz.spec.modules if m.module_id == module_id), None)
     if module is None:
         raise NotFound(f"the quiz has no module {module_id!r}")
-    async with request.app.state.engine.connect() as conn:
-        states = await sources.module_states_in(conn, quiz.id)
+    states = await _module_states(request.app.state.engine, quiz.id)
     state = states.get(module_id, sources.ContentState.READY)
     if text is None:
         text = module.content if state is sources.ContentState.READY else ""
     editable = quiz.status in _EDITABLE and state is not sources.ContentState.EXTRACTING
     locked = quiz.status not in _EDITABLE and quiz.status is not QuizStatus.EXTRACTING_CONTENT
-    context = dict(text_page=True, quiz_id=quiz.id, module=module, state=state.value, text=text)
+    context = dict(quiz_id=quiz.id, module=module, state=state.value, text=text)
     context.update(
         error=error, editable=editable, locked=locked, max_chars=MAX_MODULE_CONTENT_CHARS
     )
     language = language_of(request, quiz.spec.language)
-    # The Canvas content pages' template, its text-page part.
-    page = render(request, "quiz_new_canvas.html", context, language=language, visit=signed)
+    page = render(request, "module_text.html", context, language=language, visit=signed)
     page.status_code = 422 if error else 200
     return page
 
 
 @router.get("/quizzes/{quiz_id}/modules/{module_id}/text")
 async def module_text(signed: Signed, quiz_id: uuid.UUID, module_id: str) -> HTMLResponse:
-    return await _text_page(signed, quiz_id, module_id, None, None)
+    return await _text_page(signed, await owned_quiz(signed, quiz_id), module_id, None, None)
 
 
 @router.post("/quizzes/{quiz_id}/modules/{module_id}/text")
@@ -382,13 +370,13 @@ async def save_module_text(
     request: Request, signed: Signed, quiz_id: uuid.UUID, module_id: str
 ) -> Response:
     posted = await signed.form()
-    await owned_quiz(signed, quiz_id)
+    quiz = await owned_quiz(signed, quiz_id)
     text = str(posted.get("content") or "")
     t = Translator(language_of(request))
     try:
         checked = ModuleTextUpdate(content=text).content
     except ValidationError as exc:
-        return await _text_page(signed, quiz_id, module_id, text, t.problem(exc.errors()[0]))
+        return await _text_page(signed, quiz, module_id, text, t.problem(exc.errors()[0]))
     try:
         await lifecycle.set_module_text(
             request.app.state.engine, signed.user_id, quiz_id, module_id, checked

@@ -19,21 +19,29 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.errors import APIError, NotFound
 from api.export_lifecycle import ExportView, cancel_export, export_view, start_export, undo_export
-from api.routes.canvas import courses
+from api.routes.canvas import CanvasCoursePublic
+from api.web.canvas_courses import course_id as _course_id
+from api.web.canvas_courses import teacher_courses
 from api.web.i18n import Translator
-from api.web.pages import PREFIX, Signed, Visit, language_of, owned_quiz, redirect, render
+from api.web.pages import (
+    PREFIX,
+    Signed,
+    Visit,
+    language_of,
+    owned_quiz,
+    redirect,
+    render,
+    section_notices,
+)
 from quizgen.db import canvas_connections as connections
 from quizgen.db import repository as repo
 from quizgen.db.canvas_exports import ExportRequest
 from quizgen.domain import ExportState, QuizStatus
 from quizgen.errors import (
-    CanvasAuthError,
-    CanvasRefusedError,
-    CanvasUnavailableError,
     TemporalUnavailableError,
 )
 
-__all__ = ["ExportPanel", "export_context", "router"]
+__all__ = ["NOTICES", "ExportPanel", "export_context", "router"]
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -49,34 +57,31 @@ _SHOWN = frozenset(
 # States the page follows live (the export's workflow is at work, or waits for a token).
 _ACTIVE = frozenset({ExportState.RUNNING, ExportState.UNDOING, ExportState.WAITING_FOR_CANVAS})
 _STOPPED = frozenset({ExportState.FAILED, ExportState.CANCELLED})
-# The notices this section's posts redirect with (`export_` + key of i18n_export).
-NOTICES = frozenset(
-    {
-        "started",
-        "retried",
-        "undoing",
-        "cancelled",
-        "not_configured",
-        "not_connected",
-        "running",
-        "not_running",
-        "none_approved",
-        "not_ready",
-        "other_course",
-        "no_course",
-        "bad_points",
-        "not_exported",
-        "unavailable",
-        "refused",
-    }
+# The notices this section's posts redirect with (`export_` + key), shown by the quiz page.
+NOTICES = section_notices(
+    "export",
+    frozenset(
+        {
+            "started",
+            "retried",
+            "undoing",
+            "cancelled",
+            "not_configured",
+            "not_connected",
+            "running",
+            "not_running",
+            "none_approved",
+            "not_ready",
+            "other_course",
+            "no_course",
+            "bad_points",
+            "not_exported",
+            "unavailable",
+            "refused",
+        }
+    ),
 )
 MAX_TITLE_CHARS = 255
-
-
-@dataclass(frozen=True)
-class Course:
-    id: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ class ExportPanel:
     active: bool
     default_title: str
     # The course picker: Canvas's answer, or None with `courses_problem` (a course-id input).
-    courses: list[Course] | None = None
+    courses: list[CanvasCoursePublic] | None = None
     courses_problem: str | None = None
     token_refused: bool = False
     show_form: bool = False
@@ -112,21 +117,6 @@ def _buttons(export: ExportView) -> list[tuple[str, str]]:
     if state not in (ExportState.RUNNING, ExportState.UNDOING):
         shown.append(("undo", "undo"))
     return shown
-
-
-async def _course_list(
-    request: Request, visit: Visit, t: Translator
-) -> tuple[list[Course] | None, str | None, bool]:
-    """The teacher's courses as `GET /canvas/courses` finds them, or why not (and whether
-    Canvas refused the saved token)."""
-    state = request.app.state
-    try:
-        found = await courses(visit.user_id, state.engine, state.settings)
-    except CanvasAuthError:
-        return None, t("export.token_refused"), True
-    except (CanvasUnavailableError, CanvasRefusedError, APIError):
-        return None, t("export.courses_unavailable"), False
-    return [Course(id=c.id, name=c.name) for c in found], None, False
 
 
 async def export_panel(request: Request, visit: Visit, quiz: repo.QuizRecord) -> ExportPanel:
@@ -153,12 +143,18 @@ async def export_panel(request: Request, visit: Visit, quiz: repo.QuizRecord) ->
     if not (panel.shown and connected and wants_form):
         return panel
     t = Translator(language_of(request, quiz.spec.language))
-    found, problem, refused = await _course_list(request, visit, t)
+    listed = await teacher_courses(
+        request,
+        visit.user_id,
+        t,
+        refused="export.token_refused",
+        unavailable="export.courses_unavailable",
+    )
     return replace(
         panel,
-        courses=found,
-        courses_problem=problem,
-        token_refused=refused,
+        courses=listed.found,
+        courses_problem=listed.problem,
+        token_refused=listed.token_refused,
         show_form=True,
     )
 
@@ -166,13 +162,8 @@ async def export_panel(request: Request, visit: Visit, quiz: repo.QuizRecord) ->
 async def export_context(
     request: Request, visit: Visit, quiz: repo.QuizRecord
 ) -> dict[str, object]:
-    """The quiz page's context for this section (and this section's notice, if any)."""
-    context: dict[str, object] = {"export": await export_panel(request, visit, quiz)}
-    notice = request.query_params.get("notice", "")
-    if notice.startswith("export_") and notice.removeprefix("export_") in NOTICES:
-        t = Translator(language_of(request, quiz.spec.language))
-        context["notice"] = t(f"notice.{notice}")
-    return context
+    """The quiz page's context for this section (its notices: `NOTICES`)."""
+    return {"export": await export_panel(request, visit, quiz)}
 
 
 @router.get("/quizzes/{quiz_id}/export/live")
@@ -228,8 +219,8 @@ async def export(request: Request, signed: Signed, quiz_id: uuid.UUID) -> Respon
     form = await signed.form()
     quiz = await owned_quiz(signed, quiz_id)
     page = f"{PREFIX}/quizzes/{quiz_id}"
-    course_id = str(form.get("course_id") or "").strip()
-    if not course_id.isdecimal() or len(course_id) > 20:
+    course_id = _course_id(form.get("course_id"))
+    if course_id is None:
         return redirect(page, "export_no_course")
     points = _points(form.get("points_per_question") or "")
     if points is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,10 @@ __all__ = [
     "ModuleInput",
     "QuestionForm",
     "QuizForm",
+    "batch_bodies",
+    "form_text",
+    "quiz_field",
+    "read_batches",
     "read_question_form",
     "read_quiz_form",
 ]
@@ -94,25 +99,7 @@ class QuizForm:
         modules = []
         module_ids = _module_ids(self.modules)
         for m, module in enumerate(self.modules):
-            batches: list[dict[str, object]] = []
-            for row, batch in enumerate(module.batches):
-                if not batch.question_type:
-                    continue
-                try:
-                    count: object = int(batch.count.strip())
-                except ValueError:
-                    self.errors[f"modules-{m}-batches-{row}-count"] = t("new.bad_count")
-                    count = 1
-                rows[(m, len(batches))] = row
-                batches.append(
-                    {
-                        "question_type": batch.question_type,
-                        "count": count,
-                        "difficulty": batch.difficulty,
-                    }
-                )
-            if not batches:
-                self.errors[f"modules-{m}-batches"] = t("new.no_batches")
+            batches = batch_bodies(module.batches, m, m, rows, self.errors, t)
             modules.append(
                 {
                     "module_id": module_ids[m],
@@ -127,7 +114,7 @@ class QuizForm:
             spec = QuizCreate.model_validate({**body, "modules": modules})
         except ValidationError as exc:
             for error in exc.errors():
-                self.errors.setdefault(_quiz_field(error["loc"], rows), t.problem(error))
+                self.errors.setdefault(quiz_field(error["loc"], rows), t.problem(error))
             return None
         return None if self.errors else spec
 
@@ -152,20 +139,72 @@ def _module_ids(modules: list[ModuleInput]) -> list[str]:
     return unique_module_ids(module.name for module in modules)
 
 
-def _quiz_field(loc: tuple[Any, ...], rows: dict[tuple[int, int], int]) -> str:
+def batch_bodies(
+    batches: list[BatchInput],
+    m: int,
+    n: int,
+    rows: dict[tuple[int, int], int],
+    errors: dict[str, str],
+    t: Translator,
+) -> list[dict[str, object]]:
+    """Form module `m`'s filled-in batch rows as the API's batches (of the body's module
+    `n`): a count that is no number gets its error (and 1, so the rest is still checked),
+    no row at all the module's; `rows` maps (n, batch in the body) to the form row."""
+    bodies: list[dict[str, object]] = []
+    for row, batch in enumerate(batches):
+        if not batch.question_type:
+            continue
+        try:
+            count: object = int(batch.count.strip())
+        except ValueError:
+            errors[f"modules-{m}-batches-{row}-count"] = t("new.bad_count")
+            count = 1
+        rows[(n, len(bodies))] = row
+        bodies.append(
+            {"question_type": batch.question_type, "count": count, "difficulty": batch.difficulty}
+        )
+    if not bodies:
+        errors[f"modules-{m}-batches"] = t("new.no_batches")
+    return bodies
+
+
+def quiz_field(
+    loc: tuple[Any, ...], rows: dict[tuple[int, int], int], modules: Sequence[int] | None = None
+) -> str:
+    """The form field of an error at `loc` in the body; `modules` maps the body's modules
+    to the form's (when only some were sent), else they are the same."""
     match loc:
         case ("title" | "language" | "tone" as name, *_):
             return str(name)
-        case ("modules", int(m), "batches", int(b), name, *_):
-            return f"modules-{m}-batches-{rows.get((m, b), b)}-{name}"
-        case ("modules", int(m), "module_id" | "name", *_):
-            return f"modules-{m}-name"
-        case ("modules", int(m), "content", *_):
-            return f"modules-{m}-content"
-        case ("modules", int(m), *_):
+        case ("modules", int(n), *rest) if modules is None or n < len(modules):
+            m = n if modules is None else modules[n]
+            match rest:
+                case ["batches", int(b), name, *_]:
+                    return f"modules-{m}-batches-{rows.get((n, b), b)}-{name}"
+                case ["module_id" | "name", *_]:
+                    return f"modules-{m}-name"
+                case ["content", *_]:
+                    return f"modules-{m}-content"
+                case ["items", *_]:
+                    return f"modules-{m}-items"
             # The module's own rules (one batch per type and difficulty) and its batch list.
             return f"modules-{m}-batches"
     return FORM_ERROR
+
+
+def form_text(form: FormData, name: str, default: str = "") -> str:
+    """A posted text field (a file or nothing in its place is `default`)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else default
+
+
+def read_batches(form: FormData, m: int, batches: list[BatchInput]) -> None:
+    """Module `m`'s batch rows, as posted."""
+    for row, batch in enumerate(batches):
+        prefix = f"modules-{m}-batches-{row}"
+        batch.question_type = form_text(form, f"{prefix}-question_type")
+        batch.count = form_text(form, f"{prefix}-count", "5")
+        batch.difficulty = form_text(form, f"{prefix}-difficulty", "medium")
 
 
 async def _upload_text(upload: UploadFile) -> str | None:
@@ -191,8 +230,7 @@ async def read_quiz_form(form: FormData, t: Translator) -> QuizForm:
     of the form (so a quiz is never created with some of its modules left out)."""
 
     def text(name: str, default: str = "") -> str:
-        value = form.get(name)
-        return value if isinstance(value, str) else default
+        return form_text(form, name, default)
 
     quiz = QuizForm(
         title=text("title"),
@@ -216,11 +254,7 @@ async def read_quiz_form(form: FormData, t: Translator) -> QuizForm:
                 quiz.errors[f"modules-{m}-content"] = t("new.bad_file")
             else:
                 module.content = content
-        for row, batch in enumerate(module.batches):
-            prefix = f"modules-{m}-batches-{row}"
-            batch.question_type = text(f"{prefix}-question_type")
-            batch.count = text(f"{prefix}-count", "5")
-            batch.difficulty = text(f"{prefix}-difficulty", "medium")
+        read_batches(form, m, module.batches)
         quiz.modules.append(module)
     if f"modules-{MAX_MODULES}-name" in form:
         quiz.errors[FORM_ERROR] = t("new.too_many_modules", max=MAX_MODULES)

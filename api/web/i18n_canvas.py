@@ -1,5 +1,5 @@
-"""The Canvas connection page's words in English and Norwegian (bokmål), merged into
-`api.web.i18n.TEXTS`."""
+"""The Canvas connection page's words (and those around a list of the teacher's courses) in
+English and Norwegian (bokmål), merged into `api.web.i18n.TEXTS`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,13 @@ CANVAS_TEXTS: dict[str, tuple[str, str]] = {
     "canvas.connect": ("Connect", "Koble til"),
     "canvas.reconnect": ("Connect with a new token", "Koble til med en ny nøkkel"),
     "canvas.disconnect": ("Disconnect", "Koble fra"),
+    # The links and words around a list of the teacher's courses (new quiz, export).
+    "courses.connect": ("Connect Canvas", "Koble til Canvas"),
+    "courses.reconnect": ("reconnect Canvas", "koble til Canvas på nytt"),
+    "courses.none": (
+        "Canvas lists no course where you are a teacher.",
+        "Canvas viser ingen emner der du er lærer.",
+    ),
     "canvas.disconnect_help": (
         "Disconnecting forgets the token here; it stays valid in Canvas until you delete it there.",
         "Å koble fra sletter nøkkelen her; den er gyldig i Canvas til du sletter den der.",

@@ -25,21 +25,15 @@ CONTENT_TEXTS: dict[str, tuple[str, str]] = {
         "Connect Canvas first to pick a course's pages and PDFs.",
         "Koble til Canvas først for å velge et emnes sider og PDF-er.",
     ),
-    "content.connect": ("Connect Canvas", "Koble til Canvas"),
     "content.token_refused": (
         "Canvas refused the saved token (expired or revoked)",
         "Canvas avviste den lagrede nøkkelen (utløpt eller trukket tilbake)",
     ),
-    "content.reconnect": ("reconnect Canvas", "koble til Canvas på nytt"),
     "content.unavailable": (
         "Canvas cannot be reached just now; try again in a moment.",
         "Canvas svarer ikke akkurat nå; prøv igjen om litt.",
     ),
     "content.step_course": ("1. Pick a course", "1. Velg et emne"),
-    "content.no_courses": (
-        "Canvas lists no course where you are a teacher.",
-        "Canvas viser ingen emner der du er lærer.",
-    ),
     "content.step_items": (
         "2. Pick pages and PDFs from “{course}”",
         "2. Velg sider og PDF-er fra «{course}»",

@@ -16,17 +16,11 @@ EXPORT_TEXTS: dict[str, tuple[str, str]] = {
         "Connect Canvas to export this quiz to one of your courses.",
         "Koble til Canvas for å eksportere denne quizen til et av emnene dine.",
     ),
-    "export.connect": ("Connect Canvas", "Koble til Canvas"),
-    "export.reconnect": ("reconnect Canvas", "koble til Canvas på nytt"),
     "export.course": ("Course", "Emne"),
     "export.course_id": ("Canvas course id", "Emne-ID i Canvas"),
     "export.course_id_help": (
         "The number in the course's address in Canvas (…/courses/123).",
         "Tallet i emnets adresse i Canvas (…/courses/123).",
-    ),
-    "export.no_courses": (
-        "Canvas lists no course where you are a teacher.",
-        "Canvas viser ingen emner der du er lærer.",
     ),
     "export.courses_unavailable": (
         "Canvas could not be reached to list your courses; type the course id instead.",

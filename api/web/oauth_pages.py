@@ -89,13 +89,7 @@ def _refused(request: Request, key: str, status_code: int) -> Response:
 
 
 def _forget_state(request: Request, response: Response) -> None:
-    response.delete_cookie(
-        OAUTH_STATE_COOKIE,
-        path=PREFIX,
-        httponly=True,
-        samesite="lax",
-        secure=public_origin(request).startswith("https://"),
-    )
+    delete_cookie(request, response, OAUTH_STATE_COOKIE, samesite="lax")
 
 
 @router.get("/oauth/canvas/start")
@@ -104,14 +98,9 @@ async def start(request: Request) -> Response:
         return redirect(f"{PREFIX}/sign-in")
     state, cookie = signer_of(request).issue_state()
     response = redirect(_client(request).authorize_url(state))
-    response.set_cookie(
-        OAUTH_STATE_COOKIE,
-        cookie,
-        max_age=OAUTH_STATE_SECONDS,
-        path=PREFIX,
-        httponly=True,
-        samesite="lax",  # sent on the navigation back from Canvas (see the module's text)
-        secure=public_origin(request).startswith("https://"),
+    # Lax: sent on the navigation back from Canvas (see the module's text).
+    set_cookie(
+        request, response, OAUTH_STATE_COOKIE, cookie, max_age=OAUTH_STATE_SECONDS, samesite="lax"
     )
     return response
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request
@@ -39,6 +39,7 @@ __all__ = [
     "page_number",
     "redirect",
     "render",
+    "section_notices",
     "set_cookie",
     "signer_of",
     "visit",
@@ -57,6 +58,8 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# A cookie's SameSite: `strict` unless a cross-site navigation must carry it (OAuth's state).
+SameSite = Literal["strict", "lax"]
 # Notices a redirect may ask a page to show (by key, never free text from a URL).
 NOTICES = frozenset(
     {
@@ -72,6 +75,12 @@ NOTICES = frozenset(
         "signed_out",
     }
 )
+
+
+def section_notices(section: str, keys: frozenset[str]) -> frozenset[str]:
+    """A page section's notices, as its redirects name them (`<section>_<key>`): a page
+    that shows the section passes them to `render` (`notices=`)."""
+    return frozenset(f"{section}_{key}" for key in keys)
 
 
 class SignInRequired(Exception):
@@ -177,7 +186,9 @@ def render(
     language: Language | None = None,
     status_code: int = 200,
     visit: Visit | None = None,
+    notices: frozenset[str] = frozenset(),
 ) -> HTMLResponse:
+    """The page (`notices`: the notices it shows besides the shared `NOTICES`)."""
     lang = language or language_of(request)
     notice = request.query_params.get("notice")
     t = Translator(lang)
@@ -189,7 +200,7 @@ def render(
             "lang": lang.value,
             "visit": visit,
             "csrf": visit.csrf if visit else None,
-            "notice": t(f"notice.{notice}") if notice in NOTICES else None,
+            "notice": t(f"notice.{notice}") if notice in NOTICES | notices else None,
             "prefix": PREFIX,
             "switch_to": lambda code: _switch_language(request, code),
             **context,
@@ -204,7 +215,13 @@ def render(
 
 
 def set_cookie(
-    request: Request, response: Response, name: str, value: str, *, max_age: int
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    samesite: SameSite = "strict",
 ) -> None:
     response.set_cookie(
         name,
@@ -212,19 +229,21 @@ def set_cookie(
         max_age=max_age,
         path=PREFIX,
         httponly=True,
-        samesite="strict",
+        samesite=samesite,
         # Over https (as the browser sees it), the cookie never travels in clear.
         secure=public_origin(request).startswith("https://"),
     )
 
 
-def delete_cookie(request: Request, response: Response, name: str) -> None:
+def delete_cookie(
+    request: Request, response: Response, name: str, *, samesite: SameSite = "strict"
+) -> None:
     """Expire a cookie with the attributes it was set with (Secure over https included)."""
     response.delete_cookie(
         name,
         path=PREFIX,
         httponly=True,
-        samesite="strict",
+        samesite=samesite,
         secure=public_origin(request).startswith("https://"),
     )
 

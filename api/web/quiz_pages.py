@@ -17,7 +17,9 @@ from api.lifecycle import create_quiz, current_progress, trigger_generation
 from api.limits import MAX_BODY_BYTES
 from api.routes.exports import Included, qti_download
 from api.throttle import FailureThrottle
+from api.web.content_pages import NOTICES as CONTENT_NOTICES
 from api.web.content_pages import canvas_start_url, content_context
+from api.web.export_pages import NOTICES as EXPORT_NOTICES
 from api.web.export_pages import export_context
 from api.web.forms import (
     FORM_ERROR,
@@ -272,10 +274,7 @@ async def new_quiz(request: Request, signed: Signed) -> Response:
 # --- one quiz -----------------------------------------------------------------------------------
 
 
-async def _quiz_context(
-    request: Request, signed: Visit, quiz_id: uuid.UUID
-) -> tuple[dict[str, object], Language]:
-    quiz = await owned_quiz(signed, quiz_id)
+async def _quiz_context(request: Request, quiz: repo.QuizRecord) -> dict[str, object]:
     app = request.app
     progress = await current_progress(app.state.engine, app.state.temporal, quiz)
     view = quiz_view(
@@ -286,7 +285,7 @@ async def _quiz_context(
         namespace=app.state.settings.temporal_namespace,
     )
     counts = await review_counts(app.state.engine, quiz.id)
-    return {"quiz": view, "counts": counts}, quiz.spec.language
+    return {"quiz": view, "counts": counts}
 
 
 async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
@@ -305,19 +304,21 @@ async def _stalled(temporal: TemporalGateway, quiz: repo.QuizRecord) -> bool:
 
 @router.get("/quizzes/{quiz_id}")
 async def quiz_page(request: Request, signed: Signed, quiz_id: uuid.UUID) -> HTMLResponse:
-    context, quiz_language = await _quiz_context(request, signed, quiz_id)
     quiz = await owned_quiz(signed, quiz_id)
+    context = await _quiz_context(request, quiz)
     context.update(await content_context(request, signed, quiz))  # content from Canvas
     context.update(await export_context(request, signed, quiz))  # the Canvas export section
-    language = language_of(request, quiz_language)
-    return render(request, "quiz.html", context, language=language, visit=signed)
+    language = language_of(request, quiz.spec.language)
+    notices = CONTENT_NOTICES | EXPORT_NOTICES  # the sections' notices
+    return render(request, "quiz.html", context, language=language, visit=signed, notices=notices)
 
 
 @router.get("/quizzes/{quiz_id}/live")
 async def quiz_live(request: Request, signed: Signed, quiz_id: uuid.UUID) -> HTMLResponse:
     """The part of the quiz page that changes while a round runs (polled by app.js)."""
-    context, quiz_language = await _quiz_context(request, signed, quiz_id)
-    language = language_of(request, quiz_language)
+    quiz = await owned_quiz(signed, quiz_id)
+    context = await _quiz_context(request, quiz)
+    language = language_of(request, quiz.spec.language)
     return render(request, "_live.html", context, language=language, visit=signed)
 
 
