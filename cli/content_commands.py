@@ -14,7 +14,6 @@ quiz failed (no module got text), 4 waiting for a new Canvas token; `sources` wi
 
 from __future__ import annotations
 
-import sys
 import uuid
 from typing import Annotated, Any
 
@@ -24,23 +23,15 @@ from rich.text import Text
 from cli.app import AsJson, QuizId, app, config_of, exit_with, out, print_json, say
 from cli.canvas_commands import canvas
 from cli.client import ApiClient, CliError, Json
+from cli.options import EXIT_RECONNECT, Interval, Timeout, watch_option
 from cli.quizfile import STDIN, QuizFileError, derive_module_ids, read_document
 from cli.watch import EXIT_FAILED, EXIT_PARTIAL, EXIT_READY, EXIT_UNSETTLED, follow
 
 __all__ = ["EXIT_RECONNECT", "load_canvas_file"]
 
-EXIT_RECONNECT = 4
-EXIT_INTERRUPTED = 130
 EXTRACTING = "extracting_content"
 
-Watch = Annotated[
-    bool, typer.Option("--watch", "-w", help="Follow extraction until it ends (exit 0/2/1/4).")
-]
-Interval = Annotated[float, typer.Option(min=0.1, help="Seconds between polls when watching.")]
-Timeout = Annotated[
-    float | None,
-    typer.Option(min=1, help="Stop watching after this many seconds (exit 1).", show_default=False),
-]
+Watch = Annotated[bool, watch_option("Follow extraction until it ends (exit 0/2/1/4).")]
 
 
 def load_canvas_file(path: str) -> Json:
@@ -142,23 +133,20 @@ def _code(state: tuple[Json, Json]) -> int:
 
 
 def _follow(client: ApiClient, quiz_id: uuid.UUID, interval: float, timeout: float | None) -> int:
-    try:
-        state = follow(
-            lambda: _sources(client, quiz_id),
-            out,
-            settled=lambda s: s[0].get("status") != EXTRACTING or _waiting(s[0]),
-            view=_view,
-            line=_summary,
-            final=_view,
-            still=lambda s: (
-                f"{_summary(s)} after {timeout:g}s; extraction goes on (quizgen sources {quiz_id})"
-            ),
-            interval=interval,
-            timeout=timeout,
-        )
-    except KeyboardInterrupt:
-        print(f"stopped watching; extraction goes on (quizgen sources {quiz_id})", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    state = follow(
+        lambda: _sources(client, quiz_id),
+        out,
+        settled=lambda s: s[0].get("status") != EXTRACTING or _waiting(s[0]),
+        view=_view,
+        line=_summary,
+        final=_view,
+        still=lambda s: (
+            f"{_summary(s)} after {timeout:g}s; extraction goes on (quizgen sources {quiz_id})"
+        ),
+        interrupted=f"stopped watching; extraction goes on (quizgen sources {quiz_id})",
+        interval=interval,
+        timeout=timeout,
+    )
     return _code(state)
 
 

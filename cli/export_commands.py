@@ -29,13 +29,10 @@ import typer
 from cli import render
 from cli.app import QuizId, app, config_of, exit_with, out, say
 from cli.client import ApiClient, CliError, ExportView, Json
+from cli.options import EXIT_RECONNECT, Timeout, watch_option
 from cli.watch import EXIT_FAILED, EXIT_READY, EXIT_UNSETTLED, follow
 
 __all__ = ["EXIT_RECONNECT", "export"]
-
-# The export waits for the teacher: Canvas refused the saved token.
-EXIT_RECONNECT = 4
-EXIT_INTERRUPTED = 130
 
 WAITING = "waiting_for_canvas"
 # Where an export stops moving by itself.
@@ -107,21 +104,13 @@ def export(
     ] = False,
     cancel: Annotated[bool, typer.Option("--cancel", help="Stop the running export.")] = False,
     follow_it: Annotated[
-        bool,
-        typer.Option(
-            "--watch", "-w", help="Follow the Canvas export until it settles (exit 0/1/4)."
-        ),
+        bool, watch_option("Follow the Canvas export until it settles (exit 0/1/4).")
     ] = False,
     interval: Annotated[
         float | None,
         typer.Option(min=0.1, help="Seconds between polls when watching (default 1)."),
     ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            min=1, help="Stop watching after this many seconds (exit 1).", show_default=False
-        ),
-    ] = None,
+    timeout: Timeout = None,
 ) -> None:
     """The quiz's questions in review order as one JSON array, as the API returns them;
     rejected questions are left out unless --include-rejected. With --qti FILE: the
@@ -245,26 +234,20 @@ def _watch(
     watching: _Watching,
     settled: Callable[[ExportView | None], bool],
 ) -> ExportView | None:
-    try:
-        return follow(
-            lambda: client.canvas_export(quiz_id),
-            out,
-            settled=settled,
-            view=lambda e: render.export_view(e) if e is not None else "undone",
-            line=lambda e: render.export_line(e) if e is not None else "undone",
-            still=lambda e: (
-                f"still {e.state if e else 'undone'} after {watching.timeout:g}s; "
-                f"the export goes on (quizgen export {quiz_id} --status)"
-            ),
-            interval=watching.interval,
-            timeout=watching.timeout,
-        )
-    except KeyboardInterrupt:
-        print(
-            f"stopped watching; the export goes on (quizgen export {quiz_id} --status)",
-            file=sys.stderr,
-        )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    return follow(
+        lambda: client.canvas_export(quiz_id),
+        out,
+        settled=settled,
+        view=lambda e: render.export_view(e) if e is not None else "undone",
+        line=lambda e: render.export_line(e) if e is not None else "undone",
+        still=lambda e: (
+            f"still {e.state if e else 'undone'} after {watching.timeout:g}s; "
+            f"the export goes on (quizgen export {quiz_id} --status)"
+        ),
+        interrupted=f"stopped watching; the export goes on (quizgen export {quiz_id} --status)",
+        interval=watching.interval,
+        timeout=watching.timeout,
+    )
 
 
 def _outcome(

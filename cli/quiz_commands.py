@@ -11,20 +11,12 @@ import typer
 from cli import render
 from cli.app import AsJson, QuizId, app, config_of, exit_with, out, print_json, say
 from cli.client import ApiClient, ApiError, CliError, QuizView, QuizzesPage, parse
+from cli.options import Interval, Timeout, watch_option
 from cli.quizfile import load_quiz_file
 from cli.watch import exit_code, watch
 from quizgen.domain import QuizStatus
 
-EXIT_INTERRUPTED = 130
-
-Watch = Annotated[
-    bool, typer.Option("--watch", "-w", help="Follow the round until it settles (exit 0/2/1).")
-]
-Interval = Annotated[float, typer.Option(min=0.1, help="Seconds between polls when watching.")]
-Timeout = Annotated[
-    float | None,
-    typer.Option(min=1, help="Stop watching after this many seconds (exit 1).", show_default=False),
-]
+Watch = Annotated[bool, watch_option("Follow the round until it settles (exit 0/2/1).")]
 
 
 @app.command()
@@ -73,13 +65,7 @@ def _round(
         _start_round(client, quiz_id, follow)
         if not follow:
             return 0
-        try:
-            quiz = watch(client, quiz_id, out, interval=interval, timeout=timeout)
-        except KeyboardInterrupt:
-            print(
-                f"stopped watching; the round goes on (quizgen status {quiz_id})", file=sys.stderr
-            )
-            return EXIT_INTERRUPTED
+        quiz = watch(client, quiz_id, out, interval=interval, timeout=timeout)
     return exit_code(quiz.status)
 
 

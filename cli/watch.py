@@ -8,16 +8,19 @@ a generation round with it; `cli.export_commands` follows a Canvas export.
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from types import TracebackType
 from typing import Generic, TypeVar
 
+import typer
 from rich.console import Console, RenderableType
 from rich.live import Live
 
 from cli.client import ApiClient, ApiError, CliError, QuizView, Unreachable
+from cli.options import EXIT_INTERRUPTED
 from cli.render import progress_line, quiz_view
 from quizgen.domain import QuizStatus
 
@@ -78,6 +81,7 @@ def watch(
             f"still {quiz.status.value} after {timeout:g}s; the round goes on "
             f"(quizgen status {quiz_id})"
         ),
+        interrupted=f"stopped watching; the round goes on (quizgen status {quiz_id})",
         interval=interval,
         timeout=timeout,
     )
@@ -91,6 +95,7 @@ def follow(
     view: Callable[[T], RenderableType],
     line: Callable[[T], str],
     still: Callable[[T], str],
+    interrupted: str,
     final: Callable[[T], RenderableType] | None = None,
     interval: float,
     timeout: float | None,
@@ -98,18 +103,23 @@ def follow(
     """`poll()` every `interval` seconds until `settled`; return the last answer.
 
     Shown live as `view` on a terminal, else as `line` once per change and `final` (if
-    given) at the end. After `timeout` seconds: a `CliError` saying `still(last)`.
+    given) at the end. After `timeout` seconds: a `CliError` saying `still(last)`. On
+    Ctrl-C: `interrupted` on stderr, and the command ends with `EXIT_INTERRUPTED`.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
-    with _Display(out, view, line, final) as display:
-        while True:
-            current = _poll(poll, interval)
-            display.show(current)
-            if settled(current):
-                return current
-            if deadline is not None and time.monotonic() >= deadline:
-                raise CliError(still(current))
-            time.sleep(interval)
+    try:
+        with _Display(out, view, line, final) as display:
+            while True:
+                current = _poll(poll, interval)
+                display.show(current)
+                if settled(current):
+                    return current
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise CliError(still(current))
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _poll(poll: Callable[[], T], interval: float) -> T:
