@@ -21,9 +21,10 @@ streamed and cut at `max_bytes` (`quizgen.extraction.errors.TooLarge`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -33,7 +34,7 @@ import httpx
 from quizgen.errors import CanvasAuthError, CanvasRefusedError, CanvasUnavailableError
 from quizgen.extraction.errors import TooLarge
 
-__all__ = ["CanvasClient", "CanvasCourse", "CanvasUser"]
+__all__ = ["CanvasClient", "CanvasCourse", "CanvasUser", "transport_errors"]
 
 # Canvas's lists: the most per page it serves.
 _PER_PAGE = 100
@@ -131,7 +132,7 @@ class CanvasClient:
             request = self._http.build_request("GET", target, headers={"Accept": "*/*"})
             if not trusted:
                 del request.headers["Authorization"]
-            try:
+            with transport_errors():
                 response = await self._http.send(request, stream=True)
                 try:
                     location = response.headers.get("location")
@@ -144,12 +145,6 @@ class CanvasClient:
                     return await _read_capped(response, max_bytes)
                 finally:
                     await response.aclose()
-            except httpx.TimeoutException:
-                raise CanvasUnavailableError("Canvas did not answer in time") from None
-            except (httpx.TransportError, httpx.DecodingError) as err:
-                raise CanvasUnavailableError(
-                    f"Canvas could not be reached ({type(err).__name__})"
-                ) from None
         raise CanvasRefusedError("Canvas redirected the download too many times", status=502)
 
     def _next(self, response: httpx.Response) -> str | None:
@@ -162,19 +157,35 @@ class CanvasClient:
         return str(link)
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
+        with transport_errors(decoding=False):
             response = await self._http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise CanvasUnavailableError("Canvas did not answer in time") from None
-        except httpx.TransportError as err:
-            raise CanvasUnavailableError(
-                f"Canvas could not be reached ({type(err).__name__})"
-            ) from None
         if len(response.content) > _MAX_ANSWER_BYTES:
             raise CanvasRefusedError("Canvas's answer was too large to read", status=502)
         if response.is_success:
             return response
         raise _error(response, url)
+
+
+@contextlib.contextmanager
+def transport_errors(*, timeouts: bool = True, decoding: bool = True) -> Iterator[None]:
+    """httpx's failures to reach Canvas as `CanvasUnavailableError`: a timeout as "did not
+    answer in time", any other transport error (or an undecodable body) as "could not be
+    reached", named by its type. `timeouts=False`: a timeout is named that way too;
+    `decoding=False`: an undecodable body (`httpx.DecodingError`) is let through."""
+    try:
+        yield
+    except httpx.TimeoutException as err:
+        if timeouts:
+            raise CanvasUnavailableError("Canvas did not answer in time") from None
+        raise CanvasUnavailableError(_unreachable(err)) from None
+    except (httpx.TransportError, httpx.DecodingError) as err:
+        if isinstance(err, httpx.DecodingError) and not decoding:
+            raise
+        raise CanvasUnavailableError(_unreachable(err)) from None
+
+
+def _unreachable(err: Exception) -> str:
+    return f"Canvas could not be reached ({type(err).__name__})"
 
 
 def _origin(url: str) -> tuple[str, str]:

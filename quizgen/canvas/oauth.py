@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from quizgen.canvas.client import transport_errors
 from quizgen.errors import CanvasAuthError, CanvasRefusedError, CanvasUnavailableError
 from quizgen.settings import Settings
 
@@ -135,15 +136,11 @@ class OAuthClient:
 
     async def revoke(self, access_token: str) -> None:
         """Log out: revoke the access token (and with it its refresh token)."""
-        try:
+        with transport_errors(timeouts=False):
             async with self._http() as http:
                 response = await http.delete(
                     "/login/oauth2/token", headers={"Authorization": f"Bearer {access_token}"}
                 )
-        except httpx.HTTPError as exc:
-            raise CanvasUnavailableError(
-                f"Canvas could not be reached ({type(exc).__name__})"
-            ) from None
         _check(response, "revoke")
 
     def _http(self) -> httpx.AsyncClient:
@@ -158,14 +155,10 @@ class OAuthClient:
         body = {**form, "client_id": self.client_id, "client_secret": self._secret}
         if self.redirect_uri:
             body["redirect_uri"] = self.redirect_uri
-        try:
+        # The exception's text names the URL only (no body), but it is said plainly.
+        with transport_errors(timeouts=False):
             async with self._http() as http:
                 response = await http.post("/login/oauth2/token", data=body)
-        except httpx.HTTPError as exc:
-            # The exception's text names the URL only (no body), but say it plainly.
-            raise CanvasUnavailableError(
-                f"Canvas could not be reached ({type(exc).__name__})"
-            ) from None
         _check(response, str(form["grant_type"]))
         if len(response.content) > _MAX_ANSWER_BYTES:
             raise CanvasRefusedError("Canvas's token answer is too large", status=502)
@@ -192,8 +185,9 @@ def _check(response: httpx.Response, what: str) -> None:
 
 
 def _tokens(answer: dict[str, Any], *, refresh_token: str | None) -> OAuthTokens:
-    user = answer.get("user") if isinstance(answer.get("user"), dict) else {}
-    assert isinstance(user, dict)
+    user = answer.get("user")
+    if not isinstance(user, dict):
+        user = {}
     expires_in = answer.get("expires_in")
     expires_at = (
         datetime.now(UTC) + timedelta(seconds=float(expires_in))
