@@ -31,8 +31,8 @@ from urllib.parse import quote
 import httpx
 
 from deploy.local.canvas import CanvasStandIn
-from deploy.local.demo_canvas import canvas_env, export_demo_quiz, set_up
-from deploy.local.paths import STATE_DIR
+from deploy.local.demo_canvas import canvas_env, export_demo_quiz, poll_printing, set_up
+from deploy.local.paths import STATE_DIR, secret_file
 from deploy.local.postgres import ensure_database
 from deploy.local.processes import start_service, stop_started_servers
 from deploy.local.temporal import UI_PORT, ensure_temporal
@@ -54,11 +54,7 @@ DEMO_TOKEN_FILE = STATE_DIR / "demo-token"
 
 def demo_token() -> str:
     """The demo teacher's API token (`.quizgen/demo-token`), made once."""
-    if not DEMO_TOKEN_FILE.exists():
-        STATE_DIR.mkdir(exist_ok=True)
-        DEMO_TOKEN_FILE.write_text(secrets.token_urlsafe(32) + "\n")
-        DEMO_TOKEN_FILE.chmod(0o600)
-    return DEMO_TOKEN_FILE.read_text().strip()
+    return secret_file(DEMO_TOKEN_FILE, lambda: secrets.token_urlsafe(32))
 
 
 def sample_quiz() -> QuizSpec:
@@ -113,9 +109,9 @@ def _line(quiz: dict[str, Any]) -> str:
 
 async def watch(api: httpx.AsyncClient, quiz_id: str) -> dict[str, Any]:
     """Print progress from `GET /quizzes/{id}` whenever it changes, until the round settles."""
-    last = ""
     deadline = asyncio.get_running_loop().time() + WATCH_SECONDS
-    while True:
+
+    async def fetch() -> dict[str, Any]:
         if asyncio.get_running_loop().time() > deadline:
             raise RuntimeError(
                 f"the quiz did not settle within {WATCH_SECONDS} s; is the worker running? "
@@ -124,13 +120,9 @@ async def watch(api: httpx.AsyncClient, quiz_id: str) -> dict[str, Any]:
         response = await api.get(f"/quizzes/{quiz_id}")
         response.raise_for_status()
         quiz: dict[str, Any] = response.json()
-        line = _line(quiz)
-        if line != last:
-            print(line, flush=True)
-            last = line
-        if quiz["status"] in SETTLED:
-            return quiz
-        await asyncio.sleep(0.2)
+        return quiz
+
+    return await poll_printing(fetch, _line, lambda quiz: quiz["status"] in SETTLED)
 
 
 def _worker_env(

@@ -10,17 +10,27 @@ token kept in `.quizgen/demo-canvas-key` (made once, like the demo's API token).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from cryptography.fernet import Fernet
 
 from deploy.local.canvas import CanvasStandIn
-from deploy.local.paths import STATE_DIR
+from deploy.local.paths import STATE_DIR, secret_file
 
-__all__ = ["CANVAS_KEY_FILE", "QTI_FILE", "DemoCanvas", "canvas_env", "export_demo_quiz"]
+__all__ = [
+    "CANVAS_KEY_FILE",
+    "QTI_FILE",
+    "DemoCanvas",
+    "canvas_env",
+    "export_demo_quiz",
+    "poll_printing",
+]
+
+T = TypeVar("T")
 
 CANVAS_KEY_FILE = STATE_DIR / "demo-canvas-key"
 QTI_FILE = STATE_DIR / "demo-quiz-qti.zip"
@@ -39,11 +49,7 @@ class DemoCanvas:
 
 def canvas_key() -> str:
     """The demo's CANVAS_TOKEN_KEYS (`.quizgen/demo-canvas-key`), made once."""
-    if not CANVAS_KEY_FILE.exists():
-        STATE_DIR.mkdir(exist_ok=True)
-        CANVAS_KEY_FILE.write_text(Fernet.generate_key().decode() + "\n")
-        CANVAS_KEY_FILE.chmod(0o600)
-    return CANVAS_KEY_FILE.read_text().strip()
+    return secret_file(CANVAS_KEY_FILE, lambda: Fernet.generate_key().decode())
 
 
 def canvas_env(demo: DemoCanvas) -> dict[str, str]:
@@ -79,20 +85,33 @@ async def _approve_all(api: httpx.AsyncClient, quiz_id: str) -> int:
     return approved
 
 
-async def _wait_for_export(api: httpx.AsyncClient, quiz_id: str) -> dict[str, Any]:
+async def poll_printing(
+    fetch: Callable[[], Awaitable[T]], line: Callable[[T], str], done: Callable[[T], bool]
+) -> T:
+    """`fetch()` every 0.2 s until `done`; print its `line` whenever that changes."""
     last = ""
+    while True:
+        current = await fetch()
+        shown = line(current)
+        if shown != last:
+            print(shown, flush=True)
+            last = shown
+        if done(current):
+            return current
+        await asyncio.sleep(0.2)
+
+
+async def _wait_for_export(api: httpx.AsyncClient, quiz_id: str) -> dict[str, Any]:
+    async def fetch() -> dict[str, Any]:
+        view: dict[str, Any] = _checked(await api.get(f"/quizzes/{quiz_id}/export"), "GET export")
+        return view
+
     async with asyncio.timeout(EXPORT_SECONDS):
-        while True:
-            view: dict[str, Any] = _checked(
-                await api.get(f"/quizzes/{quiz_id}/export"), "GET export"
-            )
-            line = f"  [{view['state']}] {view['progress']}"
-            if line != last:
-                print(line, flush=True)
-                last = line
-            if view["state"] in _ENDED:
-                return view
-            await asyncio.sleep(0.2)
+        return await poll_printing(
+            fetch,
+            lambda view: f"  [{view['state']}] {view['progress']}",
+            lambda view: view["state"] in _ENDED,
+        )
 
 
 async def export_demo_quiz(

@@ -114,7 +114,7 @@ class Gate:
             return
         if time.monotonic() < canvas.throttled_until:
             record.fault = "throttle"
-            await answer(PlainTextResponse(RATE_LIMIT_BODY, status_code=canvas.throttle_status))
+            await answer(self._throttled())
             return
         if not request.url.path.startswith(PUBLIC_PATH_PREFIXES):
             refusal = self._authenticate(token, scope, record)
@@ -122,7 +122,7 @@ class Gate:
                 await answer(refusal)
                 return
         if not canvas.rate_limit.reserve(bucket_key):
-            await answer(PlainTextResponse(RATE_LIMIT_BODY, status_code=canvas.throttle_status))
+            await answer(self._throttled())
             return
         reserved = True
         # The latency is the request's own time: it holds the up-front cost meanwhile and
@@ -131,10 +131,7 @@ class Gate:
         await self.app(scope, receive, send_with_headers)
         if dropped:
             # Let the aborted transport report its loss, so the server does not try to answer.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(2):
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
+            await _disconnect(receive, within=2)
 
     def _authenticate(
         self, token: str | None, scope: Scope, record: RecordedRequest
@@ -151,9 +148,17 @@ class Gate:
         record.user_id = found.user_id
         return None
 
+    def _throttled(self) -> Response:
+        return PlainTextResponse(RATE_LIMIT_BODY, status_code=self.canvas.throttle_status)
+
     async def _hang(self, receive: Receive) -> None:
         """Never answer: wait until the client hangs up (or the hang's time is over)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.canvas.hang_seconds):
-                while (await receive())["type"] != "http.disconnect":
-                    pass
+        await _disconnect(receive, within=self.canvas.hang_seconds)
+
+
+async def _disconnect(receive: Receive, *, within: float) -> None:
+    """Wait until the client hangs up, for at most `within` seconds."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            while (await receive())["type"] != "http.disconnect":
+                pass

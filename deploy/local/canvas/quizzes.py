@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +27,8 @@ from deploy.local.canvas.lms import course_or_error, current_user
 from deploy.local.canvas.responses import errors, not_found, paginate, unauthorized_action
 from deploy.local.canvas.state import Course, Quiz, next_id
 from deploy.local.canvas.validation import PayloadError, check_entry, item_fields, quiz_fields
+
+T = TypeVar("T")
 
 QUIZ_DEFAULTS: dict[str, Any] = {
     "title": "",
@@ -70,6 +73,18 @@ async def _body(request: Request) -> Any:
         raise PayloadError("body", "is not valid JSON") from exc
 
 
+async def _json_fields(request: Request, parse: Callable[[Any], T]) -> T | Response:
+    """The JSON body as `parse` reads it; a 400 if there is none, a 422 if `parse` refuses it."""
+    try:
+        body = await _body(request)
+    except PayloadError as exc:
+        return errors(400, exc.message)
+    try:
+        return parse(body)
+    except PayloadError as exc:
+        return invalid(exc)
+
+
 def _teacher_course(request: Request) -> Course | Response:
     course = course_or_error(request)
     if isinstance(course, Course) and course.id not in current_user(request).teacher_of:
@@ -95,14 +110,9 @@ async def create_quiz(request: Request) -> Response:
     course = _teacher_course(request)
     if isinstance(course, Response):
         return course
-    try:
-        body = await _body(request)
-    except PayloadError as exc:
-        return errors(400, exc.message)
-    try:
-        fields = quiz_fields(body, creating=True)
-    except PayloadError as exc:
-        return invalid(exc)
+    fields = await _json_fields(request, lambda body: quiz_fields(body, creating=True))
+    if isinstance(fields, Response):
+        return fields
     quiz = Quiz(id=next_id(), fields={**copy.deepcopy(QUIZ_DEFAULTS), **fields})
     course.quizzes[quiz.id] = quiz
     _created(request)
@@ -155,20 +165,20 @@ def _place(quiz: Quiz, item: dict[str, Any], position: int | None) -> None:
     _renumber(quiz)
 
 
+def _new_item_fields(body: Any) -> dict[str, Any]:
+    fields = item_fields(body, creating=True)
+    check_entry(fields["entry"])
+    return fields
+
+
 async def create_item(request: Request) -> Response:
     found = _quiz(request)
     if isinstance(found, Response):
         return found
     _, quiz = found
-    try:
-        body = await _body(request)
-    except PayloadError as exc:
-        return errors(400, exc.message)
-    try:
-        fields = item_fields(body, creating=True)
-        check_entry(fields["entry"])
-    except PayloadError as exc:
-        return invalid(exc)
+    fields = await _json_fields(request, _new_item_fields)
+    if isinstance(fields, Response):
+        return fields
     item: dict[str, Any] = {
         "id": str(next_id()),
         "position": 0,
@@ -194,36 +204,37 @@ async def list_items(request: Request) -> Response:
     return found if isinstance(found, Response) else JSONResponse(found[1].items)
 
 
-def _item(quiz: Quiz, item_id: str) -> dict[str, Any] | None:
-    return next((item for item in quiz.items if item["id"] == item_id), None)
-
-
-async def show_item(request: Request) -> Response:
-    found = _quiz(request)
-    if isinstance(found, Response):
-        return found
-    item = _item(found[1], request.path_params["item_id"])
-    return not_found() if item is None else JSONResponse(item)
-
-
-async def update_item(request: Request) -> Response:
+def _quiz_item(request: Request) -> tuple[Quiz, dict[str, Any]] | Response:
     found = _quiz(request)
     if isinstance(found, Response):
         return found
     _, quiz = found
-    item = _item(quiz, request.path_params["item_id"])
-    if item is None:
-        return not_found()
-    try:
-        body = await _body(request)
-    except PayloadError as exc:
-        return errors(400, exc.message)
-    try:
+    item_id = request.path_params["item_id"]
+    item = next((item for item in quiz.items if item["id"] == item_id), None)
+    return not_found() if item is None else (quiz, item)
+
+
+async def show_item(request: Request) -> Response:
+    found = _quiz_item(request)
+    return found if isinstance(found, Response) else JSONResponse(found[1])
+
+
+async def update_item(request: Request) -> Response:
+    found = _quiz_item(request)
+    if isinstance(found, Response):
+        return found
+    quiz, item = found
+
+    def merged(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         fields = item_fields(body, creating=False)
         entry = {**item["entry"], **fields.get("entry", {})}
         check_entry(entry)
-    except PayloadError as exc:
-        return invalid(exc)
+        return fields, entry
+
+    parsed = await _json_fields(request, merged)
+    if isinstance(parsed, Response):
+        return parsed
+    fields, entry = parsed
     item["entry"] = copy.deepcopy(entry)
     if "points_possible" in fields:
         item["points_possible"] = fields["points_possible"]
@@ -233,13 +244,10 @@ async def update_item(request: Request) -> Response:
 
 
 async def delete_item(request: Request) -> Response:
-    found = _quiz(request)
+    found = _quiz_item(request)
     if isinstance(found, Response):
         return found
-    _, quiz = found
-    item = _item(quiz, request.path_params["item_id"])
-    if item is None:
-        return not_found()
+    quiz, item = found
     quiz.items.remove(item)
     _renumber(quiz)
     return JSONResponse(item)
