@@ -22,7 +22,6 @@ from quizgen.domain import QuestionType
 from tests.support.api_flows import get_quiz
 from tests.support.exports import (
     HEADERS,
-    KEY,
     ExportStack,
     export_stack,
     exportable_quiz,
@@ -69,11 +68,7 @@ async def test_two_worker_kills_and_lost_answers_create_each_item_once_in_order(
         # 30% of creates (the quiz's and the items') are made, then the answer is lost.
         canvas.drop_after_create(0.3)
         canvas.latency = 0.02
-        env = {
-            "CANVAS_BASE_URL": canvas.base_url,
-            "CANVAS_TOKEN_KEYS": KEY,
-            "CANVAS_CALL_TIMEOUT": "PT3S",
-        }
+        env = stack.worker_env
         address = server_address(temporal_env)
         accepted = await stack.export(quiz_id)
         assert accepted.status_code == 202, accepted.text

@@ -14,7 +14,7 @@ from quizgen.names import export_workflow_id
 from tests.support.canvas_questions import questions
 from tests.support.exports import HEADERS, KEY, export_stack, exportable_quiz, question_ids
 from tests.support.histories import HISTORIES
-from tests.support.history_scan import RunHistory
+from tests.support.history_scan import workflow_histories
 
 # Far above any payload of the export (its plan lists question ids: 36 bytes each).
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -51,14 +51,7 @@ async def test_export_histories_hold_no_content_and_no_token(
 
     client = temporal_env.client
     workflow_id = export_workflow_id(quiz_id)
-    runs = [
-        RunHistory(
-            workflow_id,
-            e.run_id,
-            await client.get_workflow_handle(workflow_id, run_id=e.run_id).fetch_history(),
-        )
-        async for e in client.list_workflows(f'WorkflowId = "{workflow_id}"')
-    ]
+    runs = await workflow_histories(client, [workflow_id])
     assert len(runs) == 3, "waited-and-resumed export, re-export, undo"
     payloads = [data for run in runs for data in run.payloads()]
     assert payloads and max(len(p) for p in payloads) < MAX_PAYLOAD_BYTES

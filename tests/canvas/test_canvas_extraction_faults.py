@@ -22,7 +22,7 @@ from quizgen.names import extraction_workflow_id
 from tests.support.api_flows import get_quiz
 from tests.support.exports import HEADERS, KEY, ExportStack, export_stack
 from tests.support.histories import HISTORIES
-from tests.support.history_scan import RunHistory
+from tests.support.history_scan import workflow_histories
 
 Json = dict[str, Any]
 BATCHES = [{"question_type": "true_false", "count": 2}]
@@ -71,11 +71,7 @@ async def test_a_killed_worker_mid_extraction_loses_nothing_and_refetches_only_i
         canvas = stack.canvas
         urls = [canvas.add_page(stack.course, f"Kapittel {n}", _page_html(n)) for n in range(50)]
         canvas.latency = 0.1
-        env = {
-            "CANVAS_BASE_URL": canvas.base_url,
-            "CANVAS_TOKEN_KEYS": KEY,
-            "CANVAS_CALL_TIMEOUT": "PT3S",
-        }
+        env = stack.worker_env
         address = server_address(temporal_env)
         quiz_id = await _create(stack, urls)
         async with worker_process(address, database_url, task_queue, tmp_path / "w1.log", env):
@@ -130,14 +126,7 @@ async def test_extraction_histories_hold_no_text_and_no_token(
 
     client = temporal_env.client
     workflow_id = extraction_workflow_id(quiz_id)
-    runs = [
-        RunHistory(
-            workflow_id,
-            e.run_id,
-            await client.get_workflow_handle(workflow_id, run_id=e.run_id).fetch_history(),
-        )
-        async for e in client.list_workflows(f'WorkflowId = "{workflow_id}"')
-    ]
+    runs = await workflow_histories(client, [workflow_id])
     assert runs
     text = b"\n".join(p for run in runs for p in run.payloads()).decode()
     assert "reconnect Canvas" in text, "the wait is in history, so the scan sees payloads"

@@ -52,8 +52,13 @@ async def quiz_histories(
 ) -> list[RunHistory]:
     """All runs of the quiz's workflow and of each batch's workflow."""
     ids = [quiz_workflow_id(quiz_id), *(batch_workflow_id(quiz_id, k) for k in batch_keys)]
+    return await workflow_histories(client, ids)
+
+
+async def workflow_histories(client: Client, workflow_ids: Sequence[str]) -> list[RunHistory]:
+    """All runs of each of the workflows, in their order."""
     runs: list[RunHistory] = []
-    for workflow_id in ids:
+    for workflow_id in workflow_ids:
         async for execution in client.list_workflows(f'WorkflowId = "{workflow_id}"'):
             handle = client.get_workflow_handle(workflow_id, run_id=execution.run_id)
             runs.append(RunHistory(workflow_id, execution.run_id, await handle.fetch_history()))
